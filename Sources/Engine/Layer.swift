@@ -1,0 +1,51 @@
+/// What a layer learns about its place in the model when the model is built.
+public struct BuildContext {
+    /// Position in the model; keys the layer's weight and dropout streams.
+    public let index: Int
+    public let seed: UInt64
+    public var weightStream: RandomStream { RandomStream(seed: seed, purpose: .weights, UInt64(index)) }
+}
+
+/// What varies between calls of the same layer.
+public struct ForwardContext: Sendable {
+    public var training: Bool
+    public var seed: UInt64
+    /// Global step: keys dropout masks, so a step's mask is rebuilt exactly after a resume.
+    public var step: UInt64
+
+    public init(training: Bool, seed: UInt64 = 0, step: UInt64 = 0) {
+        self.training = training
+        self.seed = seed
+        self.step = step
+    }
+}
+
+/// A Keras-style layer: built once from its input shape (without the batch axis), then a
+/// forward pass that keeps what its backward pass needs.
+public protocol Layer: AnyObject {
+    /// Keras's class name, e.g. `Dense`.
+    var kind: String { get }
+    /// Unique within a model, e.g. `dense_1`; set by the model.
+    var name: String { get set }
+    var parameters: [Parameter] { get }
+    /// Creates the weights and returns the output shape without the batch axis.
+    func build(inputShape: [Int], context: BuildContext) throws -> [Int]
+    func forward(_ x: Tensor, context: ForwardContext) -> Tensor
+    /// Writes every parameter's gradient and returns dL/dx when `needsInputGradient`.
+    func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor?
+}
+
+extension Layer {
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+}
+
+/// Keras's snake_case of a class name: `GlobalMaxPooling1D` → `global_max_pooling1d`.
+func snakeCase(_ kind: String) -> String {
+    var out = ""
+    let chars = Array(kind)
+    for (i, c) in chars.enumerated() {
+        if c.isUppercase, i > 0, chars[i - 1].isLowercase { out.append("_") }
+        out.append(Character(c.lowercased()))
+    }
+    return out
+}

@@ -1,0 +1,96 @@
+/// Keras `Dense`: y = f(x·W + b) on the last axis of a [batch, features] input.
+/// Kernel glorot_uniform [in, units], bias zeros.
+public final class Dense: Layer {
+    public let kind = "Dense"
+    public var name = "dense"
+    public let units: Int
+    public let activation: ActivationFunction
+    public private(set) var kernel: Parameter!
+    public private(set) var bias: Parameter!
+    public var parameters: [Parameter] { [kernel, bias] }
+
+    private var inputFeatures = 0
+    private var input = Tensor(zeros: [0])
+    private var output = Tensor(zeros: [0])
+
+    public init(_ units: Int, activation: ActivationFunction = .linear) {
+        self.units = units
+        self.activation = activation
+    }
+
+    public func build(inputShape: [Int], context: BuildContext) throws -> [Int] {
+        guard inputShape.count == 1 else {
+            throw EngineError.shapeMismatch("\(name) expects a flat input [features], got \(inputShape); add a Flatten layer")
+        }
+        guard units > 0 else { throw EngineError.invalidConfiguration("\(name): units must be positive") }
+        inputFeatures = inputShape[0]
+        var rng = context.weightStream
+        kernel = Parameter(name: "\(name)/kernel", shape: [inputFeatures, units],
+                           value: Initializer.glorotUniform.values(shape: [inputFeatures, units], rng: &rng))
+        bias = Parameter(name: "\(name)/bias", shape: [units], value: Initializer.zeros.values(shape: [units], rng: &rng))
+        return [units]
+    }
+
+    public func forward(_ x: Tensor, context: ForwardContext) -> Tensor {
+        precondition(x.itemCount == inputFeatures, "\(name): input has \(x.itemCount) features, expected \(inputFeatures)")
+        let batch = x.batch
+        var y = [Float](repeating: 0, count: batch * units)
+        // Start from the bias so one GEMM with beta = 1 adds x·W.
+        bias.value.withUnsafeBufferPointer { b in
+            for r in 0..<batch { for j in 0..<units { y[r * units + j] = b[j] } }
+        }
+        x.scalars.withUnsafeBufferPointer { xp in
+            kernel.value.withUnsafeBufferPointer { w in
+                y.withUnsafeMutableBufferPointer { yp in
+                    BLAS.gemm(m: batch, n: units, k: inputFeatures, a: xp.baseAddress!, lda: inputFeatures,
+                              b: w.baseAddress!, ldb: units, beta: 1, c: yp.baseAddress!, ldc: units)
+                }
+            }
+        }
+        activation.apply(&y, rowLength: units)
+        input = x
+        output = Tensor(unchecked: [batch, units], y)
+        return output
+    }
+
+    public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
+        let batch = dy.batch
+        var g = dy.scalars
+        activation.backward(output: output.scalars, gradient: &g, rowLength: units)
+        // dW = xᵀ·g, db = Σ_rows g, dx = g·Wᵀ
+        g.withUnsafeBufferPointer { gp in
+            input.scalars.withUnsafeBufferPointer { xp in
+                kernel.gradient.withUnsafeMutableBufferPointer { dw in
+                    BLAS.gemm(transA: true, m: inputFeatures, n: units, k: batch, a: xp.baseAddress!, lda: inputFeatures,
+                              b: gp.baseAddress!, ldb: units, c: dw.baseAddress!, ldc: units)
+                }
+            }
+        }
+        columnSums(g, rows: batch, columns: units, into: &bias.gradient)
+        guard needsInputGradient else { return nil }
+        var dx = [Float](repeating: 0, count: batch * inputFeatures)
+        g.withUnsafeBufferPointer { gp in
+            kernel.value.withUnsafeBufferPointer { w in
+                dx.withUnsafeMutableBufferPointer { dxp in
+                    BLAS.gemm(transB: true, m: batch, n: inputFeatures, k: units, a: gp.baseAddress!, lda: units,
+                              b: w.baseAddress!, ldb: units, c: dxp.baseAddress!, ldc: inputFeatures)
+                }
+            }
+        }
+        return Tensor(unchecked: input.shape, dx)
+    }
+}
+
+/// out[j] = Σ_r m[r, j], rows summed in order (bias gradients).
+func columnSums(_ m: [Float], rows: Int, columns: Int, into out: inout [Float]) {
+    precondition(out.count == columns)
+    m.withUnsafeBufferPointer { mp in
+        out.withUnsafeMutableBufferPointer { op in
+            for j in 0..<columns { op[j] = 0 }
+            for r in 0..<rows {
+                let row = mp.baseAddress! + r * columns
+                for j in 0..<columns { op[j] += row[j] }
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Keras `Adam` (learning_rate 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7, amsgrad False).
+/// Slots `momentum`, `velocity` (and `velocity_hat` with amsgrad):
+///
+///     α = lr·sqrt(1 − β2^t) / (1 − β1^t)          (β^t by powf on Float32)
+///     m = m + (g − m)·(1 − β1);  v = v + (g² − v)·(1 − β2)
+///     w = w − (m·α) / (sqrt(v) + ε)               (ε outside the root, not bias-corrected)
+public final class Adam: Optimizer {
+    public let name = "adam"
+    public var learningRate: Float
+    public let beta1: Double, beta2: Double, epsilon: Double
+    public let amsgrad: Bool
+    public private(set) var iterations: Int64 = 0
+    public var slotNames: [String] { amsgrad ? ["momentum", "velocity", "velocity_hat"] : ["momentum", "velocity"] }
+    private let slots = Slots()
+
+    public init(learningRate: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999,
+                epsilon: Double = 1e-7, amsgrad: Bool = false) {
+        self.learningRate = Float(learningRate)
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
+    }
+
+    public func apply(to parameters: [Parameter]) {
+        slots.prepare(for: parameters, names: slotNames)
+        let t = Float(iterations + 1)
+        let b1p = powf(Float(beta1), t), b2p = powf(Float(beta2), t)
+        let alpha = (learningRate * (1 - b2p).squareRoot()) / (1 - b1p)
+        let oneMinusB1 = k(1 - beta1), oneMinusB2 = k(1 - beta2), eps = k(epsilon)
+        for (p, parameter) in parameters.enumerated() {
+            let m = slots[p, 0], v = slots[p, 1]
+            let vh = amsgrad ? slots[p, 2] : v
+            parameter.gradient.withUnsafeBufferPointer { g in
+                parameter.value.withUnsafeMutableBufferPointer { w in
+                    for i in 0..<w.count {
+                        m[i] = m[i] + (g[i] - m[i]) * oneMinusB1
+                        v[i] = v[i] + (g[i] * g[i] - v[i]) * oneMinusB2
+                        if amsgrad { vh[i] = max(vh[i], v[i]) }
+                        w[i] = w[i] - (m[i] * alpha) / (vh[i].squareRoot() + eps)
+                    }
+                }
+            }
+        }
+        iterations += 1
+    }
+}

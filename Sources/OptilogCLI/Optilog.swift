@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+
+/// `optilog`: run and query an optimizer study. Exit codes: 0 success, 1 error (one line on
+/// stderr), 2 usage error.
+public struct Optilog: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "optilog",
+        abstract: "Compare neural-network optimizers with evidence: train, log, query, resume.",
+        subcommands: [Train.self, Summary.self]
+    )
+
+    public init() {}
+
+    /// ArgumentParser exits 64 on usage errors; the optilog convention is 2, and runtime errors
+    /// are a single `optilog: error: …` line with exit 1, never a stack trace.
+    public static func main(_ arguments: [String]? = nil) -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            Foundation.exit(0)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            if error is ExitCode { Foundation.exit(code.rawValue) }
+            if code == .validationFailure {
+                FileHandleOutput.standardError.write(fullMessage(for: error) + "\n")
+                Foundation.exit(2)
+            }
+            FileHandleOutput.standardError.write("optilog: error: \(error)\n")
+            Foundation.exit(1)
+        }
+    }
+}
+
+enum FileHandleOutput {
+    case standardError
+
+    func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}

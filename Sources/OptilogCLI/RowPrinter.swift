@@ -1,0 +1,83 @@
+import Foundation
+
+/// Prints rows of named columns in any `--format`; numbers stay numbers in JSON.
+struct RowPrinter {
+    enum Cell {
+        case text(String)
+        case integer(Int)
+        case number(Double, digits: Int)
+
+        var plain: String {
+            switch self {
+            case .text(let s): return s
+            case .integer(let i): return String(i)
+            case let .number(d, digits):
+                return d.isFinite ? String(format: "%.\(digits)f", d) : (d.isNaN ? "NaN" : (d > 0 ? "Infinity" : "-Infinity"))
+            }
+        }
+
+        var json: String {
+            switch self {
+            case .text(let s): return jsonString(s)
+            case .integer(let i): return String(i)
+            case .number(let d, _): return d.isFinite ? "\(d)" : jsonString(plain)
+            }
+        }
+
+        var isNumeric: Bool { if case .text = self { return false } else { return true } }
+    }
+
+    let columns: [String]
+    let format: OutputFormat
+
+    func render(_ rows: [[Cell]]) -> String {
+        switch format {
+        case .csv: return ([columns.map(csvField)] + rows.map { $0.map { csvField($0.plain) } })
+            .map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
+        case .tsv: return ([columns] + rows.map { $0.map { $0.plain.replacingOccurrences(of: "\t", with: " ") } })
+            .map { $0.joined(separator: "\t") }.joined(separator: "\n") + "\n"
+        case .ndjson: return rows.map(object).map { $0 + "\n" }.joined()
+        case .json: return "[" + rows.map(object).joined(separator: ",\n ") + "]\n"
+        case .markdown:
+            let header = "| " + columns.joined(separator: " | ") + " |"
+            let rule = "|" + columns.map { _ in "---" }.joined(separator: "|") + "|"
+            let body = rows.map { "| " + $0.map { $0.plain.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |" }
+            return ([header, rule] + body).joined(separator: "\n") + "\n"
+        case .table:
+            let texts = rows.map { $0.map(\.plain) }
+            let widths = columns.indices.map { i in max(columns[i].count, texts.map { $0[i].count }.max() ?? 0) }
+            func line(_ cells: [String], numeric: [Bool]) -> String {
+                cells.indices.map { i in
+                    let pad = String(repeating: " ", count: widths[i] - cells[i].count)
+                    return numeric[i] ? pad + cells[i] : cells[i] + pad
+                }.joined(separator: "  ")
+            }
+            let numeric = columns.indices.map { i in rows.first?[i].isNumeric ?? false }
+            return ([line(columns, numeric: numeric)] + texts.map { line($0, numeric: numeric) }).joined(separator: "\n") + "\n"
+        }
+    }
+
+    private func object(_ row: [Cell]) -> String {
+        "{" + zip(columns, row).map { "\(jsonString($0)):\($1.json)" }.joined(separator: ",") + "}"
+    }
+}
+
+func csvField(_ s: String) -> String {
+    s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+}
+
+func jsonString(_ s: String) -> String {
+    var out = "\""
+    for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        default:
+            if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+        }
+    }
+    return out + "\""
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Data
+import Engine
+import Foundation
+import Study
+
+/// `optilog train`: one in-memory training run that prints each epoch as it ends. Nothing is
+/// logged; it is the quickest way to see the engine learn.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train one of the study's models in memory and print each epoch.",
+        discussion: """
+        Data: learnable synthetic data of the task's canonical shape, drawn from --seed \
+        (real data sets arrive with the data loaders). Example:
+          optilog train --model boston --optimizer adam --epochs 5
+        """)
+
+    @Option(help: "Model: \(Architecture.allValueStrings.joined(separator: ", ")).")
+    var model: Architecture = .boston
+
+    @Option(help: "Optimizer: \(OptimizerRegistry.available.joined(separator: ", ")).")
+    var optimizer: String = "adam"
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Optimizer setting with Keras's name, e.g. learning_rate=0.01.", valueName: "KEY=VALUE"))
+    var settings: [Setting] = []
+
+    @Option(help: "Epochs to train.") var epochs: Int = 5
+    @Option(help: "Samples per batch.") var batchSize: Int = 32
+    @Option(help: "Seed for weights, data, shuffling and dropout.") var seed: UInt64 = 1
+    @Option(help: "Training samples (default: a size that trains in seconds).") var samples: Int?
+    @Option(help: "Validation samples (default: a quarter of --samples).") var validationSamples: Int?
+    @Option(help: "OpenBLAS threads.") var threads: Int = 1
+    @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
+    @Flag(help: "Print the model summary first.") var summary = false
+
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard threads >= 1 && threads <= 64 else { throw ValidationError("--threads must be between 1 and 64") }
+        if let samples, samples < 1 { throw ValidationError("--samples must be at least 1") }
+        if let validationSamples, validationSamples < 1 { throw ValidationError("--validation-samples must be at least 1") }
+    }
+
+    func run() throws {
+        BLAS.threads = threads
+        let train = samples ?? Self.defaultSamples(model)
+        let data = try SyntheticData.splits(model, train: train, validation: validationSamples ?? max(1, train / 4), seed: seed)
+        let network = try model.build(seed: seed)
+        let opt = try OptimizerRegistry.make(optimizer, settings: settings.map { ($0.key, $0.value) })
+        if summary { print(network.summary()) }
+        let loop = try TrainingLoop(model: network, optimizer: opt, loss: model.loss, metric: model.metric, data: data,
+                                    configuration: TrainingConfiguration(epochs: epochs, batchSize: batchSize, seed: seed))
+        let metric = model.metric.rawValue
+        let printer = RowPrinter(columns: ["epoch", "loss", metric, "val_loss", "val_\(metric)", "grad_norm_mean", "seconds", "samples_per_s"],
+                                 format: format)
+        // Rows stream as epochs end for line formats; table and json need all rows first.
+        let streams = [.csv, .tsv, .ndjson].contains(format)
+        var rows: [[RowPrinter.Cell]] = []
+        var first = true
+        loop.run { record in
+            let row: [RowPrinter.Cell] = [
+                .integer(record.epoch), .number(record.trainLoss, digits: 4), .number(record.trainMetric, digits: 4),
+                .number(record.validationLoss, digits: 4), .number(record.validationMetric, digits: 4),
+                .number(record.gradientNormMean, digits: 4), .number(record.seconds, digits: 2),
+                .number(record.samplesPerSecond, digits: 0),
+            ]
+            if streams {
+                var text = printer.render([row])
+                if !first, format != .ndjson { text = String(text.drop(while: { $0 != "\n" }).dropFirst()) }
+                print(text, terminator: "")
+                fflush(nil)
+                first = false
+            } else {
+                rows.append(row)
+            }
+        }
+        if !streams { print(printer.render(rows), terminator: "") }
+    }
+
+    static func defaultSamples(_ model: Architecture) -> Int {
+        switch model {
+        case .boston: return 404
+        case .fashionMNIST: return 2_000
+        case .imdb: return 500
+        case .jena: return 1_000
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Data
+import Engine
+import Foundation
+
+/// What one epoch produced; the unit the research log will store.
+public struct EpochRecord: Sendable, Equatable {
+    public var epoch: Int
+    public var trainLoss: Double
+    public var trainMetric: Double
+    public var validationLoss: Double
+    public var validationMetric: Double
+    /// Global L2 gradient norm of the epoch's steps.
+    public var gradientNormMean: Double
+    public var gradientNormMin: Double
+    public var gradientNormMax: Double
+    public var gradientNormLast: Double
+    /// Each layer's gradient norm at the epoch's last step.
+    public var layerGradientNorms: [String: Double]
+    public var seconds: Double
+    public var samplesPerSecond: Double
+}
+
+public struct TrainingConfiguration: Sendable {
+    public var epochs: Int
+    public var batchSize: Int
+    public var seed: UInt64
+    public var shuffle: Bool
+
+    public init(epochs: Int, batchSize: Int = 32, seed: UInt64 = 0, shuffle: Bool = true) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.seed = seed
+        self.shuffle = shuffle
+    }
+}
+
+/// Keras's `fit`, read top to bottom: per epoch, shuffle with the epoch's own stream, then for
+/// each batch forward, loss, backward, gradient norms, optimizer step; then validate.
+/// Losses and metrics are means over samples, as Keras's progress bar reports them.
+public final class TrainingLoop {
+    public let model: Sequential
+    public let optimizer: any Optimizer
+    public let loss: Loss
+    public let metric: Metric
+    public let data: DataSplits
+    public let configuration: TrainingConfiguration
+
+    public init(model: Sequential, optimizer: any Optimizer, loss: Loss, metric: Metric,
+                data: DataSplits, configuration: TrainingConfiguration) throws {
+        guard configuration.epochs >= 0 else { throw EngineError.invalidConfiguration("epochs must not be negative") }
+        guard configuration.batchSize > 0 else { throw EngineError.invalidConfiguration("batch size must be positive") }
+        guard data.train.count > 0 else { throw EngineError.invalidConfiguration("the training set is empty") }
+        guard data.train.inputShape == model.inputShape, data.validation.inputShape == model.inputShape else {
+            throw EngineError.shapeMismatch("data inputs \(data.train.inputShape) do not fit the model's \(model.inputShape)")
+        }
+        self.model = model
+        self.optimizer = optimizer
+        self.loss = loss
+        self.metric = metric
+        self.data = data
+        self.configuration = configuration
+    }
+
+    public var stepsPerEpoch: Int { (data.train.count + configuration.batchSize - 1) / configuration.batchSize }
+
+    /// Trains `configuration.epochs` epochs, calling `onEpoch` after each.
+    @discardableResult
+    public func run(onEpoch: (EpochRecord) -> Void = { _ in }) -> [EpochRecord] {
+        (0..<configuration.epochs).map { epoch in
+            let record = runEpoch(epoch)
+            onEpoch(record)
+            return record
+        }
+    }
+
+    /// One epoch; a pure function of (weights, optimizer state, seed, epoch).
+    public func runEpoch(_ epoch: Int) -> EpochRecord {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let n = data.train.count, batchSize = configuration.batchSize
+        var shuffleStream = RandomStream(seed: configuration.seed, purpose: .shuffle, UInt64(epoch))
+        let order = configuration.shuffle ? shuffleStream.permutation(n) : Array(0..<n)
+
+        var lossSum = 0.0, metricSum = 0.0
+        var norms: [Double] = []
+        norms.reserveCapacity(stepsPerEpoch)
+        for step in 0..<stepsPerEpoch {
+            let rows = order[(step * batchSize)..<min(n, (step + 1) * batchSize)]
+            let x = data.train.x.gatherRows(rows), y = data.train.y.gatherRows(rows)
+            let context = ForwardContext(training: true, seed: configuration.seed,
+                                         step: UInt64(epoch * stepsPerEpoch + step))
+            let (batchLoss, predictions) = model.lossAndGradients(x: x, y: y, loss: loss, context: context)
+            norms.append(model.gradientNorm)
+            optimizer.apply(to: model.parameters)
+            lossSum += Double(batchLoss) * Double(rows.count)
+            metricSum += metric.value(predictions: predictions, targets: y) * Double(rows.count)
+        }
+        let layerNorms = Dictionary(uniqueKeysWithValues: model.layerGradientNorms.map { ($0.layer, $0.norm) })
+        let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let (validationLoss, validationMetric) = evaluate(data.validation)
+        return EpochRecord(
+            epoch: epoch + 1,
+            trainLoss: lossSum / Double(n), trainMetric: metricSum / Double(n),
+            validationLoss: validationLoss, validationMetric: validationMetric,
+            gradientNormMean: norms.reduce(0, +) / Double(norms.count),
+            gradientNormMin: norms.min() ?? 0, gradientNormMax: norms.max() ?? 0, gradientNormLast: norms.last ?? 0,
+            layerGradientNorms: layerNorms,
+            seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9,
+            samplesPerSecond: Double(n) / trainSeconds)
+    }
+
+    /// Sample-weighted mean loss and metric over a data set, in inference mode.
+    public func evaluate(_ set: Dataset, batchSize: Int = 256) -> (loss: Double, metric: Double) {
+        guard set.count > 0 else { return (.nan, .nan) }
+        var lossSum = 0.0, metricSum = 0.0
+        var start = 0
+        while start < set.count {
+            let rows = start..<min(set.count, start + batchSize)
+            let x = set.x.gatherRows(rows), y = set.y.gatherRows(rows)
+            let predictions = model.forward(x)
+            lossSum += Double(loss.value(predictions: predictions, targets: y)) * Double(rows.count)
+            metricSum += metric.value(predictions: predictions, targets: y) * Double(rows.count)
+            start = rows.upperBound
+        }
+        return (lossSum / Double(set.count), metricSum / Double(set.count))
+    }
+}

@@ -1,0 +1,4 @@
+import OptilogCLI
+
+OptilogProcess.prepareEnvironment()
+Optilog.main()
