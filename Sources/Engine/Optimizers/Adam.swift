@@ -8,14 +8,14 @@ import Glibc
 ///     α = lr·sqrt(1 − β2^t) / (1 − β1^t)          (β^t by powf on Float32)
 ///     m = m + (g − m)·(1 − β1);  v = v + (g² − v)·(1 − β2)
 ///     w = w − (m·α) / (sqrt(v) + ε)               (ε outside the root, not bias-corrected)
-public final class Adam: Optimizer {
+public final class Adam: Optimizer, SlotHolder {
     public let name = "adam"
     public var learningRate: Float
     public let beta1: Double, beta2: Double, epsilon: Double
     public let amsgrad: Bool
     public private(set) var iterations: Int64 = 0
     public var slotNames: [String] { amsgrad ? ["momentum", "velocity", "velocity_hat"] : ["momentum", "velocity"] }
-    private let slots = Slots()
+    let slots = Slots()
 
     public init(learningRate: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999,
                 epsilon: Double = 1e-7, amsgrad: Bool = false) {

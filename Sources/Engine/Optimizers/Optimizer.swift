@@ -14,6 +14,12 @@ public protocol Optimizer: AnyObject {
     func apply(to parameters: [Parameter])
 }
 
+/// Optimizers whose per-variable slots live in a `Slots` store (all of them; checkpoints and
+/// parity tests read the slots through it).
+protocol SlotHolder {
+    var slots: Slots { get }
+}
+
 /// Slot storage shared by the rules: one buffer per (parameter, slot), created on first use and
 /// updated in place (no copy-on-write on the hot path).
 final class Slots {

@@ -4,14 +4,14 @@
 ///     plain:     w = w − g·lr
 ///     momentum:  m = m·μ − g·lr;  w = w + m
 ///     nesterov:  m = m·μ − g·lr;  w = w + (m·μ − g·lr)
-public final class SGD: Optimizer {
+public final class SGD: Optimizer, SlotHolder {
     public let name = "SGD"
     public var learningRate: Float
     public let momentum: Double
     public let nesterov: Bool
     public private(set) var iterations: Int64 = 0
     public var slotNames: [String] { momentum != 0 ? ["momentum"] : [] }
-    private let slots = Slots()
+    let slots = Slots()
 
     public init(learningRate: Double = 0.01, momentum: Double = 0, nesterov: Bool = false) {
         self.learningRate = Float(learningRate)
