@@ -27,20 +27,20 @@ public enum SyntheticData {
             return try Dataset(name: "synthetic_boston", x: Tensor(shape: [count, 13], scalars: x), y: Tensor(shape: [count, 1], scalars: y))
         case .fashionMNIST:
             let pixels = 28 * 28
-            let templates = (0..<10).map { _ in (0..<pixels).map { _ in signal.nextFloat() } }
+            let templates = (0..<10).map { _ in (0..<pixels).map { _ -> Float in signal.nextFloat() < 0.3 ? 1 : 0 } }
             var x = [Float](), y = [Float](repeating: 0, count: count * 10)
             x.reserveCapacity(count * pixels)
             for i in 0..<count {
                 let c = rng.nextInt(below: 10)
                 y[i * 10 + c] = 1
-                for p in 0..<pixels { x.append(0.6 * templates[c][p] + 0.4 * rng.nextFloat()) }
+                for p in 0..<pixels { x.append(0.7 * templates[c][p] + 0.3 * rng.nextFloat()) }
             }
             return try Dataset(name: "synthetic_fashion_mnist", x: Tensor(shape: [count, 28, 28, 1], scalars: x),
                                y: Tensor(shape: [count, 10], scalars: y))
         case .imdb:
             let length = 500
-            let positive = (0..<50).map { _ in Float(3 + signal.nextInt(below: vocabulary - 3)) }
-            let negative = (0..<50).map { _ in Float(3 + signal.nextInt(below: vocabulary - 3)) }
+            let positive = (0..<20).map { _ in Float(3 + signal.nextInt(below: vocabulary - 3)) }
+            let negative = (0..<20).map { _ in Float(3 + signal.nextInt(below: vocabulary - 3)) }
             var x = [Float](), y = [Float]()
             x.reserveCapacity(count * length)
             for _ in 0..<count {
@@ -49,7 +49,7 @@ public enum SyntheticData {
                 let words = label == 1 ? positive : negative
                 x.append(1)  // Keras's start_char
                 for _ in 1..<length {
-                    x.append(rng.nextFloat() < 0.03 ? words[rng.nextInt(below: words.count)] : Float(3 + rng.nextInt(below: vocabulary - 3)))
+                    x.append(rng.nextFloat() < 0.1 ? words[rng.nextInt(below: words.count)] : Float(3 + rng.nextInt(below: vocabulary - 3)))
                 }
             }
             return try Dataset(name: "synthetic_imdb", x: Tensor(shape: [count, length], scalars: x), y: Tensor(shape: [count, 1], scalars: y))

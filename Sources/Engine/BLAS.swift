@@ -2,17 +2,68 @@ import COpenBLAS
 
 /// The one door to OpenBLAS: every matrix product in the engine is a row-major `cblas_sgemm`.
 public enum BLAS {
-    /// OpenBLAS's own thread count. Set it explicitly: the machines are shared, and 1 and 2
-    /// threads are both measured. OpenBLAS splits C among threads, never K, so each output
-    /// element is summed in the same order whatever the count (the determinism tests check it).
+    /// Threads for matrix work. OpenBLAS itself always runs single-threaded: its threaded
+    /// GEMM blocks K differently from its serial one, so results would change with the thread
+    /// count, and its idle workers spin. Instead `gemm` cuts C into blocks fixed by the shapes
+    /// alone and hands them to `Parallel`'s workers.
     public static var threads: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+        get { Parallel.threads }
+        set {
+            openblas_set_num_threads(1)
+            Parallel.threads = newValue
+        }
     }
 
-    /// C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C, all row-major.
-    @inline(__always)
+    /// OpenBLAS starts with one thread per core; pin it to one before its first product.
+    private static let serialOpenBLAS: Void = openblas_set_num_threads(1)
+
+    /// Products smaller than this many multiply-adds run as one call.
+    static let parallelThreshold = 1 << 19
+    /// Rows (or columns) per block, at least; blocks are at most `maxBlocks`.
+    static let minimumBlock = 32
+    static let maxBlocks = 8
+
+    /// C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C, all row-major. Large products are
+    /// split into row blocks of C (or column blocks when C is short and wide); each element is
+    /// still one serial dot product over all of k, so the split never changes a bit.
     static func gemm(
+        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        _ = serialOpenBLAS
+        let work = m * n * k
+        let byRows = m >= 2 * minimumBlock
+        let span = byRows ? m : n
+        let blocks = work < parallelThreshold ? 1 : min(maxBlocks, span / minimumBlock)
+        if blocks <= 1 {
+            serialGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                       b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        let size = (span + blocks - 1) / blocks
+        let pointers = UncheckedSendable((a, b, c))
+        Parallel.forEach(blocks) { block in
+            let (a, b, c) = pointers.value
+            let start = block * size, count = min(size, span - start)
+            guard count > 0 else { return }
+            if byRows {
+                // Rows of op(A) and of C.
+                let aBlock = transA ? a + start : a + start * lda
+                serialGEMM(transA: transA, transB: transB, m: count, n: n, k: k, alpha: alpha, a: aBlock, lda: lda,
+                           b: b, ldb: ldb, beta: beta, c: c + start * ldc, ldc: ldc)
+            } else {
+                // Columns of op(B) and of C.
+                let bBlock = transB ? b + start * ldb : b + start
+                serialGEMM(transA: transA, transB: transB, m: m, n: count, k: k, alpha: alpha, a: a, lda: lda,
+                           b: bBlock, ldb: ldb, beta: beta, c: c + start, ldc: ldc)
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func serialGEMM(
         transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,

@@ -1,0 +1,43 @@
+import Dispatch
+import Synchronization
+
+/// The engine's only parallelism: a job is cut into a fixed number of chunks that depends on
+/// the job's size alone, never on the thread count, and up to `threads` workers take chunks
+/// from a shared counter. Results are therefore bit-identical at any thread count, a busy
+/// core only slows the worker on it (the other takes the remaining chunks), and idle workers
+/// block inside libdispatch rather than spin.
+public enum Parallel {
+    nonisolated(unsafe) private static var _threads = 1
+
+    /// Workers for matrix products and per-sample loops (1 by default; the machines are shared).
+    public static var threads: Int {
+        get { _threads }
+        set { _threads = max(1, min(64, newValue)) }
+    }
+
+    /// Runs `body(0..<count)`, each index exactly once, on up to `threads` threads.
+    static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        let workers = min(threads, count)
+        if workers <= 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedSendable(body)
+            let next = Atomic<Int>(0)
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while true {
+                    let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    if i >= count { return }
+                    shared.value(i)
+                }
+            }
+        }
+    }
+}
+
+/// For closures and pointers handed to workers that touch disjoint memory by construction.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

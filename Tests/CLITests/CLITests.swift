@@ -1,0 +1,103 @@
+import Foundation
+import XCTest
+
+/// The `optilog` executable as a user meets it: output, formats and exit codes.
+final class CLITests: XCTestCase {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// The test bundle sits beside the products it was built with.
+    var executable: URL {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [directory, directory.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("optilog")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return directory.appendingPathComponent("optilog")
+    }
+
+    func optilog(_ arguments: String...) throws -> Result { try optilog(arguments) }
+
+    func testTrainPrintsOneRowPerEpochAndLearns() throws {
+        let r = try optilog("train", "--model", "boston", "--epochs", "4", "--format", "json", "--set", "learning_rate=0.01")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(rows.map { ($0["epoch"] as? Int) ?? -1 }, [1, 2, 3, 4])
+        let losses = rows.compactMap { ($0["loss"] as? NSNumber)?.doubleValue }
+        XCTAssertEqual(losses.count, 4)
+        XCTAssertLessThan(losses[3], losses[0])
+        XCTAssertNotNil(rows[0]["val_mean_absolute_error"])
+    }
+
+    func testSameSeedSameOutputAndThreadCountDoesNotMatter() throws {
+        let a = try optilog("train", "--model", "jena", "--epochs", "1", "--samples", "64", "--format", "csv", "--threads", "1")
+        let b = try optilog("train", "--model", "jena", "--epochs", "1", "--samples", "64", "--format", "csv", "--threads", "2")
+        XCTAssertEqual(a.status, 0, a.stderr)
+        func losses(_ csv: String) -> [String] {
+            csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",").prefix(5).joined(separator: ",") }
+        }
+        XCTAssertEqual(losses(a.stdout), losses(b.stdout))
+        XCTAssertEqual(a.stdout.split(separator: "\n").first, "epoch,loss,mean_absolute_error,val_loss,val_mean_absolute_error,grad_norm_mean,seconds,samples_per_s")
+    }
+
+    func testEveryRowFormat() throws {
+        for format in ["table", "csv", "tsv", "json", "ndjson", "markdown"] {
+            let r = try optilog("train", "--epochs", "2", "--samples", "40", "--format", format)
+            XCTAssertEqual(r.status, 0, "\(format): \(r.stderr)")
+            switch format {
+            case "ndjson":
+                XCTAssertEqual(r.stdout.split(separator: "\n").count, 2)
+                for line in r.stdout.split(separator: "\n") { XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(line.utf8))) }
+            case "markdown": XCTAssertTrue(r.stdout.hasPrefix("| epoch | loss |"), r.stdout)
+            case "tsv": XCTAssertTrue(r.stdout.hasPrefix("epoch\tloss\t"), r.stdout)
+            case "table": XCTAssertTrue(r.stdout.hasPrefix("epoch  "), r.stdout)
+            default: break
+            }
+        }
+    }
+
+    func testSummaryMatchesKeras() throws {
+        let r = try optilog("summary", "--model", "imdb")
+        XCTAssertEqual(r.status, 0)
+        XCTAssertTrue(r.stdout.contains("Total params: 1,315,937"), r.stdout)
+        XCTAssertTrue(r.stdout.contains(" embedding (Embedding)"), r.stdout)
+    }
+
+    func testUsageErrorsExitTwo() throws {
+        for arguments in [["train", "--epochs", "0"], ["train", "--model", "mnist"], ["train", "--set", "novalue"], ["frobnicate"]] {
+            let r = try optilog(arguments)
+            XCTAssertEqual(r.status, 2, "\(arguments): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("Error:") || r.stderr.contains("error:"), r.stderr)
+            XCTAssertEqual(r.stdout, "")
+        }
+    }
+
+    func testRuntimeErrorsAreOneLineAndExitOne() throws {
+        for (arguments, message) in [
+            (["train", "--optimizer", "lion"], "optilog: error: invalid configuration: unknown optimizer 'lion'; available: adam, sgd\n"),
+            (["train", "--set", "momentum=0.9"], "optilog: error: invalid configuration: adam has no setting 'momentum'\n"),
+            (["train", "--optimizer", "sgd", "--set", "momentum=lots"], "optilog: error: invalid configuration: momentum=lots is not a finite number\n"),
+        ] {
+            let r = try optilog(arguments)
+            XCTAssertEqual(r.status, 1, "\(arguments)")
+            XCTAssertEqual(r.stderr, message)
+        }
+    }
+
+    func optilog(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let err = Pipe(), out = Pipe()
+        process.standardError = err
+        process.standardOutput = out
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}
