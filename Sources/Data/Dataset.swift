@@ -21,10 +21,10 @@ public struct Dataset: Sendable {
 
 /// A training split and the split that validates it.
 public struct DataSplits: Sendable {
-    public var train: Dataset
-    public var validation: Dataset
+    public var train: any SampleSource
+    public var validation: any SampleSource
 
-    public init(train: Dataset, validation: Dataset) {
+    public init(train: any SampleSource, validation: any SampleSource) {
         self.train = train
         self.validation = validation
     }

@@ -1,4 +1,7 @@
 import Engine
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Learnable stand-ins with the canonical shapes of the four problems, drawn from a seed.
 ///
@@ -7,7 +10,7 @@ import Engine
 /// does not fall means something is wrong.
 public enum SyntheticData {
     public static func make(_ architecture: Architecture, count: Int, seed: UInt64, vocabulary: Int = 10_000,
-                            sampleStream: UInt64 = 1) throws -> Dataset {
+                            sampleStream: UInt64 = 1) throws -> any SampleSource {
         precondition(count > 0, "count must be positive")
         var rng = RandomStream(seed: seed, purpose: .data, 1, sampleStream)
         // The signal (weights, templates, sentiment words) depends on the seed only, not on the
@@ -54,33 +57,28 @@ public enum SyntheticData {
             }
             return try Dataset(name: "synthetic_imdb", x: Tensor(shape: [count, length], scalars: x), y: Tensor(shape: [count, 1], scalars: y))
         case .jena:
-            let steps = 120, features = 14
-            var x = [Float](), y = [Float]()
-            x.reserveCapacity(count * steps * features)
-            for _ in 0..<count {
-                var level = (0..<features).map { _ in Float(rng.normal()) }
-                var window = [Float]()
-                for _ in 0..<steps {
-                    for f in 0..<features { level[f] = 0.95 * level[f] + 0.3 * Float(rng.normal()) }
-                    window += level
+            // An hourly series (a daily cycle plus AR(1) weather) windowed as the study does:
+            // 120 hours of 14 features, target column 1 ("temperature") 24 hours after the window.
+            let features = 14, length = 120, offset = length + 24 - 1
+            let rows = count + offset + 1
+            let mixing = (0..<features).map { _ in Float(signal.normal()) * 0.5 }
+            var series = [Float](), weather: Float = 0
+            series.reserveCapacity(rows * features)
+            for r in 0..<rows {
+                weather = 0.97 * weather + 0.25 * Float(rng.normal())
+                let daily = sinf(2 * Float.pi * Float(r % 24) / 24)
+                for f in 0..<features {
+                    series.append(f == 1 ? daily + weather : mixing[f] * weather + 0.3 * daily + 0.2 * Float(rng.normal()))
                 }
-                x += window
-                // "Temperature 24 h ahead": the recent mean of feature 1, plus noise.
-                var recent: Float = 0
-                for t in (steps - 6)..<steps { recent += window[t * features + 1] }
-                y.append(recent / 6 + 0.1 * Float(rng.normal()))
             }
-            return try Dataset(name: "synthetic_jena", x: Tensor(shape: [count, steps, features], scalars: x),
-                               y: Tensor(shape: [count, 1], scalars: y))
+            return try WindowedSeries(name: "synthetic_jena", series: series, features: features, targetColumn: 1,
+                                      length: length, samplingRate: 1, targetOffset: offset, starts: Array(0..<count))
         }
     }
 
     /// Training and validation sets drawn from the same signal with disjoint sample streams.
     public static func splits(_ architecture: Architecture, train: Int, validation: Int, seed: UInt64) throws -> DataSplits {
-        var t = try make(architecture, count: train, seed: seed, sampleStream: 1)
-        var v = try make(architecture, count: validation, seed: seed, sampleStream: 2)
-        t.name += "_train"
-        v.name += "_validation"
-        return DataSplits(train: t, validation: v)
+        DataSplits(train: try make(architecture, count: train, seed: seed, sampleStream: 1),
+                   validation: try make(architecture, count: validation, seed: seed, sampleStream: 2))
     }
 }

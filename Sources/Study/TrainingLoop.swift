@@ -85,7 +85,7 @@ public final class TrainingLoop {
         norms.reserveCapacity(stepsPerEpoch)
         for step in 0..<stepsPerEpoch {
             let rows = order[(step * batchSize)..<min(n, (step + 1) * batchSize)]
-            let x = data.train.x.gatherRows(rows), y = data.train.y.gatherRows(rows)
+            let (x, y) = data.train.batch(rows)
             let context = ForwardContext(training: true, seed: configuration.seed,
                                          step: UInt64(epoch * stepsPerEpoch + step))
             let (batchLoss, predictions) = model.lossAndGradients(x: x, y: y, loss: loss, context: context)
@@ -109,13 +109,13 @@ public final class TrainingLoop {
     }
 
     /// Sample-weighted mean loss and metric over a data set, in inference mode.
-    public func evaluate(_ set: Dataset, batchSize: Int = 256) -> (loss: Double, metric: Double) {
+    public func evaluate(_ set: any SampleSource, batchSize: Int = 256) -> (loss: Double, metric: Double) {
         guard set.count > 0 else { return (.nan, .nan) }
         var lossSum = 0.0, metricSum = 0.0
         var start = 0
         while start < set.count {
             let rows = start..<min(set.count, start + batchSize)
-            let x = set.x.gatherRows(rows), y = set.y.gatherRows(rows)
+            let (x, y) = set.batch(rows)
             let predictions = model.forward(x)
             lossSum += Double(loss.value(predictions: predictions, targets: y)) * Double(rows.count)
             metricSum += metric.value(predictions: predictions, targets: y) * Double(rows.count)

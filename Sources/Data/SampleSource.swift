@@ -1,0 +1,19 @@
+import Engine
+
+/// Anything the training loop can draw batches from. Materialised sets and lazily windowed
+/// series look the same to it, so a 100,000-window time series costs the memory of its
+/// series, not of its windows.
+public protocol SampleSource: Sendable {
+    var name: String { get }
+    var count: Int { get }
+    /// Per-sample input shape.
+    var inputShape: [Int] { get }
+    /// Inputs and targets of the given rows, in that order.
+    func batch(_ rows: some Collection<Int>) -> (x: Tensor, y: Tensor)
+}
+
+extension Dataset: SampleSource {
+    public func batch(_ rows: some Collection<Int>) -> (x: Tensor, y: Tensor) {
+        (x.gatherRows(rows), y.gatherRows(rows))
+    }
+}
