@@ -85,3 +85,20 @@ public enum BLAS {
         return String(cString: cString) + " core=" + (openblas_get_corename().map { String(cString: $0) } ?? "?")
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+
+extension BLAS {
+    /// OpenBLAS reads its settings once, when the library loads, so an executable re-executes
+    /// itself once with them set: one OpenBLAS thread (optilog parallelises around it), and idle
+    /// BLAS threads that sleep at once instead of spinning for ~0.1 s (these machines are
+    /// shared). Call first thing in `main`; a no-op when already done or when exec fails.
+    public static func prepareProcess() {
+        guard getenv("OPENBLAS_THREAD_TIMEOUT") == nil else { return }
+        setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1)
+        setenv("OPENBLAS_NUM_THREADS", "1", 1)
+        _ = execv("/proc/self/exe", CommandLine.unsafeArgv)
+    }
+}
+#endif

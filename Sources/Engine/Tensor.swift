@@ -69,3 +69,23 @@ extension Tensor: CustomStringConvertible {
         return "Tensor\(shape)[\(preview)\(count > 8 ? ", …" : "")]"
     }
 }
+
+extension Tensor {
+    /// Matrix product of two rank-2 tensors through `BLAS.gemm` (blocked and parallel like
+    /// every product in the engine).
+    public func matmul(_ other: Tensor) throws -> Tensor {
+        guard rank == 2, other.rank == 2, shape[1] == other.shape[0] else {
+            throw EngineError.shapeMismatch("cannot multiply \(shape) by \(other.shape)")
+        }
+        let (m, k, n) = (shape[0], shape[1], other.shape[1])
+        var out = [Float](repeating: 0, count: m * n)
+        scalars.withUnsafeBufferPointer { a in
+            other.scalars.withUnsafeBufferPointer { b in
+                out.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemm(m: m, n: n, k: k, a: a.baseAddress!, lda: k, b: b.baseAddress!, ldb: n, c: c.baseAddress!, ldc: n)
+                }
+            }
+        }
+        return Tensor(unchecked: [m, n], out)
+    }
+}

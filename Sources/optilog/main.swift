@@ -1,4 +1,5 @@
+import Engine
 import OptilogCLI
 
-OptilogProcess.prepareEnvironment()
+BLAS.prepareProcess()
 Optilog.main()

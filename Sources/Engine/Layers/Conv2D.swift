@@ -125,8 +125,7 @@ public final class Conv2D: Layer {
                             let src = dp.baseAddress! + row * k
                             for i in 0..<kh {
                                 let dst = dxp.baseAddress! + ((b * inH + oh + i) * inW + ow) * inC
-                                let s = src + i * run
-                                for j in 0..<run { dst[j] += s[j] }
+                                addInPlace(dst, src + i * run, count: run)
                             }
                             row += 1
                         }

@@ -86,11 +86,8 @@ func columnSums(_ m: [Float], rows: Int, columns: Int, into out: inout [Float]) 
     precondition(out.count == columns)
     m.withUnsafeBufferPointer { mp in
         out.withUnsafeMutableBufferPointer { op in
-            for j in 0..<columns { op[j] = 0 }
-            for r in 0..<rows {
-                let row = mp.baseAddress! + r * columns
-                for j in 0..<columns { op[j] += row[j] }
-            }
+            op.update(repeating: 0)
+            for r in 0..<rows { addInPlace(op.baseAddress!, mp.baseAddress! + r * columns, count: columns) }
         }
     }
 }

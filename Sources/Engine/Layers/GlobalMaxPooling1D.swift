@@ -40,7 +40,7 @@ public final class GlobalMaxPooling1D: Layer {
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard needsInputGradient else { return nil }
         var dx = [Float](repeating: 0, count: batch * steps * channels)
-        for (o, g) in dy.scalars.enumerated() { dx[Int(argmax[o])] += g }
+        scatterAdd(dy.scalars, at: argmax, into: &dx)
         return Tensor(unchecked: [batch, steps, channels], dx)
     }
 }

@@ -92,11 +92,11 @@ public final class LSTM: Layer {
                                 let zr = z + b * g4
                                 for j in 0..<u {
                                     let i = logistic(zr[j]), f = logistic(zr[u + j])
-                                    let gg = tanhf(zr[2 * u + j]), o = logistic(zr[3 * u + j])
+                                    let gg = hyperbolicTangent(zr[2 * u + j]), o = logistic(zr[3 * u + j])
                                     zr[j] = i; zr[u + j] = f; zr[2 * u + j] = gg; zr[3 * u + j] = o
                                     let c = f * cPrev[b * u + j] + i * gg
                                     cNext[b * u + j] = c
-                                    hNext[b * u + j] = o * tanhf(c)
+                                    hNext[b * u + j] = o * hyperbolicTangent(c)
                                 }
                             }
                         }
@@ -123,7 +123,7 @@ public final class LSTM: Layer {
                             let gi = a + b * g4 + j
                             let i = gates[gi], f = gates[gi + u], g = gates[gi + 2 * u], o = gates[gi + 3 * u]
                             let c = cells[(t + 1) * batch * u + b * u + j], cPrev = cells[t * batch * u + b * u + j]
-                            let tc = tanhf(c)
+                            let tc = hyperbolicTangent(c)
                             let h = dh[b * u + j]
                             let dcTotal = dc[b * u + j] + h * o * (1 - tc * tc)
                             dzp[gi] = dcTotal * g * i * (1 - i)

@@ -28,37 +28,61 @@ public final class MaxPooling2D: Layer {
     public func forward(_ x: Tensor, context: ForwardContext) -> Tensor {
         batch = x.batch
         let (ph, pw) = poolSize
-        var y = [Float](repeating: 0, count: batch * outH * outW * channels)
-        argmax = [Int32](repeating: 0, count: y.count)
+        let (inH, inW, channels, outH, outW) = (inH, inW, channels, outH, outW)
+        let count = batch * outH * outW * channels
+        var y = [Float](repeating: 0, count: count)
+        var arg = [Int32](repeating: 0, count: count)
         x.scalars.withUnsafeBufferPointer { xp in
-            var o = 0
-            for b in 0..<batch {
-                for oh in 0..<outH {
-                    for ow in 0..<outW {
-                        for c in 0..<channels {
-                            var best = -Float.infinity
-                            var bestIndex = ((b * inH + oh * ph) * inW + ow * pw) * channels + c
-                            for i in 0..<ph {
-                                for j in 0..<pw {
-                                    let idx = ((b * inH + oh * ph + i) * inW + ow * pw + j) * channels + c
-                                    if xp[idx] > best { best = xp[idx]; bestIndex = idx }
+            y.withUnsafeMutableBufferPointer { yp in
+                arg.withUnsafeMutableBufferPointer { ap in
+                    // Channels innermost: each window position compares a whole channel vector.
+                    var o = 0
+                    for b in 0..<batch {
+                        for oh in 0..<outH {
+                            for ow in 0..<outW {
+                                let corner = ((b * inH + oh * ph) * inW + ow * pw) * channels
+                                for c in 0..<channels {
+                                    yp[o + c] = xp[corner + c]
+                                    ap[o + c] = Int32(corner + c)
                                 }
+                                for i in 0..<ph {
+                                    for j in 0..<pw where i > 0 || j > 0 {
+                                        let base = corner + (i * inW + j) * channels
+                                        for c in 0..<channels {
+                                            // Branch-free select: random data defeats the branch predictor.
+                                            let v = xp[base + c], better = v > yp[o + c]
+                                            yp[o + c] = better ? v : yp[o + c]
+                                            ap[o + c] = better ? Int32(base + c) : ap[o + c]
+                                        }
+                                    }
+                                }
+                                o += channels
                             }
-                            y[o] = xp[bestIndex]
-                            argmax[o] = Int32(bestIndex)
-                            o += 1
                         }
                     }
                 }
             }
         }
+        argmax = arg
         return Tensor(unchecked: [batch, outH, outW, channels], y)
     }
 
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard needsInputGradient else { return nil }
         var dx = [Float](repeating: 0, count: batch * inH * inW * channels)
-        for (o, g) in dy.scalars.enumerated() { dx[Int(argmax[o])] += g }
+        scatterAdd(dy.scalars, at: argmax, into: &dx)
         return Tensor(unchecked: [batch, inH, inW, channels], dx)
+    }
+}
+
+/// dx[indices[o]] += g[o]: routes pooled gradients back to the inputs that won.
+func scatterAdd(_ g: [Float], at indices: [Int32], into dx: inout [Float]) {
+    precondition(g.count == indices.count)
+    g.withUnsafeBufferPointer { gp in
+        indices.withUnsafeBufferPointer { ip in
+            dx.withUnsafeMutableBufferPointer { dp in
+                for o in 0..<gp.count { dp[Int(ip[o])] += gp[o] }
+            }
+        }
     }
 }
