@@ -26,7 +26,9 @@ public final class MaxPooling2D: Layer {
     }
 
     public func forward(_ x: Tensor, context: ForwardContext) -> Tensor {
+        precondition(x.count < Int(Int32.max), "\(name): input too large for 32-bit indices")
         batch = x.batch
+        let lane = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
         let (ph, pw) = poolSize
         let (inH, inW, channels, outH, outW) = (inH, inW, channels, outH, outW)
         let count = batch * outH * outW * channels
@@ -41,20 +43,37 @@ public final class MaxPooling2D: Layer {
                         for oh in 0..<outH {
                             for ow in 0..<outW {
                                 let corner = ((b * inH + oh * ph) * inW + ow * pw) * channels
-                                for c in 0..<channels {
-                                    yp[o + c] = xp[corner + c]
-                                    ap[o + c] = Int32(corner + c)
-                                }
-                                for i in 0..<ph {
-                                    for j in 0..<pw where i > 0 || j > 0 {
-                                        let base = corner + (i * inW + j) * channels
-                                        for c in 0..<channels {
-                                            // Branch-free select: random data defeats the branch predictor.
-                                            let v = xp[base + c], better = v > yp[o + c]
-                                            yp[o + c] = better ? v : yp[o + c]
-                                            ap[o + c] = better ? Int32(base + c) : ap[o + c]
+                                var c = 0
+                                // 16 channels at a time, branch-free (random data defeats the
+                                // branch predictor); strict > keeps the first maximum.
+                                while c + 16 <= channels {
+                                    var best = load(xp.baseAddress! + corner + c)
+                                    var where_ = SIMD16<Int32>(repeating: Int32(truncatingIfNeeded: corner + c)) &+ lane
+                                    for i in 0..<ph {
+                                        for j in 0..<pw where i > 0 || j > 0 {
+                                            let base = corner + (i * inW + j) * channels + c
+                                            let v = load(xp.baseAddress! + base)
+                                            let better = v .> best
+                                            best.replace(with: v, where: better)
+                                            where_.replace(with: SIMD16<Int32>(repeating: Int32(truncatingIfNeeded: base)) &+ lane,
+                                                           where: better)
                                         }
                                     }
+                                    store(best, yp.baseAddress! + o + c)
+                                    UnsafeMutableRawPointer(ap.baseAddress! + o + c).storeBytes(of: where_, as: SIMD16<Int32>.self)
+                                    c += 16
+                                }
+                                while c < channels {
+                                    var best = xp[corner + c], bestIndex = corner + c
+                                    for i in 0..<ph {
+                                        for j in 0..<pw where i > 0 || j > 0 {
+                                            let index = corner + (i * inW + j) * channels + c
+                                            if xp[index] > best { (best, bestIndex) = (xp[index], index) }
+                                        }
+                                    }
+                                    yp[o + c] = best
+                                    ap[o + c] = Int32(truncatingIfNeeded: bestIndex)
+                                    c += 1
                                 }
                                 o += channels
                             }
