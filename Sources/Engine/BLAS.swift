@@ -93,9 +93,14 @@ extension BLAS {
     /// OpenBLAS reads its settings once, when the library loads, so an executable re-executes
     /// itself once with them set: one OpenBLAS thread (optilog parallelises around it), and idle
     /// BLAS threads that sleep at once instead of spinning for ~0.1 s (these machines are
-    /// shared). Call first thing in `main`; a no-op when already done or when exec fails.
+    /// shared); and keeps glibc from returning large buffers to the system between steps.
+    /// Call first thing in `main`; the exec is skipped when already done or when it fails.
     public static func prepareProcess() {
         guard getenv("OPENBLAS_THREAD_TIMEOUT") == nil else { return }
+        // Training allocates the same large buffers every step; glibc would mmap and unmap
+        // each one (page faults and page clearing on every step). Keep them on the heap.
+        setenv("MALLOC_MMAP_THRESHOLD_", String(32 << 20), 0)
+        setenv("MALLOC_TRIM_THRESHOLD_", String(1 << 30), 0)
         setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1)
         setenv("OPENBLAS_NUM_THREADS", "1", 1)
         _ = execv("/proc/self/exe", CommandLine.unsafeArgv)

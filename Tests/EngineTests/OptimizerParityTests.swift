@@ -21,9 +21,12 @@ final class OptimizerParityTests: XCTestCase {
         let t = try trace()
         let runs = t["optimizers"] as? [[String: Any]] ?? []
         let run = try XCTUnwrap(runs.first { $0["id"] as? String == id }, "no trace \(id)")
-        let parameter = Parameter(name: "v", shape: [3, 4], value: hex(t["initial_value_hex"]).map(Float.init(bitPattern:)))
-        let gradients = (t["gradients_hex"] as? [Any] ?? []).map(hex)
-        let expected = (run["values_per_step_hex"] as? [Any] ?? []).map(hex)
+        // The 12-element trace tiled 3 times (36 values: two 16-lane blocks and a tail of 4), so
+        // the vectorised and scalar paths of each rule are both held to Keras's bits.
+        func tiled<T>(_ v: [T]) -> [T] { v + v + v }
+        let parameter = Parameter(name: "v", shape: [3, 12], value: tiled(hex(t["initial_value_hex"]).map(Float.init(bitPattern:))))
+        let gradients = (t["gradients_hex"] as? [Any] ?? []).map(hex).map(tiled)
+        let expected = (run["values_per_step_hex"] as? [Any] ?? []).map(hex).map(tiled)
         XCTAssertEqual(gradients.count, 20)
         XCTAssertEqual(expected.count, 20)
         let optimizer = make()
@@ -41,7 +44,7 @@ final class OptimizerParityTests: XCTestCase {
             let kerasSlots = try XCTUnwrap((run["slots_per_step"] as? [[String: Any]])?[step])
             for (s, name) in optimizer.slotNames.enumerated() {
                 let key = try XCTUnwrap(kerasSlots.keys.first { $0.hasSuffix("/w_\(name)") }, "\(id): no Keras slot \(name)")
-                let want = floats(kerasSlots[key]).map(\.bitPattern)
+                let want = tiled(floats(kerasSlots[key]).map(\.bitPattern))
                 let have = Array(slots[0, s]).map(\.bitPattern)
                 XCTAssertEqual(have, want, "\(id) step \(step + 1) slot \(name)")
             }

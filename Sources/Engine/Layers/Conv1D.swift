@@ -1,10 +1,14 @@
 /// Keras `Conv1D` with `padding="valid"`, stride 1: input [batch, steps, channels], kernel
 /// [k, channels, filters] (glorot_uniform), bias zeros; output [batch, steps − k + 1, filters].
 ///
-/// No im2col copy: the batch is treated as one long sequence of batch·steps rows, and each
-/// kernel tap j is one GEMM of the rows shifted by j against the tap's [channels, filters]
-/// slice, accumulated in tap order. Rows that straddle two samples ((k−1) per sample, ~1%
-/// of the work) are computed and dropped.
+/// No im2col copy: the batch is one long sequence of batch·steps rows, and every product is a
+/// single well-shaped GEMM against the kernel laid out tap by tap, W̃[c, j·F + f] = W[j, c, f]:
+///
+///     forward   Y = X · W̃            out[r] = b + Σ_j Y[r + j, tap j]        (shift-add)
+///     backward  G̃[s, tap j] = G[s − j]  dW̃ = Xᵀ · G̃    dX = G̃ · W̃ᵀ
+///
+/// Rows that straddle two samples ((k−1) per sample, ~1% of the work) are computed and dropped
+/// (their gradient is zero).
 public final class Conv1D: Layer {
     public let kind = "Conv1D"
     public var name = "conv1d"
@@ -18,8 +22,6 @@ public final class Conv1D: Layer {
     private var steps = 0, channels = 0, outSteps = 0, batch = 0
     private var input: [Float] = []
     private var output: [Float] = []
-    /// Rows of the "long sequence" output: batch·steps − k + 1.
-    private var fullRows: Int { batch * steps - kernelSize + 1 }
 
     public init(_ filters: Int, kernelSize: Int, activation: ActivationFunction = .linear) {
         self.filters = filters
@@ -42,32 +44,49 @@ public final class Conv1D: Layer {
         return [outSteps, filters]
     }
 
-    public func forward(_ x: Tensor, context: ForwardContext) -> Tensor {
-        precondition(Array(x.shape.dropFirst()) == [steps, channels], "\(name): input \(x.shape) vs built [\(steps), \(channels)]")
-        batch = x.batch
-        input = x.scalars
-        let rows = fullRows, f = filters, c = channels
-        var full = [Float](repeating: 0, count: rows * f)
-        bias.value.withUnsafeBufferPointer { bp in
-            full.withUnsafeMutableBufferPointer { op in
-                for r in 0..<rows { (op.baseAddress! + r * f).update(from: bp.baseAddress!, count: f) }
-            }
-        }
-        input.withUnsafeBufferPointer { xp in
-            kernel.value.withUnsafeBufferPointer { wp in
-                full.withUnsafeMutableBufferPointer { op in
-                    for j in 0..<kernelSize {
-                        BLAS.gemm(m: rows, n: f, k: c, a: xp.baseAddress! + j * c, lda: c,
-                                  b: wp.baseAddress! + j * c * f, ldb: f, beta: 1, c: op.baseAddress!, ldc: f)
+    /// The kernel as [channels, k·filters], tap-major along the columns.
+    private func tapMajorKernel() -> [Float] {
+        let (k, c, f) = (kernelSize, channels, filters)
+        var w = [Float](repeating: 0, count: c * k * f)
+        kernel.value.withUnsafeBufferPointer { src in
+            w.withUnsafeMutableBufferPointer { dst in
+                for j in 0..<k {
+                    for ch in 0..<c {
+                        (dst.baseAddress! + ch * k * f + j * f).update(from: src.baseAddress! + (j * c + ch) * f, count: f)
                     }
                 }
             }
         }
+        return w
+    }
+
+    public func forward(_ x: Tensor, context: ForwardContext) -> Tensor {
+        precondition(Array(x.shape.dropFirst()) == [steps, channels], "\(name): input \(x.shape) vs built [\(steps), \(channels)]")
+        batch = x.batch
+        input = x.scalars
+        let rows = batch * steps, k = kernelSize, f = filters, c = channels, wide = k * f
+        let w = tapMajorKernel()
+        var y = [Float](repeating: 0, count: rows * wide)
+        input.withUnsafeBufferPointer { xp in
+            w.withUnsafeBufferPointer { wp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    BLAS.gemm(m: rows, n: wide, k: c, a: xp.baseAddress!, lda: c, b: wp.baseAddress!, ldb: wide,
+                              c: yp.baseAddress!, ldc: wide)
+                }
+            }
+        }
         output = [Float](repeating: 0, count: batch * outSteps * f)
-        full.withUnsafeBufferPointer { fp in
-            output.withUnsafeMutableBufferPointer { op in
-                for b in 0..<batch {
-                    (op.baseAddress! + b * outSteps * f).update(from: fp.baseAddress! + b * steps * f, count: outSteps * f)
+        let (steps, outSteps) = (steps, outSteps)
+        y.withUnsafeBufferPointer { yp in
+            bias.value.withUnsafeBufferPointer { bp in
+                output.withUnsafeMutableBufferPointer { op in
+                    for b in 0..<batch {
+                        for t in 0..<outSteps {
+                            let o = op.baseAddress! + (b * outSteps + t) * f
+                            o.update(from: bp.baseAddress!, count: f)
+                            for j in 0..<k { addInPlace(o, yp.baseAddress! + (b * steps + t + j) * wide + j * f, count: f) }
+                        }
+                    }
                 }
             }
         }
@@ -76,38 +95,49 @@ public final class Conv1D: Layer {
     }
 
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
-        let rows = fullRows, f = filters, c = channels
+        let rows = batch * steps, k = kernelSize, f = filters, c = channels, wide = k * f
         var g = dy.scalars
         activation.backward(output: output, gradient: &g, rowLength: f)
-        // Back to the long-sequence layout, zero on the rows that straddle samples.
-        var full = [Float](repeating: 0, count: rows * f)
+        columnSums(g, rows: batch * outSteps, columns: f, into: &bias.gradient)
+        // G̃[s, j·F + f] = G[s − j, f], with G zero on rows that straddle samples.
+        var shifted = [Float](repeating: 0, count: rows * wide)
+        let (steps, outSteps) = (steps, outSteps)
         g.withUnsafeBufferPointer { gp in
-            full.withUnsafeMutableBufferPointer { fp in
+            shifted.withUnsafeMutableBufferPointer { sp in
                 for b in 0..<batch {
-                    (fp.baseAddress! + b * steps * f).update(from: gp.baseAddress! + b * outSteps * f, count: outSteps * f)
+                    for t in 0..<outSteps {
+                        let src = gp.baseAddress! + (b * outSteps + t) * f
+                        for j in 0..<k { (sp.baseAddress! + (b * steps + t + j) * wide + j * f).update(from: src, count: f) }
+                    }
                 }
             }
         }
-        columnSums(full, rows: rows, columns: f, into: &bias.gradient)
-        full.withUnsafeBufferPointer { fp in
+        var dTapMajor = [Float](repeating: 0, count: c * wide)
+        shifted.withUnsafeBufferPointer { sp in
             input.withUnsafeBufferPointer { xp in
-                kernel.gradient.withUnsafeMutableBufferPointer { dw in
-                    for j in 0..<kernelSize {  // dW_j = X[j ..< j+rows]ᵀ · G
-                        BLAS.gemm(transA: true, m: c, n: f, k: rows, a: xp.baseAddress! + j * c, lda: c,
-                                  b: fp.baseAddress!, ldb: f, c: dw.baseAddress! + j * c * f, ldc: f)
+                dTapMajor.withUnsafeMutableBufferPointer { dw in
+                    BLAS.gemm(transA: true, m: c, n: wide, k: rows, a: xp.baseAddress!, lda: c,
+                              b: sp.baseAddress!, ldb: wide, c: dw.baseAddress!, ldc: wide)
+                }
+            }
+        }
+        dTapMajor.withUnsafeBufferPointer { src in
+            kernel.gradient.withUnsafeMutableBufferPointer { dst in
+                for j in 0..<k {
+                    for ch in 0..<c {
+                        (dst.baseAddress! + (j * c + ch) * f).update(from: src.baseAddress! + ch * wide + j * f, count: f)
                     }
                 }
             }
         }
         guard needsInputGradient else { return nil }
-        var dx = [Float](repeating: 0, count: batch * steps * c)
-        full.withUnsafeBufferPointer { fp in
-            kernel.value.withUnsafeBufferPointer { wp in
+        let w = tapMajorKernel()
+        var dx = [Float](repeating: 0, count: rows * c)
+        shifted.withUnsafeBufferPointer { sp in
+            w.withUnsafeBufferPointer { wp in
                 dx.withUnsafeMutableBufferPointer { dxp in
-                    for j in 0..<kernelSize {  // dX[j ..< j+rows] += G · W_jᵀ
-                        BLAS.gemm(transB: true, m: rows, n: c, k: f, a: fp.baseAddress!, lda: f,
-                                  b: wp.baseAddress! + j * c * f, ldb: f, beta: 1, c: dxp.baseAddress! + j * c, ldc: c)
-                    }
+                    BLAS.gemm(transB: true, m: rows, n: c, k: wide, a: sp.baseAddress!, lda: wide,
+                              b: wp.baseAddress!, ldb: wide, c: dxp.baseAddress!, ldc: c)
                 }
             }
         }
