@@ -11,13 +11,14 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "Engine", dependencies: ["COpenBLAS"]),
+        .target(name: "Engine", dependencies: ["COpenBLAS", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Data", dependencies: ["Engine", "CZlib", "CZstd"]),
         .target(name: "Study", dependencies: ["Engine", "Data"]),
         .target(name: "OptilogCLI", dependencies: [

@@ -18,7 +18,7 @@ struct Train: ParsableCommand {
     @Option(help: "Model: \(Architecture.allValueStrings.joined(separator: ", ")).")
     var model: Architecture = .boston
 
-    @Option(help: "Optimizer: \(OptimizerRegistry.available.joined(separator: ", ")).")
+    @Option(help: "Optimizer: \(Optimizers.names.joined(separator: ", ")).")
     var optimizer: String = "adam"
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Optimizer setting with Keras's name, e.g. learning_rate=0.01.", valueName: "KEY=VALUE"))
@@ -46,7 +46,7 @@ struct Train: ParsableCommand {
         let train = samples ?? Self.defaultSamples(model)
         let data = try SyntheticData.splits(model, train: train, validation: validationSamples ?? max(1, train / 4), seed: seed)
         let network = try model.build(seed: seed)
-        let opt = try OptimizerRegistry.make(optimizer, settings: settings.map { ($0.key, $0.value) })
+        let opt = try Optimizers.make(optimizer, settings: settings.map { ($0.key, $0.value) })
         if summary { print(network.summary()) }
         let loop = try TrainingLoop(model: network, optimizer: opt, loss: model.loss, metric: model.metric, data: data,
                                     configuration: TrainingConfiguration(epochs: epochs, batchSize: batchSize, seed: seed))

@@ -39,13 +39,13 @@ public struct TrainingConfiguration: Sendable {
 /// Losses and metrics are means over samples, as Keras's progress bar reports them.
 public final class TrainingLoop {
     public let model: Sequential
-    public let optimizer: any Optimizer
+    public let optimizer: Optimizer
     public let loss: Loss
     public let metric: Metric
     public let data: DataSplits
     public let configuration: TrainingConfiguration
 
-    public init(model: Sequential, optimizer: any Optimizer, loss: Loss, metric: Metric,
+    public init(model: Sequential, optimizer: Optimizer, loss: Loss, metric: Metric,
                 data: DataSplits, configuration: TrainingConfiguration) throws {
         guard configuration.epochs >= 0 else { throw EngineError.invalidConfiguration("epochs must not be negative") }
         guard configuration.batchSize > 0 else { throw EngineError.invalidConfiguration("batch size must be positive") }

@@ -13,7 +13,7 @@ final class DeterminismTests: XCTestCase {
                         optimizer: String = "adam") throws -> [UInt32] {
         BLAS.threads = threads
         let (model, data) = try smallProblem(architecture, seed: seed)
-        let loop = try TrainingLoop(model: model, optimizer: try OptimizerRegistry.make(optimizer), loss: architecture.loss,
+        let loop = try TrainingLoop(model: model, optimizer: try Optimizers.make(optimizer, settings: []), loss: architecture.loss,
                                     metric: architecture.metric, data: data,
                                     configuration: TrainingConfiguration(epochs: epochs, batchSize: 16, seed: seed))
         loop.run()
@@ -54,15 +54,15 @@ final class DeterminismTests: XCTestCase {
     /// 3–4 in a second loop sharing the same model and optimizer equal epochs 1–4 in one go.
     func testEpochsAreReconstructibleFromSeedAndEpoch() throws {
         let data = try SyntheticData.splits(.boston, train: 100, validation: 20, seed: 8)
-        func loop(_ model: Sequential, _ optimizer: any Optimizer) throws -> TrainingLoop {
+        func loop(_ model: Sequential, _ optimizer: Optimizer) throws -> TrainingLoop {
             try TrainingLoop(model: model, optimizer: optimizer, loss: .meanAbsoluteError, metric: .meanAbsoluteError, data: data,
                              configuration: TrainingConfiguration(epochs: 4, batchSize: 32, seed: 8))
         }
         let straight = try Architecture.boston.build(seed: 8)
-        let straightRecords = try loop(straight, Adam()).run()
+        let straightRecords = try loop(straight, try Adam()).run()
 
         let split = try Architecture.boston.build(seed: 8)
-        let optimizer = Adam()
+        let optimizer = try Adam()
         let first = try loop(split, optimizer)
         let firstRecords = (0..<2).map { first.runEpoch($0) }
         let second = try loop(split, optimizer)  // a fresh loop, as after a restart

@@ -14,7 +14,7 @@ final class TrainingLoopTests: XCTestCase {
         ]
         for (architecture, samples, epochs, ratio) in cases {
             let data = try SyntheticData.splits(architecture, train: samples, validation: samples / 4, seed: 1)
-            let loop = try TrainingLoop(model: try architecture.build(seed: 1), optimizer: Adam(learningRate: architecture == .boston ? 0.01 : 0.001),
+            let loop = try TrainingLoop(model: try architecture.build(seed: 1), optimizer: try Adam(learningRate: architecture == .boston ? 0.01 : 0.001),
                                         loss: architecture.loss, metric: architecture.metric, data: data,
                                         configuration: TrainingConfiguration(epochs: epochs, batchSize: 32, seed: 1))
             let records = loop.run()
@@ -36,7 +36,7 @@ final class TrainingLoopTests: XCTestCase {
         // must equal the loss of the whole set evaluated at once.
         let data = try SyntheticData.splits(.boston, train: 10, validation: 10, seed: 2)
         let model = try Architecture.boston.build(seed: 2)
-        let loop = try TrainingLoop(model: model, optimizer: SGD(learningRate: 0), loss: .meanAbsoluteError, metric: .meanAbsoluteError,
+        let loop = try TrainingLoop(model: model, optimizer: try SGD(learningRate: 0), loss: .meanAbsoluteError, metric: .meanAbsoluteError,
                                     data: data, configuration: TrainingConfiguration(epochs: 1, batchSize: 4, seed: 2))
         let record = loop.runEpoch(0)
         let (x, y) = data.train.batch(0..<10)
@@ -48,10 +48,10 @@ final class TrainingLoopTests: XCTestCase {
     func testInvalidConfigurationsAreClearErrors() throws {
         let data = try SyntheticData.splits(.boston, train: 10, validation: 5, seed: 1)
         let model = try Architecture.boston.build(seed: 1)
-        XCTAssertThrowsError(try TrainingLoop(model: model, optimizer: Adam(), loss: .meanAbsoluteError, metric: .meanAbsoluteError, data: data,
+        XCTAssertThrowsError(try TrainingLoop(model: model, optimizer: try Adam(), loss: .meanAbsoluteError, metric: .meanAbsoluteError, data: data,
                                               configuration: TrainingConfiguration(epochs: 1, batchSize: 0)))
         let jena = try SyntheticData.splits(.jena, train: 4, validation: 2, seed: 1)
-        XCTAssertThrowsError(try TrainingLoop(model: model, optimizer: Adam(), loss: .meanAbsoluteError, metric: .meanAbsoluteError, data: jena,
+        XCTAssertThrowsError(try TrainingLoop(model: model, optimizer: try Adam(), loss: .meanAbsoluteError, metric: .meanAbsoluteError, data: jena,
                                               configuration: TrainingConfiguration(epochs: 1))) { error in
             XCTAssertEqual("\(error)", "shape mismatch: data inputs [120, 14] do not fit the model's [13]")
         }

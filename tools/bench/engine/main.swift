@@ -123,7 +123,7 @@ func throughput(_ task: Architecture, threads: Int) throws -> Throughput {
     let (samples, epochs) = workload(task)
     let data = DataSplits(train: try SyntheticData.make(task, count: samples, seed: 1),
                           validation: try SyntheticData.make(task, count: 32, seed: 1, sampleStream: 2))
-    let loop = try TrainingLoop(model: try task.build(seed: 1), optimizer: Adam(), loss: task.loss, metric: task.metric,
+    let loop = try TrainingLoop(model: try task.build(seed: 1), optimizer: try Adam(), loss: task.loss, metric: task.metric,
                                 data: data, configuration: TrainingConfiguration(epochs: epochs + 1, batchSize: 32, seed: 1))
     let t0 = now()
     _ = loop.runEpoch(0)
@@ -140,7 +140,7 @@ func memoryChild(_ task: Architecture, threads: Int) throws {
     let t0 = now()
     let data = DataSplits(train: try SyntheticData.make(task, count: n, seed: 1),
                           validation: try SyntheticData.make(task, count: n / 5, seed: 1, sampleStream: 2))
-    let loop = try TrainingLoop(model: try task.build(seed: 1), optimizer: Adam(), loss: task.loss, metric: task.metric,
+    let loop = try TrainingLoop(model: try task.build(seed: 1), optimizer: try Adam(), loss: task.loss, metric: task.metric,
                                 data: data, configuration: TrainingConfiguration(epochs: 1, batchSize: 32, seed: 1))
     let record = loop.runEpoch(0)
     var usage = rusage()
