@@ -77,9 +77,9 @@ final class CLITests: XCTestCase {
 
     func testRuntimeErrorsAreOneLineAndExitOne() throws {
         for (arguments, message) in [
-            (["train", "--optimizer", "lion"], "optilog: error: invalid configuration: unknown optimizer 'lion'; available: adam, sgd\n"),
+            (["train", "--optimizer", "lion"], "optilog: error: invalid configuration: unknown optimizer 'lion'; available: adadelta, adagrad, adam, adamax, ftrl, nadam, rmsprop, sgd\n"),
             (["train", "--set", "momentum=0.9"], "optilog: error: invalid configuration: adam has no setting 'momentum'\n"),
-            (["train", "--optimizer", "sgd", "--set", "momentum=lots"], "optilog: error: invalid configuration: momentum=lots is not a finite number\n"),
+            (["train", "--optimizer", "sgd", "--set", "momentum=lots"], "optilog: error: invalid configuration: sgd: momentum=\"lots\" is not a finite number\n"),
         ] {
             let r = try optilog(arguments)
             XCTAssertEqual(r.status, 1, "\(arguments)")

@@ -15,7 +15,7 @@ public enum Optimizers {
         guard names.contains(key) else {
             throw EngineError.invalidConfiguration("unknown optimizer '\(name)'; available: \(names.joined(separator: ", "))")
         }
-        let owner = key == "sgd" ? "SGD" : key
+        let owner = key
         var r = try SettingsReader(config, owner: owner)
         _ = try r.string("name", default: key)
         let defaultLearningRate = key == "sgd" ? 0.01 : 0.001
