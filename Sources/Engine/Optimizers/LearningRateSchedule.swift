@@ -45,7 +45,7 @@ public enum LearningRateSchedule: Equatable, Sendable {
                      ("decay_rate", .number(rate)), ("staircase", .bool(staircase)), ("name", .string(className))]
         case let .piecewiseConstantDecay(boundaries, values):
             inner = [("boundaries", .array(boundaries.map { .integer($0) })), ("values", .array(values.map { .number($0) })),
-                     ("name", .string(className))]
+                     ("name", .string("PiecewiseConstant"))]  // Keras's default name for this one
         }
         return .object([("module", .string("keras.optimizers.schedules")), ("class_name", .string(className)),
                         ("config", .object(inner)), ("registered_name", .null)])
@@ -57,7 +57,7 @@ public enum LearningRateSchedule: Equatable, Sendable {
             throw EngineError.invalidConfiguration("a learning-rate schedule needs \"class_name\" and \"config\"")
         }
         var reader = try SettingsReader(inner, owner: name)
-        _ = try reader.string("name", default: name)
+        _ = try reader.string("name", default: name)  // a custom name is accepted and not kept
         switch name {
         case "ExponentialDecay", "InverseTimeDecay":
             let initial = try reader.number("initial_learning_rate", default: nil)
