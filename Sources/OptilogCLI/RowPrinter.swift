@@ -6,6 +6,8 @@ struct RowPrinter {
         case text(String)
         case integer(Int)
         case number(Double, digits: Int)
+        /// A Float32 value: JSON gets its exact shortest decimal, text formats `digits` places.
+        case float(Float, digits: Int)
 
         var plain: String {
             switch self {
@@ -13,6 +15,9 @@ struct RowPrinter {
             case .integer(let i): return String(i)
             case let .number(d, digits):
                 return d.isFinite ? String(format: "%.\(digits)f", d) : (d.isNaN ? "NaN" : (d > 0 ? "Infinity" : "-Infinity"))
+            case let .float(f, digits):
+                guard f.isFinite else { return f.isNaN ? "NaN" : (f > 0 ? "Infinity" : "-Infinity") }
+                return abs(f) >= 1e6 || (abs(f) < 1e-4 && f != 0) ? String(format: "%.\(digits)g", Double(f)) : String(format: "%.\(digits)f", Double(f))
             }
         }
 
@@ -21,6 +26,7 @@ struct RowPrinter {
             case .text(let s): return jsonString(s)
             case .integer(let i): return String(i)
             case .number(let d, _): return d.isFinite ? "\(d)" : jsonString(plain)
+            case .float(let f, _): return f.isFinite ? "\(Double(f))" : jsonString(plain)
             }
         }
 

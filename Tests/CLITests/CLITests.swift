@@ -59,6 +59,30 @@ final class CLITests: XCTestCase {
         }
     }
 
+    func testSurfacePrintsTheDocumentedJSONPath() throws {
+        let r = try optilog("surface", "--function", "rosenbrock", "--optimizer", "sgd", "--set", "momentum=0.9", "--steps", "60", "--format", "json")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(rows.count, 61)
+        XCTAssertEqual(rows[0]["step"] as? Int, 0)
+        XCTAssertEqual((rows[0]["x"] as? NSNumber)?.doubleValue, -1.5)
+        XCTAssertEqual((rows[0]["y"] as? NSNumber)?.doubleValue, 2)
+        XCTAssertEqual((rows[0]["loss"] as? NSNumber)?.doubleValue, 6.25 + 100 * 0.0625)
+        // SGD with momentum at Keras's lr 0.01 diverges on Rosenbrock (as in Keras): non-finite
+        // values are the strings "NaN", "Infinity", "-Infinity".
+        XCTAssertEqual(rows[60]["x"] as? String, "NaN")
+        let start = try optilog("surface", "--function", "saddle", "--start", "0.5,-0.25", "--steps", "0", "--format", "csv")
+        XCTAssertEqual(start.stdout, "step,x,y,loss\n0,0.500000000,-0.250000000,0.187500000\n")
+    }
+
+    func testEveryOptimizerTrains() throws {
+        for name in ["adadelta", "adagrad", "adam", "adamax", "ftrl", "nadam", "rmsprop", "sgd"] {
+            let r = try optilog("train", "--model", "boston", "--optimizer", name, "--epochs", "1", "--samples", "64", "--format", "ndjson")
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+            XCTAssertEqual(r.stdout.split(separator: "\n").count, 1, name)
+        }
+    }
+
     func testSummaryMatchesKeras() throws {
         let r = try optilog("summary", "--model", "imdb")
         XCTAssertEqual(r.status, 0)
@@ -67,7 +91,8 @@ final class CLITests: XCTestCase {
     }
 
     func testUsageErrorsExitTwo() throws {
-        for arguments in [["train", "--epochs", "0"], ["train", "--model", "mnist"], ["train", "--set", "novalue"], ["frobnicate"]] {
+        for arguments in [["train", "--epochs", "0"], ["train", "--model", "mnist"], ["train", "--set", "novalue"], ["frobnicate"],
+                          ["surface", "--function", "sphere"], ["surface", "--start", "1"], ["surface", "--start", "a,b"], ["surface", "--steps", "-1"]] {
             let r = try optilog(arguments)
             XCTAssertEqual(r.status, 2, "\(arguments): \(r.stderr)")
             XCTAssertTrue(r.stderr.contains("Error:") || r.stderr.contains("error:"), r.stderr)

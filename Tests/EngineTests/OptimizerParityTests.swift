@@ -126,3 +126,43 @@ final class OptimizerParityTests: XCTestCase {
         }
     }
 }
+
+extension OptimizerParityTests {
+    /// `optilog surface` computes its own gradients; its paths must follow Keras's (from
+    /// GradientTape) on Beale and Rosenbrock for all 18 configurations over 200 steps, to a
+    /// relative 1e-5 on x and y, and diverge where Keras's diverge (within 3 steps).
+    func testSurfacePathsFollowKerasPaths() throws {
+        let trajectories = try XCTUnwrap(try traces()["trajectories"] as? [[String: Any]])
+        for trajectory in trajectories {
+            let function = try XCTUnwrap(TestFunction(rawValue: trajectory["function"] as? String ?? ""))
+            let start = floats(trajectory["start"])
+            XCTAssertEqual(function.defaultStart.x, start[0])
+            XCTAssertEqual(function.defaultStart.y, start[1])
+            for run in trajectory["runs"] as? [[String: Any]] ?? [] {
+                let id = "\(function)/\(run["id"] ?? "?")"
+                let x = floats(run["x"]), y = floats(run["y"]), loss = floats(run["loss"])
+                let path = function.path(optimizer: try optimizer(run), steps: 200)
+                XCTAssertEqual(path.count, 201)
+                XCTAssertEqual(path[0].loss, loss[0], id)
+                let kerasEnd = (run["first_non_finite_index"] as? NSNumber)?.intValue
+                let oursEnd = path.firstIndex { !$0.x.isFinite || !$0.y.isFinite }
+                for t in 0..<min(201, kerasEnd ?? 201) {
+                    // On the way to divergence (loss beyond 1e6) rounding differences are amplified
+                    // without bound; compare the paths up to there.
+                    guard loss[t] < 1e6 else { break }
+                    let ok = abs(path[t].x - x[t]) <= 1e-5 * max(1, abs(x[t])) && abs(path[t].y - y[t]) <= 1e-5 * max(1, abs(y[t]))
+                    if !ok {
+                        XCTFail("\(id) step \(t): (\(path[t].x), \(path[t].y)) vs Keras (\(x[t]), \(y[t]))")
+                        break
+                    }
+                }
+                if let kerasEnd {
+                    let ours = try XCTUnwrap(oursEnd, "\(id): Keras diverges at step \(kerasEnd), optilog does not")
+                    XCTAssertLessThanOrEqual(abs(ours - kerasEnd), 3, "\(id): divergence step")
+                } else {
+                    XCTAssertNil(oursEnd, "\(id): optilog diverges, Keras does not")
+                }
+            }
+        }
+    }
+}
