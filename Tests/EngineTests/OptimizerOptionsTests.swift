@@ -36,7 +36,7 @@ final class OptimizerOptionsTests: XCTestCase {
     func testEveryOptionAgainstKeras() throws {
         let fixture = try XCTUnwrap(Self.fixture, "fixtures/keras_optimizer_options.json is missing or unreadable")
         let runs = items(fixture["runs"])
-        XCTAssertEqual(runs.count, 17)
+        XCTAssertEqual(runs.count, 25)
         let initial = items(fixture["initial_hex"]).map { hex($0).map(Float.init(bitPattern:)) }
         let gradients = items(fixture["gradients_hex"]).map { items($0).map { hex($0).map(Float.init(bitPattern:)) } }
         for run in runs {
@@ -84,6 +84,42 @@ final class OptimizerOptionsTests: XCTestCase {
                     have = Array(optimizer.slots[v, s]).map(\.bitPattern)
                 }
                 _ = check(have, hex(slot["values_hex"]), "\(id) \(path)")
+            }
+        }
+    }
+
+    /// Saddle and Himmelblau paths (Keras's GradientTape gradients, 200 steps) from `path`,
+    /// which computes its own gradients: relative 1e-5 on x and y while the loss is moderate.
+    func testSurfacePathsOnSaddleAndHimmelblau() throws {
+        let fixture = try XCTUnwrap(Self.fixture)
+        let surfaces = items(fixture["surfaces"])
+        XCTAssertEqual(surfaces.count, 2)
+        func numbers(_ v: ConfigValue?) -> [Float] {
+            items(v).map {
+                switch $0 {
+                case .number(let d): return Float(d)
+                case .integer(let n): return Float(n)
+                default: return .nan
+                }
+            }
+        }
+        for surface in surfaces {
+            let function = try XCTUnwrap(TestFunction(rawValue: string(surface["function"])))
+            let start = numbers(surface["start"])
+            XCTAssertEqual([function.defaultStart.x, function.defaultStart.y], start)
+            for run in items(surface["runs"]) {
+                let id = "\(function)/\(string(run["id"]))"
+                let optimizer = try Optimizers.make(string(run["class_name"]).lowercased(), config: try XCTUnwrap(run["kwargs"]))
+                let path = function.path(optimizer: optimizer, steps: 200)
+                let x = numbers(run["x"]), y = numbers(run["y"]), loss = numbers(run["loss"])
+                XCTAssertEqual(x.count, 201, id)
+                for t in 0..<201 where abs(loss[t]) < 1e6 {
+                    let ok = abs(path[t].x - x[t]) <= 1e-5 * max(1, abs(x[t])) && abs(path[t].y - y[t]) <= 1e-5 * max(1, abs(y[t]))
+                    if !ok {
+                        XCTFail("\(id) step \(t): (\(path[t].x), \(path[t].y)) vs Keras (\(x[t]), \(y[t]))")
+                        break
+                    }
+                }
             }
         }
     }

@@ -121,3 +121,30 @@ final class OptimizerStateTests: XCTestCase {
         }
     }
 }
+
+final class EmbeddingUpdateTests: XCTestCase {
+    /// Keras applies Embedding gradients densely: a row used at step 1 and absent at step 2
+    /// still moves at step 2 under Adam (its momentum is not 0), and Ftrl sets rows never used
+    /// to exactly 0 at the first step (w = −z/q with z = 0). Under plain SGD an absent row stays.
+    func testRowsAbsentFromABatchMoveAsInKeras() throws {
+        func run(_ optimizer: Optimizer) throws -> (embedding: Embedding, afterFirst: [Float], afterSecond: [Float]) {
+            let model = try Sequential(inputShape: [2], layers: [Embedding(inputDim: 4, outputDim: 2), Flatten(), Dense(1)], seed: 3)
+            let embedding = try XCTUnwrap(model.layers[0] as? Embedding)
+            let y = try Tensor(shape: [1, 1], scalars: [1])
+            _ = model.lossAndGradients(x: try Tensor(shape: [1, 2], scalars: [1, 2]), y: y, loss: .meanSquaredError, context: ForwardContext(training: true))
+            optimizer.apply(to: model.parameters)
+            let afterFirst = embedding.table.value
+            _ = model.lossAndGradients(x: try Tensor(shape: [1, 2], scalars: [2, 2]), y: y, loss: .meanSquaredError, context: ForwardContext(training: true))
+            XCTAssertEqual(Array(embedding.table.gradient[2..<4]), [0, 0], "row 1 is absent from the second batch")
+            optimizer.apply(to: model.parameters)
+            return (embedding, afterFirst, embedding.table.value)
+        }
+        let adam = try run(try Adam(learningRate: 0.001))
+        XCTAssertNotEqual(Array(adam.afterSecond[2..<4]), Array(adam.afterFirst[2..<4]), "Adam moves row 1 by its momentum")
+        XCTAssertEqual(Array(adam.afterSecond[6..<8]), Array(adam.afterFirst[6..<8]), "row 3 was never used")
+        let sgd = try run(try SGD(learningRate: 0.01))
+        XCTAssertEqual(Array(sgd.afterSecond[2..<4]), Array(sgd.afterFirst[2..<4]), "plain SGD leaves an absent row alone")
+        let ftrl = try run(try Optimizers.make("ftrl", settings: []))
+        XCTAssertEqual(Array(ftrl.afterFirst[0..<2]), [0, 0], "Ftrl zeroes a row never used")
+    }
+}

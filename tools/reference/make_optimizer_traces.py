@@ -4,7 +4,9 @@ Two variables (a [3,4] matrix and a [5] vector, so per-variable and global clipp
 15 fixed gradient steps (zeros, a spike, a tiny row), and for each configuration: Keras's
 kwargs and get_config(), every step's values of both variables (eager mode, and inside
 tf.function as model.fit runs it; float32 hex) and the final slots (eager). Configurations: every optimizer with non-default settings, each of
-clipnorm / clipvalue / global_clipnorm / weight_decay, and the three learning-rate schedules.
+clipnorm / clipvalue / global_clipnorm / weight_decay, and the three learning-rate schedules;
+every optimizer at its defaults as well. Also Keras's own paths (GradientTape gradients, 200
+steps) on the saddle and Himmelblau surfaces, which ../shared/reference does not cover.
 
 usage: KERAS_BACKEND=tensorflow python make_optimizer_traces.py ../../fixtures/keras_optimizer_options.json
 (needs `pip install tensorflow-cpu keras`; a few seconds)
@@ -58,7 +60,9 @@ def schedule(class_name, **config):
     return getattr(keras.optimizers.schedules, class_name)(**config)
 
 
-CASES = [
+CASES = [(name, cls, {}) for name, cls in [
+    ("adadelta", "Adadelta"), ("adagrad", "Adagrad"), ("adam", "Adam"), ("adamax", "Adamax"),
+    ("ftrl", "Ftrl"), ("nadam", "Nadam"), ("rmsprop", "RMSprop"), ("sgd", "SGD")]] + [
     ("sgd_options", "SGD", dict(learning_rate=0.05, momentum=0.5, nesterov=True)),
     ("adam_options", "Adam", dict(learning_rate=0.01, beta_1=0.8, beta_2=0.99, epsilon=1e-5, amsgrad=True)),
     ("adamax_options", "Adamax", dict(learning_rate=0.02, beta_1=0.85, beta_2=0.95, epsilon=1e-6)),
@@ -78,6 +82,36 @@ CASES = [
     ("rmsprop_inverse_time_decay", "RMSprop", dict(learning_rate=("InverseTimeDecay", dict(initial_learning_rate=0.01, decay_steps=3, decay_rate=0.5)))),
     ("adagrad_piecewise", "Adagrad", dict(learning_rate=("PiecewiseConstantDecay", dict(boundaries=[3, 8], values=[0.1, 0.05, 0.01])))),
 ]
+
+
+SURFACES = {
+    # name: (start, float32 evaluation exactly as optilog's TestFunction writes it)
+    "saddle": ((1.0, 0.001), lambda x, y: x * x - y * y),
+    "himmelblau": ((0.0, 0.0), lambda x, y: (x * x + y - 11.0) * (x * x + y - 11.0) + (x + y * y - 7.0) * (x + y * y - 7.0)),
+}
+
+
+def surface_paths(steps=200):
+    """Every optimizer at Keras's defaults on the surfaces the shared reference lacks."""
+    out = []
+    for function, (start, f) in SURFACES.items():
+        runs = []
+        for name, cls in [("adadelta", "Adadelta"), ("adagrad", "Adagrad"), ("adam", "Adam"), ("adamax", "Adamax"),
+                          ("ftrl", "Ftrl"), ("nadam", "Nadam"), ("rmsprop", "RMSprop"), ("sgd", "SGD"),
+                          ("sgd_momentum", "SGD")]:
+            optimizer = getattr(keras.optimizers, cls)(**({"momentum": 0.9} if name == "sgd_momentum" else {}))
+            xy = keras.Variable(np.array(start, np.float32), name="xy")
+            xs, ys, losses = [], [], []
+            for step in range(steps + 1):
+                with tf.GradientTape() as tape:
+                    loss = f(xy[0], xy[1])
+                xs.append(float(xy[0].numpy())); ys.append(float(xy[1].numpy())); losses.append(float(loss.numpy()))
+                if step < steps:
+                    optimizer.apply_gradients([(tape.gradient(loss, xy), xy)])
+            runs.append(dict(id=name, class_name=cls, kwargs={"momentum": 0.9} if name == "sgd_momentum" else {},
+                             x=xs, y=ys, loss=losses))
+        out.append(dict(function=function, start=list(start), steps=steps, runs=runs))
+    return out
 
 
 def main(out):
@@ -117,7 +151,8 @@ def main(out):
     doc = dict(generator="tools/reference/make_optimizer_traces.py", keras_version=keras.__version__,
                tensorflow_version=tf.__version__, numpy_version=np.__version__,
                description="apply_gradients on two variables (eager); values as float32 hex after each step",
-               initial_hex=[hexes(w0), hexes(w1)], gradients_hex=[[hexes(g0), hexes(g1)] for g0, g1 in grads], runs=runs)
+               initial_hex=[hexes(w0), hexes(w1)], gradients_hex=[[hexes(g0), hexes(g1)] for g0, g1 in grads], runs=runs,
+               surfaces=surface_paths())
     with open(out, "w") as fh:
         json.dump(doc, fh, separators=(",", ":"))
         fh.write("\n")

@@ -18,7 +18,7 @@ public final class Adam: Optimizer {
         try super.init(common: common)
     }
 
-    public convenience init(learningRate: Double = 0.001, amsgrad: Bool = false) throws {
+    public convenience init(learningRate: Double, amsgrad: Bool = false) throws {
         try self.init(CommonSettings(learningRate: .constant(learningRate)), amsgrad: amsgrad)
     }
 

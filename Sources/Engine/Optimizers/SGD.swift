@@ -15,7 +15,7 @@ public final class SGD: Optimizer {
         try super.init(common: common)
     }
 
-    public convenience init(learningRate: Double = 0.01, momentum: Double = 0, nesterov: Bool = false) throws {
+    public convenience init(learningRate: Double, momentum: Double = 0, nesterov: Bool = false) throws {
         try self.init(CommonSettings(learningRate: .constant(learningRate)), momentum: momentum, nesterov: nesterov)
     }
 
