@@ -45,7 +45,7 @@ public struct Tensor: Equatable, Sendable {
     /// Rows `indices` of the first axis, in that order: the batch gather of the training loop.
     public func gatherRows(_ indices: some Collection<Int>) -> Tensor {
         let item = itemCount
-        var out = [Float](repeating: 0, count: indices.count * item)
+        var out: [Float] = uninitializedArray(count: indices.count * item)
         scalars.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 var offset = 0
@@ -88,4 +88,11 @@ extension Tensor {
         }
         return Tensor(unchecked: [m, n], out)
     }
+}
+
+/// An array whose every element the caller overwrites before reading it (a GEMM with beta = 0,
+/// a full copy): skips the zero-fill, which showed up as 8% of a training step.
+@inline(__always)
+func uninitializedArray<T: BitwiseCopyable>(count: Int) -> [T] {
+    Array(unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
 }

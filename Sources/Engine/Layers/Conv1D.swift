@@ -66,7 +66,7 @@ public final class Conv1D: Layer {
         input = x.scalars
         let rows = batch * steps, k = kernelSize, f = filters, c = channels, wide = k * f
         let w = tapMajorKernel()
-        var y = [Float](repeating: 0, count: rows * wide)
+        var y: [Float] = uninitializedArray(count: rows * wide)
         input.withUnsafeBufferPointer { xp in
             w.withUnsafeBufferPointer { wp in
                 y.withUnsafeMutableBufferPointer { yp in
@@ -75,7 +75,7 @@ public final class Conv1D: Layer {
                 }
             }
         }
-        output = [Float](repeating: 0, count: batch * outSteps * f)
+        output = uninitializedArray(count: batch * outSteps * f)
         let (steps, outSteps) = (steps, outSteps)
         y.withUnsafeBufferPointer { yp in
             bias.value.withUnsafeBufferPointer { bp in
@@ -112,7 +112,7 @@ public final class Conv1D: Layer {
                 }
             }
         }
-        var dTapMajor = [Float](repeating: 0, count: c * wide)
+        var dTapMajor: [Float] = uninitializedArray(count: c * wide)
         shifted.withUnsafeBufferPointer { sp in
             input.withUnsafeBufferPointer { xp in
                 dTapMajor.withUnsafeMutableBufferPointer { dw in
@@ -132,7 +132,7 @@ public final class Conv1D: Layer {
         }
         guard needsInputGradient else { return nil }
         let w = tapMajorKernel()
-        var dx = [Float](repeating: 0, count: rows * c)
+        var dx: [Float] = uninitializedArray(count: rows * c)
         shifted.withUnsafeBufferPointer { sp in
             w.withUnsafeBufferPointer { wp in
                 dx.withUnsafeMutableBufferPointer { dxp in

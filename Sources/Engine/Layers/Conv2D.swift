@@ -53,7 +53,7 @@ public final class Conv2D: Layer {
         batch = x.batch
         let (kh, kw) = kernelSize
         let rows = batch * outH * outW, k = patchLength, run = kw * inC
-        patches = [Float](repeating: 0, count: rows * k)
+        patches = uninitializedArray(count: rows * k)
         x.scalars.withUnsafeBufferPointer { xp in
             patches.withUnsafeMutableBufferPointer { pp in
                 var row = 0
@@ -71,7 +71,7 @@ public final class Conv2D: Layer {
                 }
             }
         }
-        output = [Float](repeating: 0, count: rows * filters)
+        output = uninitializedArray(count: rows * filters)
         bias.value.withUnsafeBufferPointer { bp in
             output.withUnsafeMutableBufferPointer { op in
                 for r in 0..<rows { (op.baseAddress! + r * filters).update(from: bp.baseAddress!, count: filters) }
@@ -104,7 +104,7 @@ public final class Conv2D: Layer {
         columnSums(g, rows: rows, columns: filters, into: &bias.gradient)
         guard needsInputGradient else { return nil }
         // dPatches = g · Wᵀ, then scatter-add each patch back where it was read from (col2im).
-        var dPatches = [Float](repeating: 0, count: rows * k)
+        var dPatches: [Float] = uninitializedArray(count: rows * k)
         g.withUnsafeBufferPointer { gp in
             kernel.value.withUnsafeBufferPointer { wp in
                 dPatches.withUnsafeMutableBufferPointer { dp in

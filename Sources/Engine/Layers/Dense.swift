@@ -34,7 +34,7 @@ public final class Dense: Layer {
     public func forward(_ x: Tensor, context: ForwardContext) -> Tensor {
         precondition(x.itemCount == inputFeatures, "\(name): input has \(x.itemCount) features, expected \(inputFeatures)")
         let batch = x.batch
-        var y = [Float](repeating: 0, count: batch * units)
+        var y: [Float] = uninitializedArray(count: batch * units)
         // Start from the bias so one GEMM with beta = 1 adds x·W.
         bias.value.withUnsafeBufferPointer { b in
             for r in 0..<batch { for j in 0..<units { y[r * units + j] = b[j] } }
@@ -68,7 +68,7 @@ public final class Dense: Layer {
         }
         columnSums(g, rows: batch, columns: units, into: &bias.gradient)
         guard needsInputGradient else { return nil }
-        var dx = [Float](repeating: 0, count: batch * inputFeatures)
+        var dx: [Float] = uninitializedArray(count: batch * inputFeatures)
         g.withUnsafeBufferPointer { gp in
             kernel.value.withUnsafeBufferPointer { w in
                 dx.withUnsafeMutableBufferPointer { dxp in

@@ -39,7 +39,7 @@ public final class Embedding: Layer {
                          "\(name): id \(v) is not an integer in 0..<\(inputDim)")
             return Int32(v)
         }
-        var y = [Float](repeating: 0, count: ids.count * d)
+        var y: [Float] = uninitializedArray(count: ids.count * d)
         table.value.withUnsafeBufferPointer { tp in
             y.withUnsafeMutableBufferPointer { yp in
                 for (n, id) in ids.enumerated() {

@@ -32,8 +32,8 @@ public final class MaxPooling2D: Layer {
         let (ph, pw) = poolSize
         let (inH, inW, channels, outH, outW) = (inH, inW, channels, outH, outW)
         let count = batch * outH * outW * channels
-        var y = [Float](repeating: 0, count: count)
-        var arg = [Int32](repeating: 0, count: count)
+        var y: [Float] = uninitializedArray(count: count)
+        var arg: [Int32] = uninitializedArray(count: count)
         x.scalars.withUnsafeBufferPointer { xp in
             y.withUnsafeMutableBufferPointer { yp in
                 arg.withUnsafeMutableBufferPointer { ap in
