@@ -31,6 +31,10 @@ public final class Sequential {
             shapes.append(shape)
         }
         self.outputShapes = shapes
+        // An Embedding feeding a Conv1D: the convolution works on the table's rows directly.
+        for (a, b) in zip(layers, layers.dropFirst()) {
+            if let embedding = a as? Embedding, let conv = b as? Conv1D { conv.lookup = embedding }
+        }
     }
 
     public var outputShape: [Int] { outputShapes.last ?? inputShape }

@@ -19,9 +19,16 @@ public final class Conv1D: Layer {
     public private(set) var bias: Parameter!
     public var parameters: [Parameter] { [kernel, bias] }
 
-    private var steps = 0, channels = 0, outSteps = 0, batch = 0
+    var steps = 0, channels = 0, outSteps = 0, batch = 0
     private var input: [Float] = []
-    private var output: [Float] = []
+    var output: [Float] = []
+    /// Set by `Sequential` when this layer reads an `Embedding`'s output: products then run
+    /// on the distinct table rows of the batch instead of every position (see
+    /// Conv1D+EmbeddingLookup.swift).
+    weak var lookup: Embedding?
+    /// Fused path: the batch's distinct ids, and each position's index among them.
+    var distinctIDs: [Int32] = []
+    var positionRow: [Int32] = []
 
     public init(_ filters: Int, kernelSize: Int, activation: ActivationFunction = .linear) {
         self.filters = filters
@@ -45,7 +52,7 @@ public final class Conv1D: Layer {
     }
 
     /// The kernel as [channels, k·filters], tap-major along the columns.
-    private func tapMajorKernel() -> [Float] {
+    func tapMajorKernel() -> [Float] {
         let (k, c, f) = (kernelSize, channels, filters)
         var w = [Float](repeating: 0, count: c * k * f)
         kernel.value.withUnsafeBufferPointer { src in
@@ -60,9 +67,24 @@ public final class Conv1D: Layer {
         return w
     }
 
+    /// kernel.gradient[j, c, f] = tapMajor[c, j·F + f].
+    func setKernelGradient(fromTapMajor dTapMajor: [Float]) {
+        let (k, c, f) = (kernelSize, channels, filters), wide = k * f
+        dTapMajor.withUnsafeBufferPointer { src in
+            kernel.gradient.withUnsafeMutableBufferPointer { dst in
+                for j in 0..<k {
+                    for ch in 0..<c {
+                        (dst.baseAddress! + (j * c + ch) * f).update(from: src.baseAddress! + ch * wide + j * f, count: f)
+                    }
+                }
+            }
+        }
+    }
+
     public func forward(_ x: Tensor, context: ForwardContext) -> Tensor {
         precondition(Array(x.shape.dropFirst()) == [steps, channels], "\(name): input \(x.shape) vs built [\(steps), \(channels)]")
         batch = x.batch
+        if let lookup { return forwardFromTable(lookup) }
         input = x.scalars
         let rows = batch * steps, k = kernelSize, f = filters, c = channels, wide = k * f
         let w = tapMajorKernel()
@@ -99,6 +121,10 @@ public final class Conv1D: Layer {
         var g = dy.scalars
         activation.backward(output: output, gradient: &g, rowLength: f)
         columnSums(g, rows: batch * outSteps, columns: f, into: &bias.gradient)
+        if let lookup {
+            backwardIntoTable(lookup, g)
+            return nil
+        }
         // G̃[s, j·F + f] = G[s − j, f], with G zero on rows that straddle samples.
         var shifted = [Float](repeating: 0, count: rows * wide)
         let (steps, outSteps) = (steps, outSteps)
@@ -121,15 +147,7 @@ public final class Conv1D: Layer {
                 }
             }
         }
-        dTapMajor.withUnsafeBufferPointer { src in
-            kernel.gradient.withUnsafeMutableBufferPointer { dst in
-                for j in 0..<k {
-                    for ch in 0..<c {
-                        (dst.baseAddress! + (j * c + ch) * f).update(from: src.baseAddress! + ch * wide + j * f, count: f)
-                    }
-                }
-            }
-        }
+        setKernelGradient(fromTapMajor: dTapMajor)
         guard needsInputGradient else { return nil }
         let w = tapMajorKernel()
         var dx: [Float] = uninitializedArray(count: rows * c)

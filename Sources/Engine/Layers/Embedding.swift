@@ -12,7 +12,8 @@ public final class Embedding: Layer {
     public private(set) var table: Parameter!
     public var parameters: [Parameter] { [table] }
     private var length = 0
-    private var ids: [Int32] = []
+    /// The ids of the last forward pass, row-major [batch · length].
+    private(set) var ids: [Int32] = []
 
     public init(inputDim: Int, outputDim: Int) {
         self.inputDim = inputDim
