@@ -26,14 +26,7 @@ extension Conv1D {
             return index[Int(id)]
         }
         let u = distinctIDs.count
-        var table: [Float] = uninitializedArray(count: u * c)
-        lookup.table.value.withUnsafeBufferPointer { src in
-            table.withUnsafeMutableBufferPointer { dst in
-                for (n, id) in distinctIDs.enumerated() {
-                    (dst.baseAddress! + n * c).update(from: src.baseAddress! + Int(id) * c, count: c)
-                }
-            }
-        }
+        let table = distinctRows(lookup)
         let w = tapMajorKernel()
         var p: [Float] = uninitializedArray(count: u * wide)
         table.withUnsafeBufferPointer { ep in
@@ -44,27 +37,25 @@ extension Conv1D {
                 }
             }
         }
-        output = uninitializedArray(count: batch * outSteps * f)
-        let (steps, outSteps) = (steps, outSteps)
         p.withUnsafeBufferPointer { pp in
-            positionRow.withUnsafeBufferPointer { rowOf in
-                bias.value.withUnsafeBufferPointer { bp in
-                    output.withUnsafeMutableBufferPointer { op in
-                        for b in 0..<batch {
-                            for t in 0..<outSteps {
-                                let o = op.baseAddress! + (b * outSteps + t) * f
-                                o.update(from: bp.baseAddress!, count: f)
-                                for j in 0..<k {
-                                    addInPlace(o, pp.baseAddress! + Int(rowOf[b * steps + t + j]) * wide + j * f, count: f)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            positionRow.withUnsafeBufferPointer { rowOf in shiftAdd(pp.baseAddress!) { Int(rowOf[$0]) } }
         }
         activation.apply(&output, rowLength: f)
         return Tensor(unchecked: [batch, outSteps, f], output)
+    }
+
+    /// E_U: the table rows of the batch's distinct ids, in `distinctIDs` order.
+    private func distinctRows(_ lookup: Embedding) -> [Float] {
+        let c = channels
+        var rows: [Float] = uninitializedArray(count: distinctIDs.count * c)
+        lookup.table.value.withUnsafeBufferPointer { src in
+            rows.withUnsafeMutableBufferPointer { dst in
+                for (n, id) in distinctIDs.enumerated() {
+                    (dst.baseAddress! + n * c).update(from: src.baseAddress! + Int(id) * c, count: c)
+                }
+            }
+        }
+        return rows
     }
 
     /// `g` is dL/d(pre-activation output) [batch, outSteps, filters]; writes the kernel's and the
@@ -87,14 +78,7 @@ extension Conv1D {
                 }
             }
         }
-        var table: [Float] = uninitializedArray(count: u * c)
-        lookup.table.value.withUnsafeBufferPointer { src in
-            table.withUnsafeMutableBufferPointer { dst in
-                for (n, id) in distinctIDs.enumerated() {
-                    (dst.baseAddress! + n * c).update(from: src.baseAddress! + Int(id) * c, count: c)
-                }
-            }
-        }
+        let table = distinctRows(lookup)
         var dTapMajor: [Float] = uninitializedArray(count: c * wide)
         s.withUnsafeBufferPointer { sp in
             table.withUnsafeBufferPointer { ep in

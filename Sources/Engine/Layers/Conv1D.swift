@@ -67,6 +67,25 @@ public final class Conv1D: Layer {
         return w
     }
 
+    /// output[b, t] = bias + Σ_j y[row(b·steps + t + j), tap j], where y holds rows of
+    /// k·filters products, one block of `filters` per tap.
+    @inline(__always)
+    func shiftAdd(_ y: UnsafePointer<Float>, row: (Int) -> Int) {
+        let (k, f, steps, outSteps) = (kernelSize, filters, steps, outSteps), wide = k * f
+        output = uninitializedArray(count: batch * outSteps * f)
+        bias.value.withUnsafeBufferPointer { bp in
+            output.withUnsafeMutableBufferPointer { op in
+                for b in 0..<batch {
+                    for t in 0..<outSteps {
+                        let o = op.baseAddress! + (b * outSteps + t) * f
+                        o.update(from: bp.baseAddress!, count: f)
+                        for j in 0..<k { addInPlace(o, y + row(b * steps + t + j) * wide + j * f, count: f) }
+                    }
+                }
+            }
+        }
+    }
+
     /// kernel.gradient[j, c, f] = tapMajor[c, j·F + f].
     func setKernelGradient(fromTapMajor dTapMajor: [Float]) {
         let (k, c, f) = (kernelSize, channels, filters), wide = k * f
@@ -97,21 +116,7 @@ public final class Conv1D: Layer {
                 }
             }
         }
-        output = uninitializedArray(count: batch * outSteps * f)
-        let (steps, outSteps) = (steps, outSteps)
-        y.withUnsafeBufferPointer { yp in
-            bias.value.withUnsafeBufferPointer { bp in
-                output.withUnsafeMutableBufferPointer { op in
-                    for b in 0..<batch {
-                        for t in 0..<outSteps {
-                            let o = op.baseAddress! + (b * outSteps + t) * f
-                            o.update(from: bp.baseAddress!, count: f)
-                            for j in 0..<k { addInPlace(o, yp.baseAddress! + (b * steps + t + j) * wide + j * f, count: f) }
-                        }
-                    }
-                }
-            }
-        }
+        y.withUnsafeBufferPointer { yp in shiftAdd(yp.baseAddress!) { $0 } }
         activation.apply(&output, rowLength: f)
         return Tensor(unchecked: [batch, outSteps, f], output)
     }
