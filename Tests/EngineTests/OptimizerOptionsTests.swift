@@ -7,7 +7,7 @@ import XCTest
 /// Keras 3): two variables, 15 steps, every value at every step; the final slots; and
 /// `get_config()` itself, key for key and in Keras's order.
 final class OptimizerOptionsTests: XCTestCase {
-    nonisolated(unsafe) static let fixture: ConfigValue? = {
+    static let fixture: ConfigValue? = {
         let url = packageRoot.appendingPathComponent("fixtures/keras_optimizer_options.json")
         return (try? String(contentsOf: url, encoding: .utf8)).flatMap { try? ConfigValue.parse($0) }
     }()
