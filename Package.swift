@@ -1,8 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers: Engine (numerics, no files) → Data (loaders) → Study (training loop, the only place they meet)
-// → OptilogCLI (one file per command) → optilog (the executable's entry point).
+// Layers: Engine (numerics, no files), Data (loaders), Store (the SQLite log, the checkpoint codec)
+// → Study (training loop, runs, resume: the only place the three meet) → OptilogCLI (one file per
+// command) → optilog (the executable's entry point).
 let package = Package(
     name: "optilog",
     products: [
@@ -12,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
@@ -20,16 +22,22 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Engine", dependencies: ["COpenBLAS", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Data", dependencies: ["Engine", "CZlib", "CZstd"]),
-        .target(name: "Study", dependencies: ["Engine", "Data"]),
+        .target(name: "Store", dependencies: [
+            "Engine", "CZstd", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Study", dependencies: ["Engine", "Data", "Store"]),
         .target(name: "OptilogCLI", dependencies: [
             "Engine", "Data", "Study",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "optilog", dependencies: ["OptilogCLI"]),
-        .executableTarget(name: "optilog-bench", dependencies: ["Engine", "Data", "Study", "COpenBLAS"],
+        .executableTarget(name: "optilog-bench", dependencies: ["Engine", "Data", "Study", "Store", "COpenBLAS"],
                           path: "tools/bench/engine"),
+        // A writer process for the store's multi-process tests.
+        .executableTarget(name: "optilog-store-writer", dependencies: ["Engine", "Store"], path: "tools/store-writer"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "StudyTests", dependencies: ["Engine", "Data", "Study", "CZlib", "CZstd"]),
+        .testTarget(name: "StoreTests", dependencies: ["Engine", "Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CLITests", dependencies: ["OptilogCLI"]),
     ]
 )

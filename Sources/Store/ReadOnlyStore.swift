@@ -1,0 +1,61 @@
+import Foundation
+import GRDB
+
+/// The way in for queries: the file is opened read-only (SQLITE_OPEN_READONLY, plus
+/// `PRAGMA query_only`), so no statement can change it, and statements that are not plain reads
+/// are refused before they run.
+public final class ReadOnlyStore: Sendable {
+    public let path: String
+    let queue: DatabaseQueue
+
+    public init(path: String) throws {
+        self.path = path
+        guard FileManager.default.fileExists(atPath: path) else { throw StoreError.cannotOpen(path: path, reason: "no such file") }
+        try Store.refuseForeignFile(path)
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(Store.busyTimeout)
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA query_only = 1") }
+        do {
+            queue = try DatabaseQueue(path: path, configuration: config)
+            let superseded = try queue.read { db in try Store.migrator.hasBeenSuperseded(db) }
+            if superseded {
+                let applied = try queue.read { db in try Store.migrator.appliedIdentifiers(db) }
+                throw StoreError.newerSchema(path: path, found: applied.subtracting(Store.migrationIdentifiers).sorted())
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: Store.reason(error))
+        }
+    }
+
+    /// Runs one read-only statement; anything that could write (or attach another file) is
+    /// refused with a clear error.
+    public func rows(_ sql: String, arguments: [DatabaseValueConvertible?] = []) throws -> (columns: [String], rows: [[DatabaseValue]]) {
+        do {
+            return try queue.read { db in
+                let statement = try db.makeStatement(sql: sql)
+                guard statement.isReadonly else {
+                    throw StoreError.refused("only read-only statements are allowed here (SELECT, WITH, read-only PRAGMA)")
+                }
+                statement.arguments = StatementArguments(arguments)
+                let rows = try Row.fetchAll(statement)
+                return (statement.columnNames, rows.map { row in row.databaseValues.map { $0 } })
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch let error as DatabaseError {
+            throw StoreError.refused("query refused: \(error.message ?? "\(error.resultCode)")")
+        }
+    }
+
+    public func bestPerOptimizerPerTask() throws -> [BestRow] {
+        let result = try rows(try Store.query("best_val_loss_per_optimizer_per_task"))
+        return result.rows.map { r in
+            BestRow(task: String.fromDatabaseValue(r[0]) ?? "", optimizer: String.fromDatabaseValue(r[1]) ?? "",
+                    bestValLoss: Double.fromDatabaseValue(r[2]) ?? .nan, bestEpoch: Int.fromDatabaseValue(r[3]) ?? 0,
+                    runID: Int64.fromDatabaseValue(r[4]) ?? 0)
+        }
+    }
+}

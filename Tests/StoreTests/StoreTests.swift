@@ -1,0 +1,197 @@
+import Foundation
+import GRDB
+import XCTest
+@testable import Engine
+@testable import Store
+
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+func temporaryStorePath(_ name: String = "store") -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("optilog-tests-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir.appendingPathComponent("\(name).sqlite").path
+}
+
+func sampleRun(_ task: String = "boston", optimizer: String = "adam", epochs: Int = 3) -> NewRun {
+    NewRun(task: task, dataset: "synthetic", datasetFingerprint: "d", modelConfiguration: "{}", optimizer: optimizer,
+           optimizerConfiguration: "{}", configurationFingerprint: "c", seed: 1, batchSize: 32, epochsPlanned: epochs, codeVersion: "test")
+}
+
+func sampleEpoch(_ epoch: Int, valLoss: Double, checkpoint: Checkpoint? = nil, steps: Int = 4) -> EpochCommit {
+    EpochCommit(epoch: epoch, loss: valLoss + 0.1, metric: 0.5, valLoss: valLoss, valMetric: 0.4, gradNormMean: 2, gradNormMin: 1,
+                gradNormMax: 3, gradNormLast: 2.5, learningRate: 0.001, optimizerChecksum: "sum\(epoch)", seconds: 1.5,
+                samplesPerSecond: 100, firstStep: (epoch - 1) * steps, stepLosses: (0..<steps).map { Float($0) + Float(epoch) },
+                stepGradNorms: (0..<steps).map { Float($0) * 0.5 }, layerNorms: [("dense", 1.25), ("dense_1", 0.5)],
+                checkpoint: checkpoint.map { (epoch * steps, "c", $0.encoded()) })
+}
+
+final class SchemaTests: XCTestCase {
+    /// The SQL the executable carries is exactly what is in sql/ (tools/embed_sql.py).
+    func testEmbeddedSQLMatchesTheFiles() throws {
+        for (folder, entries) in [("migrations", EmbeddedSQL.migrations), ("queries", EmbeddedSQL.queries)] {
+            let dir = packageRoot.appendingPathComponent("sql/\(folder)")
+            let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".sql") }.sorted()
+            XCTAssertEqual(files.map { String($0.dropLast(4)) }, entries.map(\.0), "run python3 tools/embed_sql.py")
+            for (name, sql) in entries {
+                let text = try String(contentsOf: dir.appendingPathComponent("\(name).sql"), encoding: .utf8)
+                XCTAssertEqual(sql, text, "\(folder)/\(name).sql differs from EmbeddedSQL.swift: run python3 tools/embed_sql.py")
+            }
+        }
+    }
+
+    func testNewStoreHasTheSchemaWALAndItsVersion() throws {
+        let path = temporaryStorePath()
+        let store = try Store(path: path)
+        try store.read { db in
+            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            for t in ["checkpoints", "epochs", "layer_norms", "runs", "step_series", "studies"] { XCTAssertTrue(tables.contains(t), t) }
+            XCTAssertEqual(try String.fetchOne(db, sql: "PRAGMA journal_mode"), "wal")
+            XCTAssertEqual(try Int.fetchOne(db, sql: "PRAGMA user_version"), Store.migrationIdentifiers.count)
+            XCTAssertEqual(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations"), Store.migrationIdentifiers)
+            XCTAssertEqual(try Int.fetchOne(db, sql: "PRAGMA foreign_keys"), 1)
+        }
+        // The best-per-task query is answered from the runs index, not by scanning epochs.
+        let plan = try store.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + (try Store.query("best_val_loss_per_optimizer_per_task"))).map { $0["detail"] as String }
+        }
+        XCTAssertTrue(plan.contains { $0.contains("runs_by_task_optimizer") }, "\(plan)")
+        XCTAssertFalse(plan.contains { $0.contains("epochs") }, "\(plan)")
+    }
+
+    /// A store made by each earlier schema version (here: every prefix of the migrations,
+    /// the empty file included) upgrades in place and keeps its data.
+    func testEveryEarlierVersionUpgradesInPlace() throws {
+        for (n, identifier) in Store.migrationIdentifiers.enumerated() {
+            let path = temporaryStorePath()
+            let pool = try DatabasePool(path: path)
+            if n > 0 { try Store.migrator.migrate(pool, upTo: Store.migrationIdentifiers[n - 1]) }
+            try pool.close()
+            let store = try Store(path: path)
+            XCTAssertEqual(try store.read { try Store.migrator.appliedIdentifiers($0) }, Set(Store.migrationIdentifiers), "from \(identifier)")
+        }
+    }
+
+    func testNewerSchemaIsRefusedAndLeftAlone() throws {
+        let path = temporaryStorePath()
+        let run = try Store(path: path).createRun(sampleRun())
+        let pool = try DatabasePool(path: path)
+        try pool.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('0099_future')") }
+        try pool.close()
+        XCTAssertThrowsError(try Store(path: path)) { error in
+            XCTAssertEqual("\(error)", "\(path) was written by a newer optilog (schema 0099_future); upgrade optilog to open it")
+        }
+        XCTAssertThrowsError(try ReadOnlyStore(path: path)) { XCTAssertTrue("\($0)".contains("newer optilog"), "\($0)") }
+        let check = try DatabaseQueue(path: path)
+        XCTAssertEqual(try check.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM runs WHERE id = ?", arguments: [run]) }, 1)
+    }
+
+    func testAFileThatIsNotAStoreIsRefusedAndNotTouched() throws {
+        let path = temporaryStorePath()
+        let text = Data("date,loss\n2026-01-01,0.5\n".utf8)
+        try text.write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try Store(path: path)) { error in
+            XCTAssertEqual("\(error)", "cannot open \(path): it is not an optilog store (not an SQLite database); nothing was changed")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), text)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + "-wal"))
+        XCTAssertThrowsError(try Store(path: "/nonexistent-dir/x/store.sqlite")) { XCTAssertTrue("\($0)".hasPrefix("cannot open"), "\($0)") }
+    }
+}
+
+final class EpochLogTests: XCTestCase {
+    func testAnEpochIsCommittedWholeWithItsSeriesNormsAndBest() throws {
+        let store = try Store(path: temporaryStorePath())
+        let run = try store.createRun(sampleRun())
+        try store.commitEpoch(sampleEpoch(1, valLoss: 0.9), run: run)
+        try store.commitEpoch(sampleEpoch(2, valLoss: .nan), run: run)  // a NaN is stored as NULL and never wins
+        try store.commitEpoch(sampleEpoch(3, valLoss: 0.7), run: run)
+        let rows = try store.epochs(run: run)
+        XCTAssertEqual(rows.map(\.epoch), [1, 2, 3])
+        XCTAssertEqual(rows[0].valLoss, 0.9)
+        XCTAssertNil(rows[1].valLoss)
+        XCTAssertEqual(rows[2].optimizerChecksum, "sum3")
+        let series = try store.stepSeries(run: run, epoch: 3)
+        XCTAssertEqual(series.firstStep, 8)
+        XCTAssertEqual(series.losses, [3, 4, 5, 6])
+        XCTAssertEqual(series.gradNorms, [0, 0.5, 1, 1.5])
+        XCTAssertEqual(try store.layerNorms(run: run, epoch: 2), ["dense": 1.25, "dense_1": 0.5])
+        XCTAssertEqual(try store.bestPerOptimizerPerTask(), [BestRow(task: "boston", optimizer: "adam", bestValLoss: 0.7, bestEpoch: 3, runID: run)])
+        // Epochs go in order, once.
+        XCTAssertThrowsError(try store.commitEpoch(sampleEpoch(3, valLoss: 0.1), run: run)) { XCTAssertTrue("\($0)".contains("in order, once"), "\($0)") }
+        XCTAssertThrowsError(try store.commitEpoch(sampleEpoch(5, valLoss: 0.1), run: run))
+        XCTAssertThrowsError(try store.commitEpoch(sampleEpoch(1, valLoss: 0.1), run: 999)) { XCTAssertEqual("\($0)", "not found: run 999") }
+        XCTAssertEqual(try store.epochs(run: run).count, 3)
+    }
+
+    func testBestTableAcrossRunsTasksAndOptimizers() throws {
+        let store = try Store(path: temporaryStorePath())
+        var expected: [BestRow] = []
+        for task in ["boston", "jena"] {
+            for optimizer in ["adam", "sgd"] {
+                var best: (Double, Int, Int64)?
+                for seed in 0..<3 {
+                    let run = try store.createRun(sampleRun(task, optimizer: optimizer))
+                    for e in 1...3 {
+                        let v = Double((seed * 7 + e * 3 + task.count + optimizer.count) % 11) / 10
+                        try store.commitEpoch(sampleEpoch(e, valLoss: v), run: run)
+                        if best == nil || v < best!.0 { best = (v, e, run) }
+                    }
+                }
+                expected.append(BestRow(task: task, optimizer: optimizer, bestValLoss: best!.0, bestEpoch: best!.1, runID: best!.2))
+            }
+        }
+        XCTAssertEqual(try store.bestPerOptimizerPerTask(), expected)
+    }
+
+    func testRetentionKeepsTheNewestCheckpointsAndFallsBackPastADamagedOne() throws {
+        let store = try Store(path: temporaryStorePath())
+        let run = try store.createRun(sampleRun(epochs: 5))
+        for e in 1...5 {
+            let c = Checkpoint(tensors: [Checkpoint.Tensor(name: "w", shape: [3], floats: [Float(e), 0, -1])], metadata: ["epoch": "\(e)"])
+            try store.commitEpoch(sampleEpoch(e, valLoss: 1, checkpoint: c), run: run, retain: 2)
+        }
+        XCTAssertEqual(try store.read { try Int.fetchAll($0, sql: "SELECT epoch FROM checkpoints WHERE run_id = ? ORDER BY epoch", arguments: [run]) }, [4, 5])
+        XCTAssertEqual(try store.latestCheckpoint(run: run)?.epoch, 5)
+        XCTAssertEqual(try store.latestCheckpoint(run: run)?.checkpoint.tensor("w")?.floats, [5, 0, -1])
+        // Damage the newest blob: the newest good one is returned, or the error when asked not to fall back.
+        try store.write { db in
+            try db.execute(sql: "UPDATE checkpoints SET blob = substr(blob, 1, length(blob) - 5) WHERE run_id = ? AND epoch = 5", arguments: [run])
+        }
+        XCTAssertEqual(try store.latestCheckpoint(run: run)?.epoch, 4)
+        XCTAssertThrowsError(try store.latestCheckpoint(run: run, fallBack: false)) { XCTAssertTrue("\($0)".hasPrefix("corrupt data"), "\($0)") }
+    }
+
+    func testStatusAndHeartbeat() throws {
+        let store = try Store(path: temporaryStorePath())
+        let run = try store.createRun(sampleRun())
+        try store.setStatus(run: run, .diverged, detail: "loss is NaN", divergedStep: 17)
+        let row = try store.read { try Row.fetchOne($0, sql: "SELECT status, status_detail, diverged_step, finished_at FROM runs WHERE id = ?", arguments: [run]) }
+        XCTAssertEqual(row?["status"], "diverged")
+        XCTAssertEqual(row?["diverged_step"], 17)
+        XCTAssertNotNil(row?["finished_at"] as Double?)
+        XCTAssertThrowsError(try store.setStatus(run: 12345, .failed))
+        // The schema itself refuses an unknown status.
+        XCTAssertThrowsError(try store.write { db in try db.execute(sql: "UPDATE runs SET status = 'paused' WHERE id = ?", arguments: [run]) })
+    }
+
+    func testReadOnlyAccessRefusesWrites() throws {
+        let path = temporaryStorePath()
+        let store = try Store(path: path)
+        let run = try store.createRun(sampleRun())
+        try store.commitEpoch(sampleEpoch(1, valLoss: 0.5), run: run)
+        let reader = try ReadOnlyStore(path: path)
+        let result = try reader.rows("SELECT id, task FROM runs WHERE id = ?", arguments: [run])
+        XCTAssertEqual(result.columns, ["id", "task"])
+        XCTAssertEqual(result.rows.count, 1)
+        XCTAssertEqual(try reader.bestPerOptimizerPerTask().count, 1)
+        for sql in ["INSERT INTO studies (uid, name, created_at) VALUES ('x', 'y', 0)", "DELETE FROM runs", "DROP TABLE epochs",
+                    "CREATE TABLE t (x)", "UPDATE runs SET task = 'x'", "ATTACH DATABASE '\(path).other' AS other", "PRAGMA user_version = 7",
+                    "VACUUM"] {
+            XCTAssertThrowsError(try reader.rows(sql), sql) { XCTAssertTrue("\($0)".contains("read-only") || "\($0)".contains("refused"), "\(sql): \($0)") }
+        }
+        XCTAssertThrowsError(try reader.rows("SELEC nonsense")) { XCTAssertTrue("\($0)".hasPrefix("query refused"), "\($0)") }
+        XCTAssertEqual(try store.epochs(run: run).count, 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".other"))
+        XCTAssertThrowsError(try ReadOnlyStore(path: path + ".missing")) { XCTAssertTrue("\($0)".contains("no such file"), "\($0)") }
+    }
+}

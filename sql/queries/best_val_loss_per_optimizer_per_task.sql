@@ -1,0 +1,11 @@
+-- The study's results table: for each task and optimizer, the lowest validation loss any run
+-- reached, the epoch where it was reached and the run (lowest run id on ties).
+SELECT task, optimizer, best_val_loss, best_epoch, run_id
+FROM (
+    SELECT task, optimizer, best_val_loss, best_epoch, id AS run_id,
+           ROW_NUMBER() OVER (PARTITION BY task, optimizer ORDER BY best_val_loss, id) AS rank
+    FROM runs
+    WHERE best_val_loss IS NOT NULL
+)
+WHERE rank = 1
+ORDER BY task, optimizer;
