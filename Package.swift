@@ -31,7 +31,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "optilog", dependencies: ["OptilogCLI"]),
-        .executableTarget(name: "optilog-bench", dependencies: ["Engine", "Data", "Study", "Store", "COpenBLAS"],
+        .executableTarget(name: "optilog-bench", dependencies: ["Engine", "Data", "Study", "Store", "COpenBLAS",
+                                                               .product(name: "GRDB", package: "GRDB.swift")],
                           path: "tools/bench/engine"),
         // A writer process for the store's multi-process tests.
         .executableTarget(name: "optilog-store-writer", dependencies: ["Engine", "Store"], path: "tools/store-writer"),

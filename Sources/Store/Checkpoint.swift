@@ -165,6 +165,11 @@ public struct Checkpoint: Equatable, Sendable {
         return Encoded(blob: blob, payloadSHA256: sha256Hex(raw), payloadBytes: raw.count)
     }
 
+    /// zstd size of a payload without the byte shuffle (for the benchmark's comparison).
+    public static func compressedSizeWithoutShuffle(_ payload: [UInt8], level: Int32 = 3) -> Int {
+        Zstd.compress(payload, level: level).count
+    }
+
     /// Decodes a blob; with `expectedSHA256`, the payload must hash to it.
     public init(blob: [UInt8], expectedSHA256: String? = nil) throws {
         guard blob.count >= 16, Array(blob[0..<4]) == Self.blobMagic else { throw StoreError.corrupt("checkpoint: not a checkpoint blob (bad magic)") }

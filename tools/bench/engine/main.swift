@@ -19,6 +19,8 @@ struct Options {
     var keras: String?
     var out: String?
     var memoryChild: Architecture?
+    var store = false
+    var engine = true
 
     init(_ args: [String]) throws {
         var i = 1
@@ -32,11 +34,13 @@ struct Options {
             case "--threads": threads = try value().split(separator: ",").compactMap { Int($0) }
             case "--tasks": tasks = try value().split(separator: ",").map { try Self.task(String($0)) }
             case "--memory": memory = true
+            case "--store": store = true
+            case "--store-only": store = true; engine = false
             case "--keras": keras = try value()
             case "--out": out = try value()
             case "--memory-child": memoryChild = try Self.task(try value())
             case "-h", "--help":
-                print("usage: optilog-bench [--threads 1,2] [--tasks boston,fashion_mnist,imdb,jena] [--memory] [--keras PYTHON] [--out FILE.md]")
+                print("usage: optilog-bench [--threads 1,2] [--tasks boston,fashion_mnist,imdb,jena] [--memory] [--keras PYTHON] [--store | --store-only] [--out FILE.md]")
                 exit(0)
             default: throw BenchError("unknown argument \(args[i])")
             }
@@ -178,22 +182,7 @@ func keras(_ python: String, _ task: Architecture, threads: Int) -> Double? {
 
 func f(_ x: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", x) }
 
-do {
-    let options = try Options(CommandLine.arguments)
-    if let task = options.memoryChild {
-        try memoryChild(task, threads: options.threads.first ?? 1)
-        exit(0)
-    }
-    var lines: [String] = []
-    func emit(_ s: String) { print(s); fflush(nil); lines.append(s) }
-    let host = ProcessInfo.processInfo
-    emit("# optilog engine benchmark")
-    emit("")
-    emit("Date: \(ISO8601DateFormatter().string(from: Date())); \(host.processorCount) cores, \(host.physicalMemory >> 30) GiB; "
-         + "OpenBLAS: \(BLAS.configuration); load average at start: \(loadAverage()).")
-    emit("Command: `optilog-bench \(CommandLine.arguments.dropFirst().joined(separator: " "))`")
-    emit("")
-
+func engineBenchmark(_ options: Options, emit: (String) -> Void) throws {
     var peak: [Int: Double] = [:]
     for t in options.threads { peak[t] = try gemmPeak(threads: t) }
     emit("GEMM peak (1024³ sgemm through the engine, best of 5): "
@@ -242,6 +231,30 @@ do {
                 emit("| \(task.rawValue) | \(parts[3]) | \(t) | \(f(kb / 1024, 0)) | \(parts[4]) | \(parts[5]) |")
             }
         }
+    }
+}
+
+do {
+    let options = try Options(CommandLine.arguments)
+    if let task = options.memoryChild {
+        try memoryChild(task, threads: options.threads.first ?? 1)
+        exit(0)
+    }
+    var lines: [String] = []
+    func emit(_ s: String) { print(s); fflush(nil); lines.append(s) }
+    let host = ProcessInfo.processInfo
+    emit("# optilog engine benchmark")
+    emit("")
+    emit("Date: \(ISO8601DateFormatter().string(from: Date())); \(host.processorCount) cores, \(host.physicalMemory >> 30) GiB; "
+         + "OpenBLAS: \(BLAS.configuration); load average at start: \(loadAverage()).")
+    emit("Command: `optilog-bench \(CommandLine.arguments.dropFirst().joined(separator: " "))`")
+    emit("")
+
+    if options.engine {
+        try engineBenchmark(options, emit: emit)
+    }
+    if options.store {
+        try storeBenchmark(emit: emit)
     }
     emit("")
     emit("Load average at end: \(loadAverage()).")
