@@ -38,6 +38,7 @@ let package = Package(
         .executableTarget(name: "optilog-store-writer", dependencies: ["Engine", "Store"], path: "tools/store-writer"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "StudyTests", dependencies: ["Engine", "Data", "Study", "CZlib", "CZstd"]),
+        .testTarget(name: "DataTests", dependencies: ["Engine", "Data"]),
         .testTarget(name: "StoreTests", dependencies: ["Engine", "Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CLITests", dependencies: ["OptilogCLI"]),
     ]

@@ -71,7 +71,8 @@ public enum SyntheticData {
                     series.append(f == 1 ? daily + weather : mixing[f] * weather + 0.3 * daily + 0.2 * Float(rng.normal()))
                 }
             }
-            return try WindowedSeries(name: "synthetic_jena", series: series, features: features, targetColumn: 1,
+            let temperature = (0..<rows).map { series[$0 * features + 1] }
+            return try WindowedSeries(name: "synthetic_jena", series: series, features: features, targets: temperature,
                                       length: length, samplingRate: 1, targetOffset: offset, starts: Array(0..<count))
         }
     }

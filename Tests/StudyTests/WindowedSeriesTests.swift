@@ -7,7 +7,7 @@ final class WindowedSeriesTests: XCTestCase {
     let series: [Float] = (0..<10).flatMap { [Float($0), Float(100 + $0)] }
 
     func testWindowsAndTargetsAreTakenAsKerasDoes() throws {
-        let w = try WindowedSeries(name: "t", series: series, features: 2, targetColumn: 1, length: 3, samplingRate: 2,
+        let w = try WindowedSeries(name: "t", series: series, features: 2, targets: (0..<10).map { Float(100 + $0) }, length: 3, samplingRate: 2,
                                    targetOffset: 5, starts: [0, 3, 4])
         XCTAssertEqual(w.count, 3)
         XCTAssertEqual(w.inputShape, [3, 2])
@@ -18,13 +18,13 @@ final class WindowedSeriesTests: XCTestCase {
     }
 
     func testWindowsPastTheEndAreRejected() {
-        XCTAssertThrowsError(try WindowedSeries(name: "t", series: series, features: 2, targetColumn: 1, length: 3, samplingRate: 2,
+        XCTAssertThrowsError(try WindowedSeries(name: "t", series: series, features: 2, targets: (0..<10).map { Float(100 + $0) }, length: 3, samplingRate: 2,
                                                 targetOffset: 5, starts: [5])) { error in
             XCTAssertEqual("\(error)", "shape mismatch: t: a window starting at row 5 runs past the 10 rows of the series")
         }
-        XCTAssertThrowsError(try WindowedSeries(name: "t", series: [1, 2, 3], features: 2, targetColumn: 0, length: 1, samplingRate: 1,
+        XCTAssertThrowsError(try WindowedSeries(name: "t", series: [1, 2, 3], features: 2, targets: [0], length: 1, samplingRate: 1,
                                                 targetOffset: 0, starts: [0]))
-        XCTAssertThrowsError(try WindowedSeries(name: "t", series: series, features: 2, targetColumn: 2, length: 1, samplingRate: 1,
+        XCTAssertThrowsError(try WindowedSeries(name: "t", series: series, features: 2, targets: [1, 2], length: 1, samplingRate: 1,
                                                 targetOffset: 0, starts: [0]))
     }
 }

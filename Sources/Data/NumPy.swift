@@ -1,0 +1,206 @@
+import Foundation
+
+/// A NumPy `.npy` array: its shape and its values, read from any of the numeric dtypes.
+/// Object arrays (pickled Python objects) are refused with a clear message: their contents are
+/// code, not data.
+public struct NumPyArray: Sendable {
+    public enum Kind: Sendable { case float, signed, unsigned, bool }
+
+    public let shape: [Int]
+    public let kind: Kind
+    public let itemSize: Int
+    public let littleEndian: Bool
+    let raw: [UInt8]
+
+    public var count: Int { shape.reduce(1, *) }
+
+    public init(npy bytes: [UInt8], name: String) throws {
+        let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
+        guard bytes.count >= 10, Array(bytes[0..<6]) == magic else { throw DataError(name, "not a .npy array (bad magic)") }
+        let major = bytes[6]
+        let (headerLength, start): (Int, Int)
+        switch major {
+        case 1: (headerLength, start) = (Int(bytes[8]) | Int(bytes[9]) << 8, 10)
+        case 2, 3:
+            guard bytes.count >= 12 else { throw DataError(name, ".npy header is truncated") }
+            (headerLength, start) = (Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24, 12)
+        default: throw DataError(name, ".npy format version \(major) is not supported")
+        }
+        guard headerLength <= bytes.count - start else { throw DataError(name, ".npy header is truncated") }
+        let header = String(decoding: bytes[start..<(start + headerLength)], as: UTF8.self)
+        guard let descr = Self.field("descr", in: header, quoted: true), let order = Self.field("fortran_order", in: header, quoted: false),
+              let shapeText = Self.tuple("shape", in: header) else {
+            throw DataError(name, ".npy header is malformed: \(header.prefix(80))")
+        }
+        guard order == "False" else { throw DataError(name, "Fortran-ordered arrays are not supported") }
+        guard !descr.contains("O") else { throw DataError(name, "holds pickled Python objects (dtype \(descr)), which optilog does not load") }
+        guard descr.count >= 3 else { throw DataError(name, "unknown dtype \(descr)") }
+        let endian = descr.first!, code = descr[descr.index(after: descr.startIndex)]
+        guard let size = Int(descr.dropFirst(2)), [1, 2, 4, 8].contains(size) else {
+            throw DataError(name, "unknown dtype \(descr)")
+        }
+        switch code {
+        case "f" where size == 4 || size == 8: kind = .float
+        case "i": kind = .signed
+        case "u": kind = .unsigned
+        case "b" where size == 1: kind = .bool
+        default:
+            throw DataError(name, "dtype \(descr) is not supported")
+        }
+        guard endian == "<" || endian == "|" || endian == ">" || endian == "=" else { throw DataError(name, "unknown byte order in \(descr)") }
+        var shape: [Int] = []
+        for part in shapeText.split(separator: ",") {
+            let t = part.trimmingCharacters(in: .whitespaces)
+            if t.isEmpty { continue }
+            guard let n = Int(t), n >= 0 else { throw DataError(name, "invalid shape (\(shapeText))") }
+            shape.append(n)
+        }
+        let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+        let dataStart = start + headerLength
+        guard count < Int.max / size, bytes.count - dataStart == count * size else {
+            throw DataError(name, "shape \(shape) of \(descr) needs \(count.multipliedReportingOverflow(by: size).partialValue) bytes, \(bytes.count - dataStart) present")
+        }
+        self.shape = shape
+        self.itemSize = size
+        self.littleEndian = endian != ">"
+        self.raw = Array(bytes[dataStart...])
+    }
+
+    private static func field(_ key: String, in header: String, quoted: Bool) -> String? {
+        guard let r = header.range(of: "'\(key)':") else { return nil }
+        let rest = header[r.upperBound...].drop { $0 == " " }
+        if quoted {
+            guard let q = rest.first, q == "'" || q == "\"" else { return nil }
+            let body = rest.dropFirst()
+            guard let end = body.firstIndex(of: q) else { return nil }
+            return String(body[..<end])
+        }
+        return String(rest.prefix { $0.isLetter })
+    }
+
+    private static func tuple(_ key: String, in header: String) -> String? {
+        guard let r = header.range(of: "'\(key)':"), let open = header[r.upperBound...].firstIndex(of: "("),
+              let close = header[open...].firstIndex(of: ")") else { return nil }
+        return String(header[header.index(after: open)..<close])
+    }
+
+    @inline(__always)
+    private func word(_ i: Int) -> UInt64 {
+        var v: UInt64 = 0
+        let base = i * itemSize
+        for b in 0..<itemSize {
+            let byte = UInt64(raw[base + (littleEndian ? b : itemSize - 1 - b)])
+            v |= byte << (8 * UInt64(b))
+        }
+        return v
+    }
+
+    /// Every value as Float32 (the engine's type).
+    public var floats: [Float] { (0..<count).map { Float(double(at: $0)) } }
+
+    /// Every value as an integer; nil if any value is not one.
+    public var integers: [Int]? {
+        var out = [Int]()
+        out.reserveCapacity(count)
+        for i in 0..<count {
+            let d = double(at: i)
+            guard d == d.rounded(), abs(d) < 9e15 else { return nil }
+            out.append(Int(d))
+        }
+        return out
+    }
+
+    func double(at i: Int) -> Double {
+        let w = word(i)
+        switch kind {
+        case .float: return itemSize == 4 ? Double(Float(bitPattern: UInt32(truncatingIfNeeded: w))) : Double(bitPattern: w)
+        case .unsigned, .bool: return Double(w)
+        case .signed:
+            let shift = UInt64(64 - 8 * itemSize)
+            return Double(Int64(bitPattern: w << shift) >> Int64(shift))
+        }
+    }
+}
+
+/// A NumPy `.npz` archive (a zip of `.npy` members, stored or deflated).
+public struct NumPyArchive: Sendable {
+    public let arrays: [String: NumPyArray]
+
+    public init(path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw DataError(path, "no such file") }
+        try self.init(bytes: [UInt8](data), name: path)
+    }
+
+    public init(bytes: [UInt8], name: String) throws {
+        func u16(_ o: Int) -> Int { Int(bytes[o]) | Int(bytes[o + 1]) << 8 }
+        func u32(_ o: Int) -> Int { u16(o) | u16(o + 2) << 16 }
+        func u64(_ o: Int) -> Int { u32(o) | u32(o + 4) << 32 }
+        // End of central directory: the last "PK\5\6" within the final 64 kB + 22 bytes.
+        guard bytes.count >= 22 else { throw DataError(name, "not a zip archive (too short)") }
+        var eocd = -1
+        var i = bytes.count - 22
+        while i >= max(0, bytes.count - 22 - 65_535) {
+            if bytes[i] == 0x50, bytes[i + 1] == 0x4B, bytes[i + 2] == 5, bytes[i + 3] == 6 { eocd = i; break }
+            i -= 1
+        }
+        guard eocd >= 0 else { throw DataError(name, "not a zip archive (no central directory)") }
+        var entries = u16(eocd + 10)
+        var directory = u32(eocd + 16)
+        if directory == 0xFFFF_FFFF || entries == 0xFFFF {
+            // ZIP64: the locator sits just before the end record.
+            let locator = eocd - 20
+            guard locator >= 0, u32(locator) == 0x0706_4B50 else { throw DataError(name, "damaged ZIP64 archive") }
+            let record = u64(locator + 8)
+            guard record >= 0, record + 56 <= bytes.count, u32(record) == 0x0606_4B50 else { throw DataError(name, "damaged ZIP64 archive") }
+            entries = u64(record + 32)
+            directory = u64(record + 48)
+        }
+        var arrays: [String: NumPyArray] = [:]
+        var offset = directory
+        for _ in 0..<entries {
+            guard offset >= 0, offset + 46 <= bytes.count, u32(offset) == 0x0201_4B50 else { throw DataError(name, "damaged zip directory") }
+            let method = u16(offset + 10)
+            var compressed = u32(offset + 20), size = u32(offset + 24)
+            let nameLength = u16(offset + 28), extraLength = u16(offset + 30), commentLength = u16(offset + 32)
+            var local = u32(offset + 42)
+            guard offset + 46 + nameLength + extraLength <= bytes.count else { throw DataError(name, "damaged zip directory") }
+            let member = String(decoding: bytes[(offset + 46)..<(offset + 46 + nameLength)], as: UTF8.self)
+            // ZIP64 sizes and offsets live in extra field 0x0001, in this order, when saturated.
+            var e = offset + 46 + nameLength
+            let extraEnd = e + extraLength
+            while e + 4 <= extraEnd {
+                let id = u16(e), length = u16(e + 2)
+                if id == 1 {
+                    var p = e + 4
+                    if size == 0xFFFF_FFFF, p + 8 <= e + 4 + length { size = u64(p); p += 8 }
+                    if compressed == 0xFFFF_FFFF, p + 8 <= e + 4 + length { compressed = u64(p); p += 8 }
+                    if local == 0xFFFF_FFFF, p + 8 <= e + 4 + length { local = u64(p) }
+                }
+                e += 4 + length
+            }
+            offset = extraEnd + commentLength
+            guard local >= 0, local + 30 <= bytes.count, u32(local) == 0x0403_4B50 else { throw DataError(name, "\(member): damaged zip entry") }
+            let start = local + 30 + u16(local + 26) + u16(local + 28)
+            guard compressed >= 0, size >= 0, start + compressed <= bytes.count else { throw DataError(name, "\(member): truncated") }
+            let payload = Array(bytes[start..<(start + compressed)])
+            let content: [UInt8]
+            switch method {
+            case 0:
+                guard compressed == size else { throw DataError(name, "\(member): stored sizes disagree") }
+                content = payload
+            case 8: content = try Inflate.inflate(payload, format: .raw, expectedSize: size, name: "\(name):\(member)")
+            default: throw DataError(name, "\(member): zip compression method \(method) is not supported")
+            }
+            let key = member.hasSuffix(".npy") ? String(member.dropLast(4)) : member
+            arrays[key] = try NumPyArray(npy: content, name: "\(name):\(member)")
+        }
+        self.arrays = arrays
+    }
+
+    public func array(_ key: String, in name: String) throws -> NumPyArray {
+        guard let a = arrays[key] else {
+            throw DataError(name, "has no array '\(key)' (it has \(arrays.keys.sorted().joined(separator: ", ")))")
+        }
+        return a
+    }
+}
