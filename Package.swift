@@ -21,7 +21,7 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Engine", dependencies: ["COpenBLAS", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "Data", dependencies: ["Engine", "CZlib", "CZstd"]),
+        .target(name: "Data", dependencies: ["Engine", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Store", dependencies: [
             "Engine", "CZstd", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
         ]),

@@ -17,3 +17,21 @@ extension Dataset: SampleSource {
         (x.gatherRows(rows), y.gatherRows(rows))
     }
 }
+
+/// The first `count` samples of another source (for quick runs on part of a data set).
+public struct Prefix: SampleSource {
+    public let base: any SampleSource
+    public let count: Int
+
+    public init(_ base: any SampleSource, count: Int) {
+        self.base = base
+        self.count = min(count, base.count)
+    }
+
+    public var name: String { base.name }
+    public var inputShape: [Int] { base.inputShape }
+    public func batch(_ rows: some Collection<Int>) -> (x: Tensor, y: Tensor) {
+        precondition(rows.allSatisfy { $0 < count }, "row outside the first \(count)")
+        return base.batch(rows)
+    }
+}

