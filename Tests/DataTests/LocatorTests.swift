@@ -62,7 +62,11 @@ final class LocatorTests: XCTestCase {
         locator = DataLocator(dataDir: nil, environment: ["HOME": try temporaryDirectory()])
         XCTAssertEqual(try locator.locate(.boston).source, "embedded fixture")
         XCTAssertTrue(try locator.locate(.fashionMNIST).dataset.contains("digits"))
-        XCTAssertTrue(try locator.locate(.jena).dataset.hasPrefix("synthetic"))
+        let weather = try locator.locate(.jena)
+        XCTAssertTrue(weather.dataset.hasPrefix("NYC JFK hourly weather"), weather.dataset)
+        XCTAssertEqual(weather.splits.train.inputShape, [120, 6])
+        XCTAssertEqual(weather.splits.train.count, 8706 / 2 - 119)
+        XCTAssertTrue(try locator.locate(.imdb).dataset.hasPrefix("synthetic"))
         // Keras's imdb.npz alone is refused with what to do instead.
         let npzOnly = try temporaryDirectory()
         FileManager.default.createFile(atPath: npzOnly + "/imdb.npz", contents: Data([0x50, 0x4B]))
