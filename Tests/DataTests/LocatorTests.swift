@@ -69,7 +69,7 @@ final class LocatorTests: XCTestCase {
         XCTAssertTrue(try locator.locate(.imdb).dataset.hasPrefix("synthetic"))
         // Keras's imdb.npz alone is refused with what to do instead.
         let npzOnly = try temporaryDirectory()
-        FileManager.default.createFile(atPath: npzOnly + "/imdb.npz", contents: Data([0x50, 0x4B]))
+        XCTAssertTrue(FileManager.default.createFile(atPath: npzOnly + "/imdb.npz", contents: Data([0x50, 0x4B])))
         XCTAssertThrowsError(try DataLocator(dataDir: npzOnly, environment: ["HOME": home]).locate(.imdb)) {
             XCTAssertTrue("\($0)".contains("pickled Python lists"), "\($0)")
         }
