@@ -27,7 +27,7 @@ let package = Package(
         ]),
         .target(name: "Study", dependencies: ["Engine", "Data", "Store"]),
         .target(name: "OptilogCLI", dependencies: [
-            "Engine", "Data", "Study",
+            "Engine", "Data", "Store", "Study",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "optilog", dependencies: ["OptilogCLI"]),
@@ -37,7 +37,8 @@ let package = Package(
         // A writer process for the store's multi-process tests.
         .executableTarget(name: "optilog-store-writer", dependencies: ["Engine", "Store"], path: "tools/store-writer"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
-        .testTarget(name: "StudyTests", dependencies: ["Engine", "Data", "Study", "CZlib", "CZstd"]),
+        .testTarget(name: "StudyTests", dependencies: ["Engine", "Data", "Store", "Study", "CZlib", "CZstd",
+                                                       .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "DataTests", dependencies: ["Engine", "Data"]),
         .testTarget(name: "StoreTests", dependencies: ["Engine", "Store", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CLITests", dependencies: ["OptilogCLI"]),

@@ -269,3 +269,62 @@ extension Store {
 /// NaN and infinities are stored as NULL (SQLite has no NaN); callers see nil.
 @inline(__always)
 func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
+
+/// A run's row, as resume and the query commands need it.
+public struct RunRow: Sendable {
+    public var id: Int64
+    public var task: String
+    public var optimizer: String
+    public var status: RunStatus
+    public var epochsPlanned: Int
+    public var epochsDone: Int
+    public var datasetFingerprint: String
+    public var modelConfiguration: String
+    public var optimizerConfiguration: String
+    public var configurationFingerprint: String
+    public var heartbeatAt: Double?
+}
+
+extension Store {
+    public func runRow(_ run: Int64) throws -> RunRow? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [run]).map { r in
+                RunRow(id: r["id"], task: r["task"], optimizer: r["optimizer"], status: RunStatus(rawValue: r["status"]) ?? .failed,
+                       epochsPlanned: r["epochs_planned"], epochsDone: r["epochs_done"], datasetFingerprint: r["dataset_fingerprint"],
+                       modelConfiguration: r["model_configuration"], optimizerConfiguration: r["optimizer_configuration"],
+                       configurationFingerprint: r["configuration_fingerprint"], heartbeatAt: r["heartbeat_at"])
+            }
+        }
+    }
+
+    /// Runs to resume: interrupted ones, and running ones whose heartbeat is older than
+    /// `staleAfter` seconds (their process died without saying so).
+    public func resumableRuns(staleAfter: Double = 120) throws -> [Int64] {
+        try read { db in
+            try Int64.fetchAll(db, sql: """
+                SELECT id FROM runs WHERE status = 'interrupted' OR (status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < ?))
+                ORDER BY id
+                """, arguments: [Self.now - staleAfter])
+        }
+    }
+
+    /// Before a resume: drops what was logged after the checkpoint being resumed from (epochs
+    /// of a crash between checkpoints cannot exist, as both commit together, but a run resumed
+    /// from an older checkpoint after a damaged newer one must not keep the newer epochs), sets
+    /// the plan and marks the run running again.
+    public func rewind(run: Int64, toEpoch epoch: Int, epochsPlanned: Int) throws {
+        try write { db in
+            try db.execute(sql: "DELETE FROM epochs WHERE run_id = ? AND epoch > ?", arguments: [run, epoch])
+            try db.execute(sql: "DELETE FROM checkpoints WHERE run_id = ? AND epoch > ?", arguments: [run, epoch])
+            let best = try Row.fetchOne(db, sql: """
+                SELECT epoch, val_loss FROM epochs WHERE run_id = ? AND val_loss IS NOT NULL ORDER BY val_loss, epoch LIMIT 1
+                """, arguments: [run])
+            try db.execute(sql: """
+                UPDATE runs SET epochs_done = ?, epochs_planned = ?, status = 'running', status_detail = NULL, diverged_step = NULL,
+                                best_val_loss = ?, best_epoch = ?, heartbeat_at = ?, pid = ?, host = ?, finished_at = NULL
+                WHERE id = ?
+                """, arguments: [epoch, epochsPlanned, best?["val_loss"] as Double?, best?["epoch"] as Int?, Self.now,
+                                 Int(ProcessInfo.processInfo.processIdentifier), ProcessInfo.processInfo.hostName, run])
+        }
+    }
+}

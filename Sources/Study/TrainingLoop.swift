@@ -2,9 +2,24 @@ import Data
 import Engine
 import Foundation
 
-/// What one epoch produced; the unit the research log will store.
+/// What one epoch produced; the unit the research log stores.
 public struct EpochRecord: Sendable, Equatable {
+    /// How the epoch ended: all its steps, a stop requested at a step boundary, or a
+    /// non-finite loss or gradient at a global step (that step's update is not applied).
+    public enum Outcome: Sendable, Equatable {
+        case completed
+        case stopped(atStep: Int)
+        case diverged(atStep: Int)
+    }
+
     public var epoch: Int
+    public var outcome: Outcome = .completed
+    /// The learning rate of the epoch's first step.
+    public var learningRate: Double = .nan
+    /// Global index of the epoch's first step.
+    public var firstStep: Int = 0
+    public var stepLosses: [Float] = []
+    public var stepGradientNorms: [Float] = []
     public var trainLoss: Double
     public var trainMetric: Double
     public var validationLoss: Double
@@ -73,32 +88,46 @@ public final class TrainingLoop {
         }
     }
 
-    /// One epoch; a pure function of (weights, optimizer state, seed, epoch).
-    public func runEpoch(_ epoch: Int) -> EpochRecord {
+    /// One epoch; a pure function of (weights, optimizer state, seed, epoch). `shouldStop` is
+    /// asked before every step.
+    public func runEpoch(_ epoch: Int, shouldStop: () -> Bool = { false }) -> EpochRecord {
         let started = DispatchTime.now().uptimeNanoseconds
         let n = data.train.count, batchSize = configuration.batchSize
         var shuffleStream = RandomStream(seed: configuration.seed, purpose: .shuffle, UInt64(epoch))
         let order = configuration.shuffle ? shuffleStream.permutation(n) : Array(0..<n)
 
         var lossSum = 0.0, metricSum = 0.0
-        var norms: [Double] = []
+        var norms: [Double] = [], losses: [Float] = []
         norms.reserveCapacity(stepsPerEpoch)
+        let firstStep = epoch * stepsPerEpoch
+        let learningRate = Double(optimizer.currentLearningRate)
+        var outcome = EpochRecord.Outcome.completed
         for step in 0..<stepsPerEpoch {
+            if shouldStop() {
+                outcome = .stopped(atStep: firstStep + step)
+                break
+            }
             let rows = order[(step * batchSize)..<min(n, (step + 1) * batchSize)]
             let (x, y) = data.train.batch(rows)
-            let context = ForwardContext(training: true, seed: configuration.seed,
-                                         step: UInt64(epoch * stepsPerEpoch + step))
+            let context = ForwardContext(training: true, seed: configuration.seed, step: UInt64(firstStep + step))
             let (batchLoss, predictions) = model.lossAndGradients(x: x, y: y, loss: loss, context: context)
-            norms.append(model.gradientNorm)
+            let norm = model.gradientNorm
+            losses.append(batchLoss)
+            norms.append(norm)
+            guard batchLoss.isFinite, norm.isFinite else {
+                outcome = .diverged(atStep: firstStep + step)
+                break
+            }
             optimizer.apply(to: model.parameters)
             lossSum += Double(batchLoss) * Double(rows.count)
             metricSum += metric.value(predictions: predictions, targets: y) * Double(rows.count)
         }
         let layerNorms = Dictionary(uniqueKeysWithValues: model.layerGradientNorms.map { ($0.layer, $0.norm) })
         let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        let (validationLoss, validationMetric) = evaluate(data.validation)
+        let (validationLoss, validationMetric) = outcome == .completed ? evaluate(data.validation) : (.nan, .nan)
         return EpochRecord(
-            epoch: epoch + 1,
+            epoch: epoch + 1, outcome: outcome, learningRate: learningRate, firstStep: firstStep, stepLosses: losses,
+            stepGradientNorms: norms.map(Float.init),
             trainLoss: lossSum / Double(n), trainMetric: metricSum / Double(n),
             validationLoss: validationLoss, validationMetric: validationMetric,
             gradientNormMean: norms.reduce(0, +) / Double(norms.count),

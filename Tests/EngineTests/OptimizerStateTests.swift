@@ -9,6 +9,7 @@ final class OptimizerStateTests: XCTestCase {
         ("adadelta", []), ("adagrad", []), ("adam", [("amsgrad", "true")]), ("adamax", []),
         ("ftrl", [("l1_regularization_strength", "0.01"), ("learning_rate_power", "-0.6")]), ("nadam", []),
         ("rmsprop", [("momentum", "0.9"), ("centered", "true")]), ("sgd", [("momentum", "0.9"), ("nesterov", "true")]),
+        ("sgd", []),  // no slots at all
     ]
 
     func variables() -> [Parameter] {

@@ -158,10 +158,13 @@ public class Optimizer {
 /// (no copy-on-write on the hot path).
 final class Slots {
     private(set) var buffers: [[UnsafeMutableBufferPointer<Float>]] = []
+    /// Values per variable (known even for optimizers without slots, such as plain SGD).
+    private(set) var counts: [Int] = []
 
     func prepare(for counts: [Int], count: Int, initialValue: (Int) -> Float) {
-        guard buffers.count != counts.count || zip(buffers, counts).contains(where: { $0.first?.count ?? $1 != $1 }) else { return }
+        guard self.counts != counts else { return }
         release()
+        self.counts = counts
         buffers = counts.map { n in
             (0..<count).map { s in
                 let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)

@@ -11,13 +11,15 @@ import Foundation
 ///     i64  iterations
 ///     u32  scalar count, then per scalar:  str name, f32 value      (Nadam: u_product)
 ///     u32  slot count,   then per slot:    str name                 (Keras's slot order)
-///     u32  variable count, then per variable: u64 element count,
+///     u32  variable count (0 before the first step), then per variable: u64 element count,
 ///          then every slot's values in slot order (count × f32)
 ///
 /// The checksum is SHA-256 over exactly these bytes, so it changes if any bit of any slot,
 /// scalar or the iteration count changes, and two optimizers in the same state agree.
 public struct OptimizerState: Equatable, Sendable {
     public let bytes: [UInt8]
+
+    public init(bytes: [UInt8]) { self.bytes = bytes }
 
     public var checksum: String { Self.hex(SHA256.hash(data: bytes)) }
 
@@ -40,10 +42,8 @@ extension Optimizer {
         }
         u32(slotNames.count)
         slotNames.forEach(str)
-        let variables = slots.buffers
-        u32(variables.count)
-        for row in variables {
-            let count = row.first?.count ?? 0
+        u32(slots.counts.count)
+        for (count, row) in zip(slots.counts, slots.buffers) {
             withUnsafeBytes(of: UInt64(count).littleEndian) { out += $0 }
             for buffer in row {
                 for v in buffer { withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 } }
@@ -78,7 +78,8 @@ extension Optimizer {
             guard slotName == slotNames[i] else { throw reader.error("slot '\(slotName)', expected '\(slotNames[i])'") }
         }
         let variableCount = try reader.u32()
-        guard variableCount == variableCounts.count else {
+        // 0 variables: the state of an optimizer that has not taken a step yet.
+        guard variableCount == variableCounts.count || (variableCount == 0 && restoredIterations == 0) else {
             throw reader.error("state for \(variableCount) variables, the model has \(variableCounts.count)")
         }
         var values: [[[Float]]] = []
@@ -90,7 +91,7 @@ extension Optimizer {
             values.append(try (0..<slotCount).map { _ in try reader.floats(Int(count)) })
         }
         guard reader.atEnd else { throw reader.error("\(reader.remaining) unexpected trailing bytes") }
-        slots.prepare(for: variableCounts, count: slotCount, initialValue: initialValue(ofSlot:))
+        slots.prepare(for: variableCount == 0 ? [] : variableCounts, count: slotCount, initialValue: initialValue(ofSlot:))
         for (v, row) in values.enumerated() {
             for (s, data) in row.enumerated() {
                 let buffer = slots[v, s]

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Data
+import Engine
+import Foundation
+import Store
+import Study
+
+/// `optilog run`: one training run, logged epoch by epoch into the research log.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train one task with one optimizer, logging every epoch, step and checkpoint.",
+        discussion: """
+        Example: optilog run --task fashion_mnist --optimizer rmsprop --set learning_rate=0.001 --epochs 10
+        Ctrl-C stops at the next step boundary and marks the run interrupted (exit 130); \
+        `optilog resume RUN` continues it from its last epoch, bit-identically.
+        """)
+
+    @Option(help: "Task: \(Architecture.allValueStrings.joined(separator: ", ")).") var task: Architecture
+    @Option(help: "Optimizer: \(Optimizers.names.joined(separator: ", ")).") var optimizer: String
+    @Option(name: .customLong("set"), help: ArgumentHelp("Optimizer setting with Keras's name.", valueName: "KEY=VALUE")) var settings: [Setting] = []
+    @Option(help: ArgumentHelp("Optimizer configuration as JSON (Keras's get_config()); --set overrides it.", valueName: "FILE")) var config: String?
+    @Option(help: "Epochs to train.") var epochs: Int = 10
+    @Option(help: "Samples per batch.") var batchSize: Int = 32
+    @Option(help: "Seed for weights, shuffling and dropout.") var seed: UInt64 = 1
+    @Option(help: "Use at most this many training samples.") var samples: Int?
+    @Option(help: "Use at most this many validation samples.") var validationSamples: Int?
+    @Option(help: "Directory searched first for data sets.") var dataDir: String?
+    @Flag(help: "Train on synthetic data of the canonical shape.") var synthetic = false
+    @Option(help: "Threads for matrix work.") var threads: Int = 1
+    @Option(help: "Output format of the epoch lines: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
+    @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard threads >= 1 && threads <= 64 else { throw ValidationError("--threads must be between 1 and 64") }
+        if let samples, samples < 1 { throw ValidationError("--samples must be at least 1") }
+        if let validationSamples, validationSamples < 1 { throw ValidationError("--validation-samples must be at least 1") }
+    }
+
+    func run() throws {
+        BLAS.threads = threads
+        var pairs: [(String, ConfigValue)] = []
+        if let config {
+            guard let text = try? String(contentsOfFile: config, encoding: .utf8) else { throw CleanError("cannot read \(config)") }
+            guard case .object(let object) = try ConfigValue.parse(text) else { throw CleanError("\(config): the optimizer configuration must be a JSON object") }
+            pairs = object
+        }
+        for s in settings { pairs.removeAll { $0.0 == s.key }; pairs.append((s.key, ConfigValue.fromSetting(s.value))) }
+        let optimizerConfiguration = try Optimizers.make(optimizer, config: .object(pairs)).config
+        let spec = RunSpec(task: task, optimizer: optimizer.lowercased(), optimizerConfiguration: optimizerConfiguration, epochs: epochs,
+                           batchSize: batchSize, seed: seed, samples: samples, validationSamples: validationSamples, synthetic: synthetic)
+        let log = try store.open()
+        let training = try LoggedTraining.start(spec, store: log, locator: DataLocator(dataDir: dataDir))
+        try Self.train(training, dbPath: store.resolvedPath, format: format)
+    }
+
+    /// Shared by `run` and `resume`: epoch lines as they end, a summary, the exit code.
+    static func train(_ training: LoggedTraining, dbPath: String, format: OutputFormat) throws {
+        Interruption.install()
+        FileHandle.standardError.write(Data("run \(training.run): \(training.spec.task.rawValue) with \(training.spec.optimizer), epochs \(training.epochsDone + 1)–\(training.spec.epochs), logging to \(dbPath)\n".utf8))
+        let metric = training.spec.task.metric.rawValue
+        let printer = RowPrinter(columns: ["epoch", "loss", metric, "val_loss", "val_\(metric)", "grad_norm_mean", "seconds", "samples_per_s"],
+                                 format: format)
+        let streams = [.csv, .tsv, .ndjson, .table].contains(format)
+        var rows: [[RowPrinter.Cell]] = []
+        var first = true
+        let ending = try training.train(shouldStop: { Interruption.requested }) { record in
+            let row: [RowPrinter.Cell] = [
+                .integer(record.epoch), .number(record.trainLoss, digits: 4), .number(record.trainMetric, digits: 4),
+                .number(record.validationLoss, digits: 4), .number(record.validationMetric, digits: 4),
+                .number(record.gradientNormMean, digits: 4), .number(record.seconds, digits: 2), .number(record.samplesPerSecond, digits: 0),
+            ]
+            if streams {
+                var text = printer.render([row])
+                if !first, format != .ndjson { text = String(text.drop(while: { $0 != "\n" }).dropFirst()) }
+                print(text, terminator: "")
+                fflush(nil)
+                first = false
+            } else {
+                rows.append(row)
+            }
+        }
+        if !streams { print(printer.render(rows), terminator: "") }
+        let best = try training.store.runRow(training.run)
+        switch ending {
+        case .completed:
+            FileHandle.standardError.write(Data("run \(training.run) completed: \(training.epochsDone) epochs; best val_loss \(bestText(training)) \(best.map { "(\($0.epochsDone) epochs logged)" } ?? "")\n".utf8))
+        case .interrupted:
+            FileHandle.standardError.write(Data("run \(training.run) interrupted after epoch \(training.epochsDone); continue with: optilog resume \(training.run) --db \(dbPath)\n".utf8))
+            throw ExitCode(Interruption.exitCode)
+        case .diverged(let step):
+            FileHandle.standardError.write(Data("run \(training.run) diverged at step \(step) (non-finite loss or gradient); its last good checkpoint is epoch \(training.epochsDone)\n".utf8))
+        }
+    }
+
+    static func bestText(_ training: LoggedTraining) -> String {
+        guard let rows = try? training.store.epochs(run: training.run), let best = rows.compactMap({ r in r.valLoss.map { ($0, r.epoch) } }).min(by: { $0.0 < $1.0 }) else { return "–" }
+        return String(format: "%.4f at epoch %d", best.0, best.1)
+    }
+}
+
+/// An error whose text is the whole message (printed as `optilog: error: <text>`).
+struct CleanError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

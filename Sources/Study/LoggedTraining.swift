@@ -1,0 +1,158 @@
+import Data
+import Engine
+import Foundation
+import Store
+
+/// A training run written to the research log: each epoch committed with its step series,
+/// layer norms and a checkpoint in one transaction; resumable from its last checkpoint to the
+/// same bits as a run that never stopped.
+public final class LoggedTraining {
+    public enum Ending: Sendable, Equatable {
+        case completed
+        case interrupted
+        case diverged(atStep: Int)
+    }
+
+    public static let codeVersion = "optilog 0.1.0"
+
+    public let store: Store
+    public let run: Int64
+    public let spec: RunSpec
+    let loop: TrainingLoop
+    let configurationFingerprint: String
+    /// Epochs already done (0 for a new run).
+    public private(set) var epochsDone: Int
+
+    /// Starts a new run: data, model and optimizer from `spec`, recorded as `running`.
+    public static func start(_ spec: RunSpec, store: Store, locator: DataLocator, studyID: Int64? = nil) throws -> LoggedTraining {
+        let (data, dataset) = try prepareData(spec, locator: locator)
+        let datasetFingerprint = Fingerprint.of(data.train) + ":" + Fingerprint.of(data.validation)
+        let model = try spec.task.build(inputShape: data.train.inputShape, seed: spec.seed)
+        let optimizer = try Optimizers.make(spec.optimizer, config: spec.optimizerConfiguration)
+        let fingerprint = spec.fingerprint(datasetFingerprint: datasetFingerprint)
+        let run = try store.createRun(NewRun(
+            studyID: studyID, task: spec.task.rawValue, dataset: dataset, datasetFingerprint: datasetFingerprint,
+            modelConfiguration: spec.json.json, optimizer: spec.optimizer, optimizerConfiguration: optimizer.config.json,
+            configurationFingerprint: fingerprint, seed: spec.seed, batchSize: spec.batchSize, epochsPlanned: spec.epochs,
+            threads: BLAS.threads, codeVersion: codeVersion))
+        return try LoggedTraining(store: store, run: run, spec: spec, data: data, model: model, optimizer: optimizer,
+                                  fingerprint: fingerprint, epochsDone: 0)
+    }
+
+    /// Reopens a run at its newest good checkpoint, after checking that the data, the
+    /// configuration and the optimizer state are exactly what the log says they were.
+    public static func resume(run: Int64, store: Store, locator: DataLocator, epochs: Int? = nil) throws -> LoggedTraining {
+        guard let row = try store.runRow(run) else { throw StoreError.notFound("run \(run)") }
+        guard row.status != .completed || (epochs ?? row.epochsPlanned) > row.epochsDone else {
+            throw StoreError.refused("run \(run) is already completed (\(row.epochsDone) epochs)")
+        }
+        let spec = try RunSpec(json: try ConfigValue.parse(row.modelConfiguration), optimizer: row.optimizer,
+                               optimizerConfiguration: try ConfigValue.parse(row.optimizerConfiguration), epochs: epochs ?? row.epochsPlanned)
+        let (data, _) = try prepareData(spec, locator: locator)
+        let datasetFingerprint = Fingerprint.of(data.train) + ":" + Fingerprint.of(data.validation)
+        guard datasetFingerprint == row.datasetFingerprint else {
+            throw StoreError.refused("run \(run): its data set has changed since it ran (fingerprint \(datasetFingerprint.prefix(12))… now, \(row.datasetFingerprint.prefix(12))… logged); refusing to resume")
+        }
+        let fingerprint = spec.fingerprint(datasetFingerprint: datasetFingerprint)
+        guard fingerprint == row.configurationFingerprint else {
+            throw StoreError.refused("run \(run): its configuration does not match the log (fingerprint changed); refusing to resume")
+        }
+        let model = try spec.task.build(inputShape: data.train.inputShape, seed: spec.seed)
+        let optimizer = try Optimizers.make(spec.optimizer, config: spec.optimizerConfiguration)
+        var done = 0
+        if let stored = try store.latestCheckpoint(run: run) {
+            guard stored.configurationFingerprint == fingerprint else {
+                throw StoreError.refused("run \(run): checkpoint of epoch \(stored.epoch) was made with another configuration")
+            }
+            for p in model.parameters {
+                guard let t = stored.checkpoint.tensor(p.name), t.shape == p.shape, let values = t.floats else {
+                    throw StoreError.corrupt("run \(run): checkpoint of epoch \(stored.epoch) lacks weights \(p.name)")
+                }
+                p.value = values
+            }
+            guard let state = stored.checkpoint.tensor("optimizer_state") else {
+                throw StoreError.corrupt("run \(run): checkpoint of epoch \(stored.epoch) lacks the optimizer state")
+            }
+            try optimizer.restore(OptimizerState(bytes: state.data), variableCounts: model.parameters.map(\.count))
+            let logged = try store.epochs(run: run).first { $0.epoch == stored.epoch }?.optimizerChecksum
+            guard optimizer.state.checksum == stored.optimizerChecksum, optimizer.state.checksum == logged else {
+                throw StoreError.refused("run \(run): the optimizer state in the checkpoint of epoch \(stored.epoch) does not match its logged checksum; refusing to resume")
+            }
+            done = stored.epoch
+        }
+        try store.rewind(run: run, toEpoch: done, epochsPlanned: spec.epochs)
+        return try LoggedTraining(store: store, run: run, spec: spec, data: data, model: model, optimizer: optimizer,
+                                  fingerprint: fingerprint, epochsDone: done)
+    }
+
+    init(store: Store, run: Int64, spec: RunSpec, data: DataSplits, model: Sequential, optimizer: Optimizer,
+         fingerprint: String, epochsDone: Int) throws {
+        self.store = store
+        self.run = run
+        self.spec = spec
+        self.configurationFingerprint = fingerprint
+        self.epochsDone = epochsDone
+        loop = try TrainingLoop(model: model, optimizer: optimizer, loss: spec.task.loss, metric: spec.task.metric, data: data,
+                                configuration: TrainingConfiguration(epochs: spec.epochs, batchSize: spec.batchSize, seed: spec.seed))
+    }
+
+    static func prepareData(_ spec: RunSpec, locator: DataLocator) throws -> (DataSplits, String) {
+        var data: DataSplits, name: String
+        if spec.synthetic {
+            let train = spec.samples ?? 1_000
+            data = try SyntheticData.splits(spec.task, train: train, validation: spec.validationSamples ?? max(1, train / 4), seed: spec.seed)
+            name = "synthetic \(spec.task.rawValue)"
+        } else {
+            let found = try locator.locate(spec.task)
+            data = found.splits
+            name = found.dataset
+            if let n = spec.samples { data.train = Prefix(data.train, count: n) }
+            if let n = spec.validationSamples { data.validation = Prefix(data.validation, count: n) }
+        }
+        return (data, name)
+    }
+
+    /// Trains the remaining epochs, committing each; stops at a step boundary when
+    /// `shouldStop` says so (the partial epoch is dropped; the run resumes from its last epoch).
+    @discardableResult
+    public func train(shouldStop: () -> Bool = { false }, onEpoch: (EpochRecord) -> Void = { _ in }) throws -> Ending {
+        try store.heartbeat(run: run)
+        while epochsDone < spec.epochs {
+            let record = loop.runEpoch(epochsDone, shouldStop: shouldStop)
+            switch record.outcome {
+            case .stopped:
+                try store.setStatus(run: run, .interrupted, detail: "stopped during epoch \(record.epoch); resumes from epoch \(epochsDone)")
+                return .interrupted
+            case .diverged(let step):
+                try store.setStatus(run: run, .diverged, detail: "non-finite loss or gradient at step \(step) (epoch \(record.epoch))",
+                                    divergedStep: step)
+                return .diverged(atStep: step)
+            case .completed:
+                break
+            }
+            let state = loop.optimizer.state
+            var tensors = loop.model.parameters.map { Checkpoint.Tensor(name: $0.name, shape: $0.shape, floats: $0.value) }
+            tensors.append(Checkpoint.Tensor(name: "optimizer_state", dtype: .u8, shape: [state.bytes.count], data: state.bytes))
+            let step = record.firstStep + record.stepLosses.count
+            let checkpoint = Checkpoint(tensors: tensors, metadata: [
+                "epoch": String(record.epoch), "step": String(step), "next_shuffle_epoch": String(record.epoch),
+                "seed": String(spec.seed), "configuration_fingerprint": configurationFingerprint, "optimizer": loop.optimizer.className,
+            ])
+            try store.commitEpoch(EpochCommit(
+                epoch: record.epoch, loss: record.trainLoss, metric: record.trainMetric, valLoss: record.validationLoss,
+                valMetric: record.validationMetric, gradNormMean: record.gradientNormMean, gradNormMin: record.gradientNormMin,
+                gradNormMax: record.gradientNormMax, gradNormLast: record.gradientNormLast, learningRate: record.learningRate,
+                optimizerChecksum: state.checksum, seconds: record.seconds, samplesPerSecond: record.samplesPerSecond,
+                firstStep: record.firstStep, stepLosses: record.stepLosses, stepGradNorms: record.stepGradientNorms,
+                layerNorms: record.layerGradientNorms.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                checkpoint: (step, configurationFingerprint, checkpoint.encoded())), run: run)
+            epochsDone = record.epoch
+            onEpoch(record)
+        }
+        try store.setStatus(run: run, .completed)
+        return .completed
+    }
+
+    public var model: Sequential { loop.model }
+    public var optimizer: Optimizer { loop.optimizer }
+}

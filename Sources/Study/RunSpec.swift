@@ -1,0 +1,57 @@
+import Crypto
+import Data
+import Engine
+import Foundation
+
+/// Everything that defines a run. Its fingerprint covers what changes the numbers (task, data,
+/// model, optimizer configuration, batch size, seed, sample limits); the planned epoch count
+/// may grow on resume without changing it.
+public struct RunSpec: Sendable, Equatable {
+    public var task: Architecture
+    public var optimizer: String
+    /// Keras's `get_config()` of the optimizer.
+    public var optimizerConfiguration: ConfigValue
+    public var epochs: Int
+    public var batchSize: Int
+    public var seed: UInt64
+    public var samples: Int?
+    public var validationSamples: Int?
+    public var synthetic: Bool
+
+    public init(task: Architecture, optimizer: String, optimizerConfiguration: ConfigValue, epochs: Int, batchSize: Int = 32,
+                seed: UInt64 = 1, samples: Int? = nil, validationSamples: Int? = nil, synthetic: Bool = false) {
+        self.task = task
+        self.optimizer = optimizer
+        self.optimizerConfiguration = optimizerConfiguration
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.seed = seed
+        self.samples = samples
+        self.validationSamples = validationSamples
+        self.synthetic = synthetic
+    }
+
+    /// Stored in `runs.model_configuration`: the run's own settings besides the optimizer's.
+    public var json: ConfigValue {
+        func optional(_ n: Int?) -> ConfigValue { n.map { .integer($0) } ?? .null }
+        return .object([("task", .string(task.rawValue)), ("architecture", .string(task.rawValue)), ("batch_size", .integer(batchSize)),
+                        ("seed", .integer(Int(bitPattern: UInt(seed)))), ("samples", optional(samples)),
+                        ("validation_samples", optional(validationSamples)), ("synthetic", .bool(synthetic))])
+    }
+
+    public init(json: ConfigValue, optimizer: String, optimizerConfiguration: ConfigValue, epochs: Int) throws {
+        func int(_ key: String) -> Int? { if case .integer(let n)? = json[key] { return n } else { return nil } }
+        guard case .string(let taskName)? = json["task"], let task = Architecture(rawValue: taskName),
+              let batchSize = int("batch_size"), let seed = int("seed") else {
+            throw EngineError.invalidConfiguration("the stored run configuration is incomplete: \(json.json)")
+        }
+        self.init(task: task, optimizer: optimizer, optimizerConfiguration: optimizerConfiguration, epochs: epochs, batchSize: batchSize,
+                  seed: UInt64(bitPattern: Int64(seed)), samples: int("samples"), validationSamples: int("validation_samples"),
+                  synthetic: json["synthetic"] == .bool(true))
+    }
+
+    public func fingerprint(datasetFingerprint: String) -> String {
+        let text = "optilog-run-1|\(json.json)|\(optimizer)|\(optimizerConfiguration.json)|\(datasetFingerprint)"
+        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import XCTest
+import Engine
+import Store
+
+/// Resume is bit-identical: a run killed (SIGKILL at a random moment, twice, or stopped by
+/// SIGINT) and resumed ends with the same weights, optimizer-state checksums and every logged
+/// metric and step as the same run never interrupted.
+final class ResumeTests: XCTestCase {
+    var optilog: URL {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [directory, directory.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("optilog")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return directory.appendingPathComponent("optilog")
+    }
+
+    func path(_ name: String) -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("optilog-resume-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent(name).path
+    }
+
+    @discardableResult
+    func launch(_ arguments: [String]) throws -> Process {
+        let p = Process()
+        p.executableURL = optilog
+        p.arguments = arguments
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    func runToEnd(_ arguments: [String]) throws -> Int32 {
+        let p = try launch(arguments)
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    /// Everything logged about run 1 that must not depend on interruptions (timings excluded).
+    func logged(_ db: String) throws -> [String] {
+        let store = try Store(path: db)
+        var out: [String] = []
+        for e in try store.epochs(run: 1) {
+            out.append("\(e.epoch) \(String(describing: e.loss)) \(String(describing: e.metric)) \(String(describing: e.valLoss)) \(String(describing: e.valMetric)) "
+                       + "\(String(describing: e.gradNormMean)) \(String(describing: e.gradNormMin)) \(String(describing: e.gradNormMax)) "
+                       + "\(String(describing: e.gradNormLast)) \(String(describing: e.learningRate)) \(e.optimizerChecksum)")
+            let series = try store.stepSeries(run: 1, epoch: e.epoch)
+            out.append("\(series.firstStep) \(series.losses.map(\.bitPattern)) \(series.gradNorms.map(\.bitPattern))")
+            out.append("\(try store.layerNorms(run: 1, epoch: e.epoch).sorted { $0.key < $1.key })")
+        }
+        let checkpoint = try XCTUnwrap(try store.latestCheckpoint(run: 1, fallBack: false))
+        out.append("final epoch \(checkpoint.epoch): " + checkpoint.checkpoint.tensors.map { "\($0.name) \($0.data.hashValue)" }.joined(separator: ","))
+        let row = try XCTUnwrap(try store.runRow(1))
+        out.append("status \(row.status) \(row.epochsDone)")
+        return out
+    }
+
+    func testKilledAndResumedRunsAreBitIdenticalForEveryOptimizer() throws {
+        var generator = SystemRandomNumberGenerator()
+        var kills = 0
+        for optimizer in Optimizers.names {
+            let common = ["run", "--task", "boston", "--optimizer", optimizer, "--epochs", "12", "--samples", "192"]
+            let reference = path("reference.sqlite"), interrupted = path("killed.sqlite")
+            XCTAssertEqual(try runToEnd(common + ["--db", reference]), 0)
+            let p = try launch(common + ["--db", interrupted])
+            Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.4, using: &generator))
+            if p.isRunning { kill(p.processIdentifier, SIGKILL); kills += 1 }
+            p.waitUntilExit()
+            // A run that died without saying so counts as interrupted once its heartbeat is stale.
+            XCTAssertEqual(try runToEnd(["resume", "--all", "--stale-after", "0", "--db", interrupted]), 0, optimizer)
+            XCTAssertEqual(try logged(interrupted), try logged(reference), "\(optimizer): resumed run differs")
+        }
+        XCTAssertGreaterThan(kills, 0, "no run was killed mid-way; the timing needs adjusting")
+    }
+
+    func testKilledTwiceAndStoppedBySIGINT() throws {
+        let common = ["run", "--task", "jena", "--optimizer", "nadam", "--epochs", "6", "--samples", "96", "--validation-samples", "32"]
+        let reference = path("reference.sqlite")
+        XCTAssertEqual(try runToEnd(common + ["--db", reference]), 0)
+
+        let twice = path("twice.sqlite")
+        let first = try launch(common + ["--db", twice])
+        Thread.sleep(forTimeInterval: 0.6)
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let second = try launch(["resume", "--all", "--stale-after", "0", "--db", twice])
+        Thread.sleep(forTimeInterval: 0.6)
+        kill(second.processIdentifier, SIGKILL)
+        second.waitUntilExit()
+        XCTAssertEqual(try runToEnd(["resume", "--all", "--stale-after", "0", "--db", twice]), 0)
+        XCTAssertEqual(try logged(twice), try logged(reference))
+
+        let stopped = path("sigint.sqlite")
+        let p = try launch(common + ["--db", stopped])
+        Thread.sleep(forTimeInterval: 0.8)
+        let wasRunning = p.isRunning
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        if wasRunning {
+            XCTAssertEqual(p.terminationStatus, 130)
+            XCTAssertEqual(try Store(path: stopped).runRow(1)?.status, .interrupted)
+        }
+        XCTAssertEqual(try runToEnd(["resume", "1", "--db", stopped]), 0)
+        XCTAssertEqual(try logged(stopped), try logged(reference))
+    }
+
+    func testResumeRefusesWhatDoesNotMatch() throws {
+        let db = path("refuse.sqlite")
+        XCTAssertEqual(try runToEnd(["run", "--task", "boston", "--optimizer", "sgd", "--epochs", "2", "--samples", "64", "--db", db]), 0)
+        let store = try Store(path: db)
+        // Completed runs are not resumed (unless asked for more epochs).
+        XCTAssertThrowsError(try LoggedTrainingProbe.resume(store, epochs: nil)) { XCTAssertTrue("\($0)".contains("already completed"), "\($0)") }
+        // A logged optimizer checksum that does not match the checkpoint: refused.
+        try store.setStatus(run: 1, .interrupted)
+        let dbq = try ReadWrite(db)
+        try dbq.execute("UPDATE epochs SET optimizer_checksum = 'tampered' WHERE run_id = 1 AND epoch = 2")
+        XCTAssertThrowsError(try LoggedTrainingProbe.resume(store, epochs: nil)) { XCTAssertTrue("\($0)".contains("does not match its logged checksum"), "\($0)") }
+        // A changed configuration: refused.
+        try dbq.execute("UPDATE runs SET configuration_fingerprint = 'other' WHERE id = 1")
+        XCTAssertThrowsError(try LoggedTrainingProbe.resume(store, epochs: nil)) { XCTAssertTrue("\($0)".contains("configuration does not match"), "\($0)") }
+        // Changed data: refused by fingerprint.
+        try dbq.execute("UPDATE runs SET dataset_fingerprint = 'other' WHERE id = 1")
+        XCTAssertThrowsError(try LoggedTrainingProbe.resume(store, epochs: nil)) { XCTAssertTrue("\($0)".contains("data set has changed"), "\($0)") }
+    }
+}
+
+import Data
+import GRDB
+import Study
+
+enum LoggedTrainingProbe {
+    static func resume(_ store: Store, epochs: Int?) throws {
+        _ = try LoggedTraining.resume(run: 1, store: store, locator: DataLocator(environment: ["HOME": "/nonexistent"]), epochs: epochs)
+    }
+}
+
+struct ReadWrite {
+    let queue: DatabaseQueue
+    init(_ path: String) throws { queue = try DatabaseQueue(path: path) }
+    func execute(_ sql: String) throws { try queue.write { try $0.execute(sql: sql) } }
+}
