@@ -1,4 +1,5 @@
 import ArgumentParser
+import Study
 import Engine
 
 /// The output formats every row-printing command takes.
@@ -24,3 +25,5 @@ struct Setting: ExpressibleByArgument {
 
     static var defaultCompletionKind: CompletionKind { .default }
 }
+
+extension StudyPlan.Preset: ExpressibleByArgument {}

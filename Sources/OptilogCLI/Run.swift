@@ -28,6 +28,7 @@ struct Run: ParsableCommand {
     @Flag(help: "Train on synthetic data of the canonical shape.") var synthetic = false
     @Option(help: "Threads for matrix work.") var threads: Int = 1
     @Option(help: "Output format of the epoch lines: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
+    @Option(help: "Attach the run to this study (as `optilog study` does).") var studyID: Int64?
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
@@ -51,7 +52,7 @@ struct Run: ParsableCommand {
         let spec = RunSpec(task: task, optimizer: optimizer.lowercased(), optimizerConfiguration: optimizerConfiguration, epochs: epochs,
                            batchSize: batchSize, seed: seed, samples: samples, validationSamples: validationSamples, synthetic: synthetic)
         let log = try store.open()
-        let training = try LoggedTraining.start(spec, store: log, locator: DataLocator(dataDir: dataDir))
+        let training = try LoggedTraining.start(spec, store: log, locator: DataLocator(dataDir: dataDir), studyID: studyID)
         try Self.train(training, dbPath: store.resolvedPath, format: format)
     }
 

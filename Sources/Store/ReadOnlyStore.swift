@@ -50,8 +50,8 @@ public final class ReadOnlyStore: Sendable {
         }
     }
 
-    public func bestPerOptimizerPerTask() throws -> [BestRow] {
-        let result = try rows(try Store.query("best_val_loss_per_optimizer_per_task"))
+    public func bestPerOptimizerPerTask(study: Int64? = nil) throws -> [BestRow] {
+        let result = try rows(try Store.query("best_val_loss_per_optimizer_per_task"), arguments: [study])
         return result.rows.map { r in
             BestRow(task: String.fromDatabaseValue(r[0]) ?? "", optimizer: String.fromDatabaseValue(r[1]) ?? "",
                     bestValLoss: Double.fromDatabaseValue(r[2]) ?? .nan, bestEpoch: Int.fromDatabaseValue(r[3]) ?? 0,

@@ -255,11 +255,12 @@ extension Store {
         return nil
     }
 
-    /// The study's results: best validation loss per task and optimizer (a named query).
-    public func bestPerOptimizerPerTask() throws -> [BestRow] {
+    /// The study's results: best validation loss per task and optimizer (a named query), over
+    /// one study or the whole store.
+    public func bestPerOptimizerPerTask(study: Int64? = nil) throws -> [BestRow] {
         let sql = try Self.query("best_val_loss_per_optimizer_per_task")
         return try read { db in
-            try Row.fetchAll(db, sql: sql).map { r in
+            try Row.fetchAll(db, sql: sql, arguments: [study]).map { r in
                 BestRow(task: r["task"], optimizer: r["optimizer"], bestValLoss: r["best_val_loss"], bestEpoch: r["best_epoch"], runID: r["run_id"])
             }
         }
@@ -326,5 +327,26 @@ extension Store {
                 """, arguments: [epoch, epochsPlanned, best?["val_loss"] as Double?, best?["epoch"] as Int?, Self.now,
                                  Int(ProcessInfo.processInfo.processIdentifier), ProcessInfo.processInfo.hostName, run])
         }
+    }
+}
+
+extension Store {
+    /// The study of this name, created with `configuration` if there is none.
+    public func study(named name: String, configuration: String) throws -> Int64 {
+        try write { db in
+            if let id = try Int64.fetchOne(db, sql: "SELECT id FROM studies WHERE name = ? ORDER BY id LIMIT 1", arguments: [name]) { return id }
+            try db.execute(sql: "INSERT INTO studies (uid, name, configuration, created_at) VALUES (?, ?, ?, ?)",
+                           arguments: [UUID().uuidString.lowercased(), name, configuration, Self.now])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// The newest run of a study for a grid cell, if any.
+    public func studyRun(study: Int64, task: String, optimizer: String, seed: UInt64) throws -> RunRow? {
+        let id = try read { db in
+            try Int64.fetchOne(db, sql: "SELECT id FROM runs WHERE study_id = ? AND task = ? AND optimizer = ? AND seed = ? ORDER BY id DESC LIMIT 1",
+                               arguments: [study, task, optimizer, Int64(bitPattern: seed)])
+        }
+        return try id.flatMap { try runRow($0) }
     }
 }

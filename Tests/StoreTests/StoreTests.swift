@@ -52,7 +52,7 @@ final class SchemaTests: XCTestCase {
         }
         // The best-per-task query is answered from the runs index, not by scanning epochs.
         let plan = try store.read { db in
-            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + (try Store.query("best_val_loss_per_optimizer_per_task"))).map { $0["detail"] as String }
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + (try Store.query("best_val_loss_per_optimizer_per_task")), arguments: [nil as Int64?]).map { $0["detail"] as String }
         }
         XCTAssertTrue(plan.contains { $0.contains("runs_by_task_optimizer") }, "\(plan)")
         XCTAssertFalse(plan.contains { $0.contains("epochs") }, "\(plan)")

@@ -98,11 +98,12 @@ func storeBenchmark(emit: (String) -> Void) throws {
         GROUP BY r.task, r.optimizer ORDER BY r.task, r.optimizer
         """
     func time(_ sql: String, repeats: Int) throws -> Double {
-        _ = try reader.rows(sql)
+        let arguments: [DatabaseValueConvertible?] = sql.contains("?1") ? [nil] : []
+        _ = try reader.rows(sql, arguments: arguments)
         var times: [Double] = []
         for _ in 0..<repeats {
             let t = now()
-            let rows = try reader.rows(sql)
+            let rows = try reader.rows(sql, arguments: arguments)
             times.append(now() - t)
             precondition(rows.rows.count == 32)
         }

@@ -1,0 +1,148 @@
+import ArgumentParser
+import Data
+import Engine
+import Foundation
+import Store
+import Study
+
+/// `optilog study`: the grid of the Keras optimizer study, idempotent — completed runs are
+/// skipped, interrupted ones resumed, missing ones started — then the results table.
+struct StudyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "study",
+        abstract: "Run the optimizer study's grid (tasks × optimizers × seeds) and print the results table.",
+        discussion: """
+        --preset quick runs in a few minutes on small slices (the fixtures on a fresh machine); \
+        --preset seed is the study as published (Keras's defaults, full data). Run it again at any \
+        time: it only does what is missing. Example:
+          optilog study --preset quick --db study.sqlite
+        """)
+
+    @Option(help: "quick or seed.") var preset: StudyPlan.Preset = .quick
+    @Option(help: "Study name (default study-<preset>); runs are grouped under it.") var name: String?
+    @Option(parsing: .upToNextOption, help: "Tasks (default all).") var tasks: [Architecture] = Architecture.allCases
+    @Option(parsing: .upToNextOption, help: "Optimizers (default all eight).") var optimizers: [String] = Optimizers.names
+    @Option(parsing: .upToNextOption, help: "Seeds (default 1).") var seeds: [UInt64] = [1]
+    @Option(help: "Epochs for every task (default: the preset's).") var epochs: Int?
+    @Option(help: "Runs trained at once, in separate processes.") var jobs: Int = 1
+    @Option(help: "Directory searched first for data sets.") var dataDir: String?
+    @Option(help: "Output format of the results table.") var format: OutputFormat = .table
+    @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+        guard jobs >= 1 && jobs <= 64 else { throw ValidationError("--jobs must be between 1 and 64") }
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        for o in optimizers where !Optimizers.names.contains(o) {
+            throw ValidationError("unknown optimizer '\(o)'; available: \(Optimizers.names.joined(separator: ", "))")
+        }
+    }
+
+    /// What to do with a cell.
+    enum Action { case skip(String), resume(Int64), start }
+
+    func run() throws {
+        let plan = StudyPlan(preset: preset, name: name, tasks: tasks, optimizers: optimizers, seeds: seeds, epochs: epochs)
+        let log = try store.open()
+        let study = try log.study(named: plan.name, configuration: plan.json.json)
+        let locator = DataLocator(dataDir: dataDir)
+        Interruption.install()
+        var pending: [(StudyPlan.Cell, Action)] = []
+        var skipped = 0
+        for cell in plan.cells {
+            let action = try decide(cell, study: study, log: log)
+            if case .skip = action { skipped += 1 } else { pending.append((cell, action)) }
+        }
+        FileHandle.standardError.write(Data("study \(plan.name) (id \(study)): \(plan.cells.count) cells, \(skipped) done, \(pending.count) to run\n".utf8))
+        if jobs == 1 {
+            for (cell, action) in pending {
+                if Interruption.requested { break }
+                let training: LoggedTraining
+                switch action {
+                case .resume(let run): training = try LoggedTraining.resume(run: run, store: log, locator: locator, epochs: cell.epochs)
+                default: training = try LoggedTraining.start(spec(cell), store: log, locator: locator, studyID: study)
+                }
+                let ending = try training.train(shouldStop: { Interruption.requested })
+                FileHandle.standardError.write(Data("  \(cell.task.rawValue) \(cell.optimizer) seed \(cell.seed): run \(training.run) \(ending)\n".utf8))
+            }
+        } else {
+            try runInProcesses(pending, study: study)
+        }
+        print(try BestTable.render(try log.bestPerOptimizerPerTask(study: study), tasks: plan.tasks, optimizers: plan.optimizers, format: format),
+              terminator: "")
+        if Interruption.requested { throw ExitCode(Interruption.exitCode) }
+    }
+
+    func spec(_ cell: StudyPlan.Cell) throws -> RunSpec {
+        RunSpec(task: cell.task, optimizer: cell.optimizer, optimizerConfiguration: try Optimizers.make(cell.optimizer, settings: []).config,
+                epochs: cell.epochs, seed: cell.seed, samples: cell.samples, validationSamples: cell.validationSamples)
+    }
+
+    func decide(_ cell: StudyPlan.Cell, study: Int64, log: Store) throws -> Action {
+        guard let row = try log.studyRun(study: study, task: cell.task.rawValue, optimizer: cell.optimizer, seed: cell.seed) else { return .start }
+        switch row.status {
+        case .completed where row.epochsDone >= cell.epochs: return .skip("completed")
+        case .diverged, .failed: return .skip(row.status.rawValue)
+        case .running where (row.heartbeatAt ?? 0) > Date().timeIntervalSince1970 - 120: return .skip("running elsewhere")
+        default: return .resume(row.id)
+        }
+    }
+
+    /// Up to `jobs` child processes at a time: `optilog run … --study-id` or `optilog resume RUN`.
+    func runInProcesses(_ pending: [(StudyPlan.Cell, Action)], study: Int64) throws {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var queue = pending[...]
+        var running: [(Process, String)] = []
+        var failures = 0
+        while !queue.isEmpty || !running.isEmpty {
+            while running.count < jobs, let (cell, action) = queue.popFirst(), !Interruption.requested {
+                var args: [String]
+                switch action {
+                case .resume(let run): args = ["resume", String(run), "--epochs", String(cell.epochs)]
+                default:
+                    args = ["run", "--task", cell.task.rawValue, "--optimizer", cell.optimizer, "--epochs", String(cell.epochs),
+                            "--seed", String(cell.seed), "--study-id", String(study)]
+                    if let n = cell.samples { args += ["--samples", String(n)] }
+                    if let n = cell.validationSamples { args += ["--validation-samples", String(n)] }
+                }
+                args += ["--db", store.resolvedPath, "--format", "ndjson"]
+                if let dataDir { args += ["--data-dir", dataDir] }
+                let p = Process()
+                p.executableURL = executable
+                p.arguments = args
+                p.standardOutput = FileHandle.nullDevice
+                try p.run()
+                running.append((p, "\(cell.task.rawValue) \(cell.optimizer) seed \(cell.seed)"))
+            }
+            if Interruption.requested {
+                for (p, _) in running where p.isRunning { p.interrupt() }
+                queue = []
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+            running.removeAll { p, label in
+                guard !p.isRunning else { return false }
+                if p.terminationStatus != 0 { failures += 1 }
+                FileHandle.standardError.write(Data("  \(label): exit \(p.terminationStatus)\n".utf8))
+                return true
+            }
+        }
+        if failures > 0 { FileHandle.standardError.write(Data("\(failures) run(s) did not complete; run the study again to resume them\n".utf8)) }
+    }
+}
+
+/// The results table: one row per task, one column per optimizer, each cell the best
+/// validation loss and its epoch, the row's winner marked with *.
+enum BestTable {
+    static func render(_ rows: [BestRow], tasks: [Architecture], optimizers: [String], format: OutputFormat) throws -> String {
+        let printer = RowPrinter(columns: ["task"] + optimizers, format: format)
+        let lines: [[RowPrinter.Cell]] = tasks.map { task in
+            let cells = rows.filter { $0.task == task.rawValue }
+            let best = cells.map(\.bestValLoss).min()
+            return [.text(task.rawValue)] + optimizers.map { optimizer in
+                guard let c = cells.first(where: { $0.optimizer == optimizer }) else { return .text("–") }
+                if format == .json || format == .ndjson { return .number(c.bestValLoss, digits: 6) }
+                return .text(String(format: "%.4f (e%d)%@", c.bestValLoss, c.bestEpoch, c.bestValLoss == best ? " *" : ""))
+            }
+        }
+        return printer.render(lines)
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import XCTest
+import Engine
+@testable import Store
+
+/// `optilog study` as a user runs it: idempotent, resumable after an interruption with the same
+/// results, and going on past a diverged run.
+final class StudyTests: XCTestCase {
+    var optilog: URL {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [directory, directory.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("optilog")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return directory.appendingPathComponent("optilog")
+    }
+
+    func database() -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("optilog-study-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent("study.sqlite").path
+    }
+
+    func start(_ arguments: [String]) throws -> (Process, Pipe) {
+        let p = Process()
+        p.executableURL = optilog
+        p.arguments = arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return (p, out)
+    }
+
+    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let (p, out) = try start(arguments)
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func cells(_ db: String) throws -> [String] {
+        try Store(path: db).bestPerOptimizerPerTask().map { "\($0.task) \($0.optimizer) \($0.bestValLoss.bitPattern) \($0.bestEpoch)" }
+    }
+
+    func testStudyIsIdempotentAndPrintsTheResultsTable() throws {
+        let db = database()
+        let args = ["study", "--tasks", "boston", "--optimizers", "adam", "sgd", "--epochs", "3", "--db", db, "--format", "csv"]
+        let first = try run(args)
+        XCTAssertEqual(first.status, 0)
+        let lines = first.output.split(separator: "\n")
+        XCTAssertEqual(lines.first, "task,adam,sgd")
+        XCTAssertTrue(lines[1].hasPrefix("boston,"))
+        XCTAssertEqual(lines[1].filter { $0 == "*" }.count, 1, "one winner per task")
+        let second = try run(args)
+        XCTAssertEqual(second.output, first.output)
+        let store = try Store(path: db)
+        XCTAssertEqual(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM runs") }, 2, "the second study run started nothing")
+    }
+
+    func testInterruptedStudyFinishesWithTheSameResults() throws {
+        let args = ["study", "--tasks", "boston", "--epochs", "25", "--format", "csv"]
+        let reference = database()
+        XCTAssertEqual(try run(args + ["--db", reference]).status, 0)
+
+        let interrupted = database()
+        let (p, _) = try start(args + ["--db", interrupted])
+        Thread.sleep(forTimeInterval: 0.6)
+        let wasRunning = p.isRunning
+        p.interrupt()
+        p.waitUntilExit()
+        if wasRunning { XCTAssertEqual(p.terminationStatus, 130) }
+        XCTAssertEqual(try run(args + ["--db", interrupted]).status, 0)
+        XCTAssertEqual(try cells(interrupted), try cells(reference))
+        let store = try Store(path: interrupted)
+        XCTAssertEqual(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM runs WHERE status = 'completed'") }, 8)
+        XCTAssertEqual(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM runs") }, 8, "exactly one run per cell")
+    }
+
+    func testDivergedRunIsMarkedAndKeepsItsLastGoodCheckpoint() throws {
+        let db = database()
+        let r = try run(["run", "--task", "boston", "--optimizer", "sgd", "--set", "learning_rate=1e30", "--epochs", "5", "--db", db])
+        XCTAssertEqual(r.status, 0)
+        let store = try Store(path: db)
+        let row = try XCTUnwrap(try store.runRow(1))
+        XCTAssertEqual(row.status, .diverged)
+        let step = try store.read { try Int.fetchOne($0, sql: "SELECT diverged_step FROM runs WHERE id = 1") }
+        XCTAssertNotNil(step)
+        XCTAssertEqual(try store.latestCheckpoint(run: 1)?.epoch, row.epochsDone == 0 ? nil : row.epochsDone)
+    }
+}
