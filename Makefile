@@ -1,8 +1,7 @@
-# optilog: `make run` sets up what is missing and trains; `make test` runs the test suite.
+# optilog: `make run` sets up what is missing and runs the quick study; `make test` runs the tests.
 APT_PACKAGES := libopenblas-dev libzstd-dev zlib1g-dev libsqlite3-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-MODEL ?= fashion_mnist
-EPOCHS ?= 3
+DB ?= optilog.sqlite
 
 .PHONY: setup build run test bench clean
 
@@ -18,7 +17,7 @@ build: setup
 	swift build -c release --product optilog
 
 run: build
-	.build/release/optilog train --model $(MODEL) --epochs $(EPOCHS) --summary
+	.build/release/optilog study --preset quick --db $(DB)
 
 test: setup
 	swift test
