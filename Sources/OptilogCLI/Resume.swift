@@ -22,6 +22,7 @@ struct Resume: ParsableCommand {
     @Option(help: "Seconds without a heartbeat after which a running run counts as interrupted.") var staleAfter: Double = 120
     @Option(help: "Directory searched first for data sets.") var dataDir: String?
     @Option(help: "Output format of the epoch lines.") var format: OutputFormat = .table
+    @Option(help: "Seconds between checkpoints (0: every epoch).") var checkpointEvery: Double = 10
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
@@ -35,6 +36,7 @@ struct Resume: ParsableCommand {
         if runs.isEmpty { FileHandle.standardError.write(Data("nothing to resume\n".utf8)) }
         for id in runs {
             let training = try LoggedTraining.resume(run: id, store: log, locator: DataLocator(dataDir: dataDir), epochs: epochs)
+            training.checkpointInterval = checkpointEvery
             try Run.train(training, dbPath: store.resolvedPath, format: format)
         }
     }

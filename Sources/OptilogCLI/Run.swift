@@ -29,6 +29,7 @@ struct Run: ParsableCommand {
     @Option(help: "Threads for matrix work.") var threads: Int = 1
     @Option(help: "Output format of the epoch lines: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
     @Option(help: "Attach the run to this study (as `optilog study` does).") var studyID: Int64?
+    @Option(help: "Seconds between checkpoints (0: every epoch; the last epoch always has one).") var checkpointEvery: Double = 10
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
@@ -37,6 +38,7 @@ struct Run: ParsableCommand {
         guard threads >= 1 && threads <= 64 else { throw ValidationError("--threads must be between 1 and 64") }
         if let samples, samples < 1 { throw ValidationError("--samples must be at least 1") }
         if let validationSamples, validationSamples < 1 { throw ValidationError("--validation-samples must be at least 1") }
+        guard checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must not be negative") }
     }
 
     func run() throws {
@@ -53,6 +55,7 @@ struct Run: ParsableCommand {
                            batchSize: batchSize, seed: seed, samples: samples, validationSamples: validationSamples, synthetic: synthetic)
         let log = try store.open()
         let training = try LoggedTraining.start(spec, store: log, locator: DataLocator(dataDir: dataDir), studyID: studyID)
+        training.checkpointInterval = checkpointEvery
         try Self.train(training, dbPath: store.resolvedPath, format: format)
     }
 
@@ -66,7 +69,25 @@ struct Run: ParsableCommand {
         let streams = [.csv, .tsv, .ndjson, .table].contains(format)
         var rows: [[RowPrinter.Cell]] = []
         var first = true
-        let ending = try training.train(shouldStop: { Interruption.requested }) { record in
+        // On a terminal, a live line (epoch, step, loss, samples/s, ETA) on stderr; plain lines otherwise.
+        let live = isatty(2) == 1
+        let started = Date()
+        var lastDraw = Date.distantPast, stepsDone = 0
+        let totalSteps = (training.spec.epochs - training.epochsDone) * max(1, training.stepsPerEpoch)
+        func progress(epoch: Int, step: Int, steps: Int, loss: Float) {
+            stepsDone += 1
+            guard live, Date().timeIntervalSince(lastDraw) > 0.1 else { return }
+            lastDraw = Date()
+            let elapsed = Date().timeIntervalSince(started)
+            let rate = Double(stepsDone * training.spec.batchSize) / max(elapsed, 1e-9)
+            let eta = elapsed / Double(stepsDone) * Double(max(0, totalSteps - stepsDone))
+            let width = 24, filled = width * step / max(1, steps)
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            FileHandle.standardError.write(Data(String(format: "\repoch %d/%d %@ step %d/%d  loss %.4f  %.0f samples/s  ETA %.0fs\u{1B}[K",
+                                                       epoch, training.spec.epochs, bar, step, steps, loss, rate, eta).utf8))
+        }
+        let ending = try training.train(shouldStop: { Interruption.requested }, onStep: progress) { record in
+            if live { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             let row: [RowPrinter.Cell] = [
                 .integer(record.epoch), .number(record.trainLoss, digits: 4), .number(record.trainMetric, digits: 4),
                 .number(record.validationLoss, digits: 4), .number(record.validationMetric, digits: 4),

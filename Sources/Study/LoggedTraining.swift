@@ -22,6 +22,12 @@ public final class LoggedTraining {
     let configurationFingerprint: String
     /// Epochs already done (0 for a new run).
     public private(set) var epochsDone: Int
+    /// A checkpoint is written with an epoch when this many seconds have passed since the last
+    /// one, and always with the last epoch (0: every epoch). Epochs after the newest checkpoint
+    /// are recomputed on resume, to the same bits, so this trades re-done work after a crash
+    /// against the cost of writing checkpoints of short epochs.
+    public var checkpointInterval: Double = 10
+    private var lastCheckpoint = Date()
 
     /// Starts a new run: data, model and optimizer from `spec`, recorded as `running`.
     public static func start(_ spec: RunSpec, store: Store, locator: DataLocator, studyID: Int64? = nil) throws -> LoggedTraining {
@@ -115,10 +121,12 @@ public final class LoggedTraining {
     /// Trains the remaining epochs, committing each; stops at a step boundary when
     /// `shouldStop` says so (the partial epoch is dropped; the run resumes from its last epoch).
     @discardableResult
-    public func train(shouldStop: () -> Bool = { false }, onEpoch: (EpochRecord) -> Void = { _ in }) throws -> Ending {
+    public func train(shouldStop: () -> Bool = { false }, onStep: (_ epoch: Int, _ step: Int, _ steps: Int, _ loss: Float) -> Void = { _, _, _, _ in },
+                      onEpoch: (EpochRecord) -> Void = { _ in }) throws -> Ending {
         try store.heartbeat(run: run)
         while epochsDone < spec.epochs {
-            let record = loop.runEpoch(epochsDone, shouldStop: shouldStop)
+            let epoch = epochsDone + 1, steps = loop.stepsPerEpoch
+            let record = loop.runEpoch(epochsDone, shouldStop: shouldStop) { onStep(epoch, $0, steps, $1) }
             switch record.outcome {
             case .stopped:
                 try store.setStatus(run: run, .interrupted, detail: "stopped during epoch \(record.epoch); resumes from epoch \(epochsDone)")
@@ -131,13 +139,17 @@ public final class LoggedTraining {
                 break
             }
             let state = loop.optimizer.state
-            var tensors = loop.model.parameters.map { Checkpoint.Tensor(name: $0.name, shape: $0.shape, floats: $0.value) }
-            tensors.append(Checkpoint.Tensor(name: "optimizer_state", dtype: .u8, shape: [state.bytes.count], data: state.bytes))
             let step = record.firstStep + record.stepLosses.count
-            let checkpoint = Checkpoint(tensors: tensors, metadata: [
-                "epoch": String(record.epoch), "step": String(step), "next_shuffle_epoch": String(record.epoch),
-                "seed": String(spec.seed), "configuration_fingerprint": configurationFingerprint, "optimizer": loop.optimizer.className,
-            ])
+            var checkpoint: (Int, String, Checkpoint.Encoded)?
+            if record.epoch == spec.epochs || Date().timeIntervalSince(lastCheckpoint) >= checkpointInterval {
+                var tensors = loop.model.parameters.map { Checkpoint.Tensor(name: $0.name, shape: $0.shape, floats: $0.value) }
+                tensors.append(Checkpoint.Tensor(name: "optimizer_state", dtype: .u8, shape: [state.bytes.count], data: state.bytes))
+                checkpoint = (step, configurationFingerprint, Checkpoint(tensors: tensors, metadata: [
+                    "epoch": String(record.epoch), "step": String(step), "next_shuffle_epoch": String(record.epoch),
+                    "seed": String(spec.seed), "configuration_fingerprint": configurationFingerprint, "optimizer": loop.optimizer.className,
+                ]).encoded())
+                lastCheckpoint = Date()
+            }
             try store.commitEpoch(EpochCommit(
                 epoch: record.epoch, loss: record.trainLoss, metric: record.trainMetric, valLoss: record.validationLoss,
                 valMetric: record.validationMetric, gradNormMean: record.gradientNormMean, gradNormMin: record.gradientNormMin,
@@ -145,7 +157,7 @@ public final class LoggedTraining {
                 optimizerChecksum: state.checksum, seconds: record.seconds, samplesPerSecond: record.samplesPerSecond,
                 firstStep: record.firstStep, stepLosses: record.stepLosses, stepGradNorms: record.stepGradientNorms,
                 layerNorms: record.layerGradientNorms.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                checkpoint: (step, configurationFingerprint, checkpoint.encoded())), run: run)
+                checkpoint: checkpoint), run: run)
             epochsDone = record.epoch
             onEpoch(record)
         }
@@ -154,5 +166,6 @@ public final class LoggedTraining {
     }
 
     public var model: Sequential { loop.model }
+    public var stepsPerEpoch: Int { loop.stepsPerEpoch }
     public var optimizer: Optimizer { loop.optimizer }
 }

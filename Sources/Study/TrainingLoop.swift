@@ -89,8 +89,8 @@ public final class TrainingLoop {
     }
 
     /// One epoch; a pure function of (weights, optimizer state, seed, epoch). `shouldStop` is
-    /// asked before every step.
-    public func runEpoch(_ epoch: Int, shouldStop: () -> Bool = { false }) -> EpochRecord {
+    /// asked before every step; `onStep(step, loss)` hears after each (for progress displays).
+    public func runEpoch(_ epoch: Int, shouldStop: () -> Bool = { false }, onStep: (Int, Float) -> Void = { _, _ in }) -> EpochRecord {
         let started = DispatchTime.now().uptimeNanoseconds
         let n = data.train.count, batchSize = configuration.batchSize
         var shuffleStream = RandomStream(seed: configuration.seed, purpose: .shuffle, UInt64(epoch))
@@ -121,6 +121,7 @@ public final class TrainingLoop {
             optimizer.apply(to: model.parameters)
             lossSum += Double(batchLoss) * Double(rows.count)
             metricSum += metric.value(predictions: predictions, targets: y) * Double(rows.count)
+            onStep(step + 1, batchLoss)
         }
         let layerNorms = Dictionary(uniqueKeysWithValues: model.layerGradientNorms.map { ($0.layer, $0.norm) })
         let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9

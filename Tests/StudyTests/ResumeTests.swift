@@ -62,7 +62,9 @@ final class ResumeTests: XCTestCase {
         var generator = SystemRandomNumberGenerator()
         var kills = 0
         for optimizer in Optimizers.names {
-            let common = ["run", "--task", "boston", "--optimizer", optimizer, "--epochs", "12", "--samples", "192"]
+            // Half the runs checkpoint every epoch, half only at the end (resume then recomputes from the start).
+            let every = optimizer.count % 2 == 0 ? "0" : "10"
+            let common = ["run", "--task", "boston", "--optimizer", optimizer, "--epochs", "12", "--samples", "192", "--checkpoint-every", every]
             let reference = path("reference.sqlite"), interrupted = path("killed.sqlite")
             XCTAssertEqual(try runToEnd(common + ["--db", reference]), 0)
             let p = try launch(common + ["--db", interrupted])
@@ -70,14 +72,48 @@ final class ResumeTests: XCTestCase {
             if p.isRunning { kill(p.processIdentifier, SIGKILL); kills += 1 }
             p.waitUntilExit()
             // A run that died without saying so counts as interrupted once its heartbeat is stale.
-            XCTAssertEqual(try runToEnd(["resume", "--all", "--stale-after", "0", "--db", interrupted]), 0, optimizer)
+            XCTAssertEqual(try runToEnd(["resume", "--all", "--stale-after", "0", "--checkpoint-every", every, "--db", interrupted]), 0, optimizer)
             XCTAssertEqual(try logged(interrupted), try logged(reference), "\(optimizer): resumed run differs")
         }
         XCTAssertGreaterThan(kills, 0, "no run was killed mid-way; the timing needs adjusting")
     }
 
+    /// Opt-in soak: OPTILOG_SOAK_KILLS=50 swift test --filter ResumeTests/testSoak — that many
+    /// random SIGKILLs across optimizers, tasks and checkpoint policies, each run resumed (and
+    /// killed again while resuming now and then); prints how many runs ended bit-identical.
+    func testSoak() throws {
+        guard let kills = ProcessInfo.processInfo.environment["OPTILOG_SOAK_KILLS"].flatMap(Int.init), kills > 0 else {
+            throw XCTSkip("set OPTILOG_SOAK_KILLS=N to run the soak")
+        }
+        var generator = SystemRandomNumberGenerator()
+        var done = 0, held = 0, trials = 0
+        while done < kills {
+            let optimizer = Optimizers.names[trials % 8], task = trials % 3 == 2 ? "jena" : "boston"
+            let every = trials % 2 == 0 ? "0" : "10"
+            trials += 1
+            let common = ["run", "--task", task, "--optimizer", optimizer, "--epochs", task == "jena" ? "5" : "15",
+                          "--samples", task == "jena" ? "96" : "256", "--validation-samples", "32", "--checkpoint-every", every]
+            let reference = path("reference.sqlite"), killed = path("killed.sqlite")
+            XCTAssertEqual(try runToEnd(common + ["--db", reference]), 0)
+            var p = try launch(common + ["--db", killed])
+            repeat {
+                Thread.sleep(forTimeInterval: Double.random(in: 0.02...0.5, using: &generator))
+                if p.isRunning { kill(p.processIdentifier, SIGKILL); done += 1 }
+                p.waitUntilExit()
+                // Killed before the run was even recorded: nothing to resume, so start it again.
+                let recorded = (try? Store(path: killed).runRow(1)) != nil
+                p = try launch(recorded ? ["resume", "--all", "--stale-after", "0", "--checkpoint-every", every, "--db", killed]
+                                        : common + ["--db", killed])
+            } while Bool.random(using: &generator) && done < kills
+            p.waitUntilExit()
+            if (try? logged(killed)) == (try logged(reference)) { held += 1 } else { XCTFail("\(task) \(optimizer): not bit-identical") }
+        }
+        print("soak: \(done) kills over \(trials) runs; \(held) of \(trials) resumed runs bit-identical to their uninterrupted twins")
+    }
+
     func testKilledTwiceAndStoppedBySIGINT() throws {
-        let common = ["run", "--task", "jena", "--optimizer", "nadam", "--epochs", "6", "--samples", "96", "--validation-samples", "32"]
+        let common = ["run", "--task", "jena", "--optimizer", "nadam", "--epochs", "6", "--samples", "96", "--validation-samples", "32",
+                      "--checkpoint-every", "0"]
         let reference = path("reference.sqlite")
         XCTAssertEqual(try runToEnd(common + ["--db", reference]), 0)
 
@@ -86,7 +122,7 @@ final class ResumeTests: XCTestCase {
         Thread.sleep(forTimeInterval: 0.6)
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
-        let second = try launch(["resume", "--all", "--stale-after", "0", "--db", twice])
+        let second = try launch(["resume", "--all", "--stale-after", "0", "--checkpoint-every", "0", "--db", twice])
         Thread.sleep(forTimeInterval: 0.6)
         kill(second.processIdentifier, SIGKILL)
         second.waitUntilExit()

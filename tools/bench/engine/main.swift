@@ -20,6 +20,7 @@ struct Options {
     var out: String?
     var memoryChild: Architecture?
     var store = false
+    var logging = false
     var engine = true
 
     init(_ args: [String]) throws {
@@ -36,11 +37,13 @@ struct Options {
             case "--memory": memory = true
             case "--store": store = true
             case "--store-only": store = true; engine = false
+            case "--logging": logging = true
+            case "--logging-only": logging = true; engine = false
             case "--keras": keras = try value()
             case "--out": out = try value()
             case "--memory-child": memoryChild = try Self.task(try value())
             case "-h", "--help":
-                print("usage: optilog-bench [--threads 1,2] [--tasks boston,fashion_mnist,imdb,jena] [--memory] [--keras PYTHON] [--store | --store-only] [--out FILE.md]")
+                print("usage: optilog-bench [--threads 1,2] [--tasks boston,fashion_mnist,imdb,jena] [--memory] [--keras PYTHON] [--store | --store-only] [--logging | --logging-only] [--out FILE.md]")
                 exit(0)
             default: throw BenchError("unknown argument \(args[i])")
             }
@@ -255,6 +258,9 @@ do {
     }
     if options.store {
         try storeBenchmark(emit: emit)
+    }
+    if options.logging {
+        try loggingBenchmark(options, emit: emit)
     }
     emit("")
     emit("Load average at end: \(loadAverage()).")
