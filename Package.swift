@@ -36,11 +36,13 @@ let package = Package(
                           path: "tools/bench/engine"),
         // A writer process for the store's multi-process tests.
         .executableTarget(name: "optilog-store-writer", dependencies: ["Engine", "Store"], path: "tools/store-writer"),
+        // Helpers shared by the test targets.
+        .target(name: "OptilogTestSupport", path: "Tests/Support"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
-        .testTarget(name: "StudyTests", dependencies: ["Engine", "Data", "Store", "Study", "CZlib", "CZstd",
+        .testTarget(name: "StudyTests", dependencies: ["Engine", "Data", "Store", "Study", "CZlib", "CZstd", "OptilogTestSupport",
                                                        .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "DataTests", dependencies: ["Engine", "Data"]),
-        .testTarget(name: "StoreTests", dependencies: ["Engine", "Store", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "CLITests", dependencies: ["OptilogCLI"]),
+        .testTarget(name: "StoreTests", dependencies: ["Engine", "Store", "OptilogTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "CLITests", dependencies: ["OptilogCLI", "OptilogTestSupport"]),
     ]
 )

@@ -63,12 +63,7 @@ struct Run: ParsableCommand {
     static func train(_ training: LoggedTraining, dbPath: String, format: OutputFormat) throws {
         Interruption.install()
         FileHandle.standardError.write(Data("run \(training.run): \(training.spec.task.rawValue) with \(training.spec.optimizer), epochs \(training.epochsDone + 1)–\(training.spec.epochs), logging to \(dbPath)\n".utf8))
-        let metric = training.spec.task.metric.rawValue
-        let printer = RowPrinter(columns: ["epoch", "loss", metric, "val_loss", "val_\(metric)", "grad_norm_mean", "seconds", "samples_per_s"],
-                                 format: format)
-        let streams = [.csv, .tsv, .ndjson, .table].contains(format)
-        var rows: [[RowPrinter.Cell]] = []
-        var first = true
+        var lines = EpochLines(metric: training.spec.task.metric.rawValue, format: format)
         // On a terminal, a live line (epoch, step, loss, samples/s, ETA) on stderr; plain lines otherwise.
         let live = isatty(2) == 1
         let started = Date()
@@ -88,22 +83,9 @@ struct Run: ParsableCommand {
         }
         let ending = try training.train(shouldStop: { Interruption.requested }, onStep: progress) { record in
             if live { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            let row: [RowPrinter.Cell] = [
-                .integer(record.epoch), .number(record.trainLoss, digits: 4), .number(record.trainMetric, digits: 4),
-                .number(record.validationLoss, digits: 4), .number(record.validationMetric, digits: 4),
-                .number(record.gradientNormMean, digits: 4), .number(record.seconds, digits: 2), .number(record.samplesPerSecond, digits: 0),
-            ]
-            if streams {
-                var text = printer.render([row])
-                if !first, format != .ndjson { text = String(text.drop(while: { $0 != "\n" }).dropFirst()) }
-                print(text, terminator: "")
-                fflush(nil)
-                first = false
-            } else {
-                rows.append(row)
-            }
+            lines.add(record)
         }
-        if !streams { print(printer.render(rows), terminator: "") }
+        lines.finish()
         let best = try training.store.runRow(training.run)
         switch ending {
         case .completed:

@@ -62,31 +62,9 @@ struct Train: ParsableCommand {
         if summary { print(network.summary()) }
         let loop = try TrainingLoop(model: network, optimizer: opt, loss: model.loss, metric: model.metric, data: data,
                                     configuration: TrainingConfiguration(epochs: epochs, batchSize: batchSize, seed: seed))
-        let metric = model.metric.rawValue
-        let printer = RowPrinter(columns: ["epoch", "loss", metric, "val_loss", "val_\(metric)", "grad_norm_mean", "seconds", "samples_per_s"],
-                                 format: format)
-        // Rows stream as epochs end for line formats; table and json need all rows first.
-        let streams = [.csv, .tsv, .ndjson].contains(format)
-        var rows: [[RowPrinter.Cell]] = []
-        var first = true
-        loop.run { record in
-            let row: [RowPrinter.Cell] = [
-                .integer(record.epoch), .number(record.trainLoss, digits: 4), .number(record.trainMetric, digits: 4),
-                .number(record.validationLoss, digits: 4), .number(record.validationMetric, digits: 4),
-                .number(record.gradientNormMean, digits: 4), .number(record.seconds, digits: 2),
-                .number(record.samplesPerSecond, digits: 0),
-            ]
-            if streams {
-                var text = printer.render([row])
-                if !first, format != .ndjson { text = String(text.drop(while: { $0 != "\n" }).dropFirst()) }
-                print(text, terminator: "")
-                fflush(nil)
-                first = false
-            } else {
-                rows.append(row)
-            }
-        }
-        if !streams { print(printer.render(rows), terminator: "") }
+        var lines = EpochLines(metric: model.metric.rawValue, format: format)
+        loop.run { lines.add($0) }
+        lines.finish()
     }
 
     static func defaultSamples(_ model: Architecture) -> Int {

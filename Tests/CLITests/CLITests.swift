@@ -1,4 +1,5 @@
 import Foundation
+import OptilogTestSupport
 import XCTest
 
 /// The `optilog` executable as a user meets it: output, formats and exit codes.
@@ -9,15 +10,7 @@ final class CLITests: XCTestCase {
         var stderr: String
     }
 
-    /// The test bundle sits beside the products it was built with.
-    var executable: URL {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [directory, directory.deletingLastPathComponent()] {
-            let url = candidate.appendingPathComponent("optilog")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        return directory.appendingPathComponent("optilog")
-    }
+    var executable: URL { builtExecutable("optilog") }
 
     func optilog(_ arguments: String...) throws -> Result { try optilog(arguments) }
 

@@ -1,19 +1,13 @@
 import Foundation
 import GRDB
+import OptilogTestSupport
 import XCTest
 @testable import Store
 
 /// Several processes write into one store while another reads it: nobody sees "database is
 /// locked", and every epoch is there exactly once.
 final class ConcurrencyTests: XCTestCase {
-    var writer: URL {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [directory, directory.deletingLastPathComponent()] {
-            let url = candidate.appendingPathComponent("optilog-store-writer")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        return directory.appendingPathComponent("optilog-store-writer")
-    }
+    var writer: URL { builtExecutable("optilog-store-writer") }
 
     func testFourWriterProcessesAndAReader() throws {
         let path = temporaryStorePath()

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import OptilogTestSupport
 import XCTest
 @testable import Engine
 @testable import Store
@@ -7,9 +8,7 @@ import XCTest
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 func temporaryStorePath(_ name: String = "store") -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("optilog-tests-\(UUID().uuidString)")
-    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir.appendingPathComponent("\(name).sqlite").path
+    freshDirectory("optilog-store").appendingPathComponent("\(name).sqlite").path
 }
 
 func sampleRun(_ task: String = "boston", optimizer: String = "adam", epochs: Int = 3) -> NewRun {

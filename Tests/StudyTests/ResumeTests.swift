@@ -1,4 +1,5 @@
 import Foundation
+import OptilogTestSupport
 import XCTest
 import Engine
 import Store
@@ -7,20 +8,9 @@ import Store
 /// SIGINT) and resumed ends with the same weights, optimizer-state checksums and every logged
 /// metric and step as the same run never interrupted.
 final class ResumeTests: XCTestCase {
-    var optilog: URL {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [directory, directory.deletingLastPathComponent()] {
-            let url = candidate.appendingPathComponent("optilog")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        return directory.appendingPathComponent("optilog")
-    }
+    var optilog: URL { builtExecutable("optilog") }
 
-    func path(_ name: String) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("optilog-resume-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent(name).path
-    }
+    func path(_ name: String) -> String { freshDirectory("optilog-resume").appendingPathComponent(name).path }
 
     @discardableResult
     func launch(_ arguments: [String]) throws -> Process {
@@ -58,6 +48,14 @@ final class ResumeTests: XCTestCase {
         return out
     }
 
+    /// What a user does after a kill: resume the run, or start it again if the kill came before
+    /// it was even recorded.
+    func continueAfterKill(_ db: String, run common: [String], every: String) throws -> [String] {
+        (try? Store(path: db).runRow(1)) != nil
+            ? ["resume", "--all", "--stale-after", "0", "--checkpoint-every", every, "--db", db]
+            : common + ["--db", db]
+    }
+
     func testKilledAndResumedRunsAreBitIdenticalForEveryOptimizer() throws {
         var generator = SystemRandomNumberGenerator()
         var kills = 0
@@ -72,7 +70,7 @@ final class ResumeTests: XCTestCase {
             if p.isRunning { kill(p.processIdentifier, SIGKILL); kills += 1 }
             p.waitUntilExit()
             // A run that died without saying so counts as interrupted once its heartbeat is stale.
-            XCTAssertEqual(try runToEnd(["resume", "--all", "--stale-after", "0", "--checkpoint-every", every, "--db", interrupted]), 0, optimizer)
+            XCTAssertEqual(try runToEnd(try continueAfterKill(interrupted, run: common, every: every)), 0, optimizer)
             XCTAssertEqual(try logged(interrupted), try logged(reference), "\(optimizer): resumed run differs")
         }
         XCTAssertGreaterThan(kills, 0, "no run was killed mid-way; the timing needs adjusting")
@@ -100,10 +98,7 @@ final class ResumeTests: XCTestCase {
                 Thread.sleep(forTimeInterval: Double.random(in: 0.02...0.5, using: &generator))
                 if p.isRunning { kill(p.processIdentifier, SIGKILL); done += 1 }
                 p.waitUntilExit()
-                // Killed before the run was even recorded: nothing to resume, so start it again.
-                let recorded = (try? Store(path: killed).runRow(1)) != nil
-                p = try launch(recorded ? ["resume", "--all", "--stale-after", "0", "--checkpoint-every", every, "--db", killed]
-                                        : common + ["--db", killed])
+                p = try launch(try continueAfterKill(killed, run: common, every: every))
             } while Bool.random(using: &generator) && done < kills
             p.waitUntilExit()
             if (try? logged(killed)) == (try logged(reference)) { held += 1 } else { XCTFail("\(task) \(optimizer): not bit-identical") }
@@ -122,11 +117,11 @@ final class ResumeTests: XCTestCase {
         Thread.sleep(forTimeInterval: 0.6)
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
-        let second = try launch(["resume", "--all", "--stale-after", "0", "--checkpoint-every", "0", "--db", twice])
+        let second = try launch(try continueAfterKill(twice, run: common, every: "0"))
         Thread.sleep(forTimeInterval: 0.6)
         kill(second.processIdentifier, SIGKILL)
         second.waitUntilExit()
-        XCTAssertEqual(try runToEnd(["resume", "--all", "--stale-after", "0", "--db", twice]), 0)
+        XCTAssertEqual(try runToEnd(try continueAfterKill(twice, run: common, every: "0")), 0)
         XCTAssertEqual(try logged(twice), try logged(reference))
 
         let stopped = path("sigint.sqlite")
@@ -139,7 +134,7 @@ final class ResumeTests: XCTestCase {
             XCTAssertEqual(p.terminationStatus, 130)
             XCTAssertEqual(try Store(path: stopped).runRow(1)?.status, .interrupted)
         }
-        XCTAssertEqual(try runToEnd(["resume", "1", "--db", stopped]), 0)
+        XCTAssertEqual(try runToEnd(try continueAfterKill(stopped, run: common, every: "0")), 0)
         XCTAssertEqual(try logged(stopped), try logged(reference))
     }
 

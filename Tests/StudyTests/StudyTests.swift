@@ -1,4 +1,5 @@
 import Foundation
+import OptilogTestSupport
 import XCTest
 import Engine
 @testable import Store
@@ -6,20 +7,9 @@ import Engine
 /// `optilog study` as a user runs it: idempotent, resumable after an interruption with the same
 /// results, and going on past a diverged run.
 final class StudyTests: XCTestCase {
-    var optilog: URL {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [directory, directory.deletingLastPathComponent()] {
-            let url = candidate.appendingPathComponent("optilog")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        return directory.appendingPathComponent("optilog")
-    }
+    var optilog: URL { builtExecutable("optilog") }
 
-    func database() -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("optilog-study-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent("study.sqlite").path
-    }
+    func database() -> String { freshDirectory("optilog-study").appendingPathComponent("study.sqlite").path }
 
     func start(_ arguments: [String]) throws -> (Process, Pipe) {
         let p = Process()
