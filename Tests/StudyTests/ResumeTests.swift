@@ -130,9 +130,10 @@ final class ResumeTests: XCTestCase {
         let wasRunning = p.isRunning
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
-        if wasRunning {
+        // (A SIGINT that lands before the run is recorded just ends the process.)
+        if wasRunning, let row = try Store(path: stopped).runRow(1), row.epochsDone < 6 {
             XCTAssertEqual(p.terminationStatus, 130)
-            XCTAssertEqual(try Store(path: stopped).runRow(1)?.status, .interrupted)
+            XCTAssertEqual(row.status, .interrupted)
         }
         XCTAssertEqual(try runToEnd(try continueAfterKill(stopped, run: common, every: "0")), 0)
         XCTAssertEqual(try logged(stopped), try logged(reference))
