@@ -175,6 +175,7 @@ extension Store {
                         (SELECT epoch FROM checkpoints WHERE run_id = ? ORDER BY epoch DESC LIMIT ?)
                     """, arguments: [run, run, max(1, retain)])
             }
+            FaultInjection.hit("commit-epoch", epoch: e.epoch)
             // Best-so-far (both CASEs see the old values); NaN is stored as NULL and never wins.
             try db.execute(sql: """
                 UPDATE runs SET epochs_done = :epoch, heartbeat_at = :now,

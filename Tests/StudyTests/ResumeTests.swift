@@ -139,6 +139,28 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(try logged(stopped), try logged(reference))
     }
 
+    /// Killed inside the transaction that writes epoch 3 and its checkpoint: the store keeps
+    /// epochs 1–2 whole, and the resumed run still ends bit-identical.
+    func testKilledDuringACheckpointWrite() throws {
+        let common = ["run", "--task", "boston", "--optimizer", "adam", "--epochs", "6", "--samples", "128", "--checkpoint-every", "0"]
+        let reference = path("reference.sqlite"), crashed = path("crashed.sqlite")
+        XCTAssertEqual(try runToEnd(common + ["--db", reference]), 0)
+        let p = Process()
+        p.executableURL = optilog
+        p.arguments = common + ["--db", crashed]
+        p.environment = ProcessInfo.processInfo.environment.merging(["OPTILOG_FAULT": "commit-epoch:3"]) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationReason, .uncaughtSignal)
+        let store = try Store(path: crashed)
+        XCTAssertEqual(try store.epochs(run: 1).map(\.epoch), [1, 2])
+        XCTAssertEqual(try store.latestCheckpoint(run: 1, fallBack: false)?.epoch, 2)
+        XCTAssertEqual(try runToEnd(["resume", "--all", "--stale-after", "0", "--checkpoint-every", "0", "--db", crashed]), 0)
+        XCTAssertEqual(try logged(crashed), try logged(reference))
+    }
+
     func testResumeRefusesWhatDoesNotMatch() throws {
         let db = path("refuse.sqlite")
         XCTAssertEqual(try runToEnd(["run", "--task", "boston", "--optimizer", "sgd", "--epochs", "2", "--samples", "64", "--db", db]), 0)
