@@ -150,6 +150,8 @@ extension Store {
                 throw StoreError.refused("run \(run): epoch \(e.epoch) committed after epoch \(expected - 1); epochs are committed in order, once")
             }
             let now = Self.now
+            // A checkpoint of this epoch taken part-way (at a stop) is superseded by the epoch itself.
+            try db.execute(sql: "DELETE FROM checkpoints WHERE run_id = ? AND epoch = ?", arguments: [run, e.epoch])
             try db.execute(sql: """
                 INSERT INTO epochs (run_id, epoch, loss, metric, val_loss, val_metric, grad_norm_mean, grad_norm_min, grad_norm_max,
                                     grad_norm_last, learning_rate, optimizer_checksum, seconds, samples_per_second, committed_at)
@@ -183,6 +185,23 @@ extension Store {
                     best_val_loss = CASE WHEN :v IS NOT NULL AND (best_val_loss IS NULL OR :v < best_val_loss) THEN :v ELSE best_val_loss END
                 WHERE id = :run
                 """, arguments: ["epoch": e.epoch, "now": now, "v": finite(e.valLoss), "run": run])
+        }
+    }
+
+    /// A checkpoint outside an epoch commit — at a stop: of the last committed epoch, or of the
+    /// epoch in progress (its metadata then says how far it got) — replacing one of that epoch,
+    /// and the run marked interrupted, in one transaction.
+    public func saveCheckpointAndInterrupt(run: Int64, epoch: Int, step: Int, optimizerChecksum: String,
+                                           configurationFingerprint: String, encoded: Checkpoint.Encoded, detail: String) throws {
+        try write { db in
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO checkpoints (run_id, epoch, step, payload_sha256, optimizer_checksum, configuration_fingerprint,
+                                                    payload_bytes, blob, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [run, epoch, step, encoded.payloadSHA256, optimizerChecksum, configurationFingerprint,
+                                 encoded.payloadBytes, Data(encoded.blob), Self.now])
+            try db.execute(sql: "UPDATE runs SET status = 'interrupted', status_detail = ?, heartbeat_at = ? WHERE id = ?",
+                           arguments: [detail, Self.now, run])
         }
     }
 
@@ -314,10 +333,10 @@ extension Store {
     /// of a crash between checkpoints cannot exist, as both commit together, but a run resumed
     /// from an older checkpoint after a damaged newer one must not keep the newer epochs), sets
     /// the plan and marks the run running again.
-    public func rewind(run: Int64, toEpoch epoch: Int, epochsPlanned: Int) throws {
+    public func rewind(run: Int64, toEpoch epoch: Int, epochsPlanned: Int, keepingPartialCheckpoint: Bool = false) throws {
         try write { db in
             try db.execute(sql: "DELETE FROM epochs WHERE run_id = ? AND epoch > ?", arguments: [run, epoch])
-            try db.execute(sql: "DELETE FROM checkpoints WHERE run_id = ? AND epoch > ?", arguments: [run, epoch])
+            try db.execute(sql: "DELETE FROM checkpoints WHERE run_id = ? AND epoch > ?", arguments: [run, epoch + (keepingPartialCheckpoint ? 1 : 0)])
             let best = try Row.fetchOne(db, sql: """
                 SELECT epoch, val_loss FROM epochs WHERE run_id = ? AND val_loss IS NOT NULL ORDER BY val_loss, epoch LIMIT 1
                 """, arguments: [run])

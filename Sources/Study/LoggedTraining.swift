@@ -28,6 +28,8 @@ public final class LoggedTraining {
     /// against the cost of writing checkpoints of short epochs.
     public var checkpointInterval: Double = 10
     private var lastCheckpoint = Date()
+    /// Set when resuming from a checkpoint taken part-way through an epoch.
+    var pendingProgress: EpochProgress?
 
     /// Starts a new run: data, model and optimizer from `spec`, recorded as `running`.
     public static func start(_ spec: RunSpec, store: Store, locator: DataLocator, studyID: Int64? = nil) throws -> LoggedTraining {
@@ -66,6 +68,7 @@ public final class LoggedTraining {
         let model = try spec.task.build(inputShape: data.train.inputShape, seed: spec.seed)
         let optimizer = try Optimizers.make(spec.optimizer, config: spec.optimizerConfiguration)
         var done = 0
+        var progress: EpochProgress?
         if let stored = try store.latestCheckpoint(run: run) {
             guard stored.configurationFingerprint == fingerprint else {
                 throw StoreError.refused("run \(run): checkpoint of epoch \(stored.epoch) was made with another configuration")
@@ -80,15 +83,41 @@ public final class LoggedTraining {
                 throw StoreError.corrupt("run \(run): checkpoint of epoch \(stored.epoch) lacks the optimizer state")
             }
             try optimizer.restore(OptimizerState(bytes: state.data), variableCounts: model.parameters.map(\.count))
-            let logged = try store.epochs(run: run).first { $0.epoch == stored.epoch }?.optimizerChecksum
+            progress = try Self.progress(from: stored.checkpoint)
+            // A full checkpoint's state must be the one logged for its epoch; a part-way one
+            // (no epoch row yet) must match the checksum stored with it.
+            let logged = progress != nil ? stored.optimizerChecksum
+                : try store.epochs(run: run).first { $0.epoch == stored.epoch }?.optimizerChecksum
             guard optimizer.state.checksum == stored.optimizerChecksum, optimizer.state.checksum == logged else {
                 throw StoreError.refused("run \(run): the optimizer state in the checkpoint of epoch \(stored.epoch) does not match its logged checksum; refusing to resume")
             }
-            done = stored.epoch
+            done = progress != nil ? stored.epoch - 1 : stored.epoch
         }
-        try store.rewind(run: run, toEpoch: done, epochsPlanned: spec.epochs)
-        return try LoggedTraining(store: store, run: run, spec: spec, data: data, model: model, optimizer: optimizer,
-                                  fingerprint: fingerprint, epochsDone: done)
+        try store.rewind(run: run, toEpoch: done, epochsPlanned: spec.epochs, keepingPartialCheckpoint: progress != nil)
+        let training = try LoggedTraining(store: store, run: run, spec: spec, data: data, model: model, optimizer: optimizer,
+                                          fingerprint: fingerprint, epochsDone: done)
+        training.pendingProgress = progress
+        return training
+    }
+
+    /// The epoch progress a part-way checkpoint carries, nil for an end-of-epoch one.
+    static func progress(from checkpoint: Checkpoint) throws -> EpochProgress? {
+        guard let steps = checkpoint.metadata["partial_steps"].flatMap(Int.init) else { return nil }
+        func bits(_ key: String) throws -> Double {
+            guard let text = checkpoint.metadata[key], let b = UInt64(text, radix: 16) else {
+                throw StoreError.corrupt("part-way checkpoint lacks \(key)")
+            }
+            return Double(bitPattern: b)
+        }
+        guard let losses = checkpoint.tensor("progress_losses")?.floats, let normBytes = checkpoint.tensor("progress_norms"),
+              normBytes.dtype == .i64, losses.count == steps, normBytes.data.count == steps * 8 else {
+            throw StoreError.corrupt("part-way checkpoint lacks its step series")
+        }
+        let norms = (0..<steps).map { i in
+            Double(bitPattern: (0..<8).reduce(UInt64(0)) { $0 | UInt64(normBytes.data[i * 8 + $1]) << (8 * UInt64($1)) })
+        }
+        return EpochProgress(stepsDone: steps, lossSum: try bits("loss_sum"), metricSum: try bits("metric_sum"), losses: losses,
+                             norms: norms, learningRate: try bits("learning_rate"))
     }
 
     init(store: Store, run: Int64, spec: RunSpec, data: DataSplits, model: Sequential, optimizer: Optimizer,
@@ -126,10 +155,11 @@ public final class LoggedTraining {
         try store.heartbeat(run: run)
         while epochsDone < spec.epochs {
             let epoch = epochsDone + 1, steps = loop.stepsPerEpoch
-            let record = loop.runEpoch(epochsDone, shouldStop: shouldStop) { onStep(epoch, $0, steps, $1) }
+            let record = loop.runEpoch(epochsDone, from: pendingProgress, shouldStop: shouldStop) { onStep(epoch, $0, steps, $1) }
+            pendingProgress = nil
             switch record.outcome {
-            case .stopped:
-                try store.setStatus(run: run, .interrupted, detail: "stopped during epoch \(record.epoch); resumes from epoch \(epochsDone)")
+            case .stopped(let step):
+                try saveAtStop(record, step: step)
                 return .interrupted
             case .diverged(let step):
                 try store.setStatus(run: run, .diverged, detail: "non-finite loss or gradient at step \(step) (epoch \(record.epoch))",
@@ -163,6 +193,36 @@ public final class LoggedTraining {
         }
         try store.setStatus(run: run, .completed)
         return .completed
+    }
+
+    /// At a stop: a checkpoint of where training is — part-way through the epoch, with the
+    /// epoch's progress, or at its start — and the run marked interrupted, together.
+    func saveAtStop(_ record: EpochRecord, step: Int) throws {
+        let state = loop.optimizer.state
+        var tensors = loop.model.parameters.map { Checkpoint.Tensor(name: $0.name, shape: $0.shape, floats: $0.value) }
+        tensors.append(Checkpoint.Tensor(name: "optimizer_state", dtype: .u8, shape: [state.bytes.count], data: state.bytes))
+        var metadata = ["step": String(step), "seed": String(spec.seed), "configuration_fingerprint": configurationFingerprint,
+                        "optimizer": loop.optimizer.className]
+        var epoch = epochsDone
+        if let progress = record.progress, progress.stepsDone > 0 {
+            epoch = record.epoch
+            tensors.append(Checkpoint.Tensor(name: "progress_losses", shape: [progress.losses.count], floats: progress.losses))
+            tensors.append(Checkpoint.Tensor(name: "progress_norms", dtype: .i64, shape: [progress.norms.count],
+                                             data: progress.norms.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * UInt64($0))) } }))
+            metadata["partial_steps"] = String(progress.stepsDone)
+            metadata["loss_sum"] = String(progress.lossSum.bitPattern, radix: 16)
+            metadata["metric_sum"] = String(progress.metricSum.bitPattern, radix: 16)
+            metadata["learning_rate"] = String(progress.learningRate.bitPattern, radix: 16)
+        }
+        metadata["epoch"] = String(epoch)
+        guard epoch > 0 else {  // stopped before the first step: nothing to keep
+            try store.setStatus(run: run, .interrupted, detail: "stopped before its first step")
+            return
+        }
+        try store.saveCheckpointAndInterrupt(run: run, epoch: epoch, step: step, optimizerChecksum: state.checksum,
+                                             configurationFingerprint: configurationFingerprint,
+                                             encoded: Checkpoint(tensors: tensors, metadata: metadata).encoded(),
+                                             detail: "stopped at step \(step) (epoch \(record.epoch))")
     }
 
     public var model: Sequential { loop.model }

@@ -14,6 +14,8 @@ public struct EpochRecord: Sendable, Equatable {
 
     public var epoch: Int
     public var outcome: Outcome = .completed
+    /// When stopped mid-epoch: everything needed to finish the epoch later to the same bits.
+    public var progress: EpochProgress?
     /// The learning rate of the epoch's first step.
     public var learningRate: Double = .nan
     /// Global index of the epoch's first step.
@@ -33,6 +35,20 @@ public struct EpochRecord: Sendable, Equatable {
     public var layerGradientNorms: [String: Double]
     public var seconds: Double
     public var samplesPerSecond: Double
+}
+
+/// A partly done epoch: its steps so far and their running sums, exactly (Float64 bits).
+public struct EpochProgress: Sendable, Equatable {
+    public var stepsDone: Int
+    public var lossSum: Double
+    public var metricSum: Double
+    public var losses: [Float]
+    public var norms: [Double]
+    public var learningRate: Double
+
+    public init(stepsDone: Int, lossSum: Double, metricSum: Double, losses: [Float], norms: [Double], learningRate: Double) {
+        (self.stepsDone, self.lossSum, self.metricSum, self.losses, self.norms, self.learningRate) = (stepsDone, lossSum, metricSum, losses, norms, learningRate)
+    }
 }
 
 public struct TrainingConfiguration: Sendable {
@@ -90,21 +106,26 @@ public final class TrainingLoop {
 
     /// One epoch; a pure function of (weights, optimizer state, seed, epoch). `shouldStop` is
     /// asked before every step; `onStep(step, loss)` hears after each (for progress displays).
-    public func runEpoch(_ epoch: Int, shouldStop: () -> Bool = { false }, onStep: (Int, Float) -> Void = { _, _ in }) -> EpochRecord {
+    /// `from` continues an epoch stopped part-way.
+    public func runEpoch(_ epoch: Int, from progress: EpochProgress? = nil, shouldStop: () -> Bool = { false },
+                         onStep: (Int, Float) -> Void = { _, _ in }) -> EpochRecord {
         let started = DispatchTime.now().uptimeNanoseconds
         let n = data.train.count, batchSize = configuration.batchSize
         var shuffleStream = RandomStream(seed: configuration.seed, purpose: .shuffle, UInt64(epoch))
         let order = configuration.shuffle ? shuffleStream.permutation(n) : Array(0..<n)
 
-        var lossSum = 0.0, metricSum = 0.0
-        var norms: [Double] = [], losses: [Float] = []
+        var lossSum = progress?.lossSum ?? 0, metricSum = progress?.metricSum ?? 0
+        var norms: [Double] = progress?.norms ?? [], losses: [Float] = progress?.losses ?? []
         norms.reserveCapacity(stepsPerEpoch)
         let firstStep = epoch * stepsPerEpoch
-        let learningRate = Double(optimizer.currentLearningRate)
+        let learningRate = progress?.learningRate ?? Double(optimizer.currentLearningRate)
         var outcome = EpochRecord.Outcome.completed
-        for step in 0..<stepsPerEpoch {
+        var stoppedProgress: EpochProgress?
+        for step in (progress?.stepsDone ?? 0)..<stepsPerEpoch {
             if shouldStop() {
                 outcome = .stopped(atStep: firstStep + step)
+                stoppedProgress = EpochProgress(stepsDone: step, lossSum: lossSum, metricSum: metricSum, losses: losses, norms: norms,
+                                                learningRate: learningRate)
                 break
             }
             let rows = order[(step * batchSize)..<min(n, (step + 1) * batchSize)]
@@ -127,7 +148,7 @@ public final class TrainingLoop {
         let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let (validationLoss, validationMetric) = outcome == .completed ? evaluate(data.validation) : (.nan, .nan)
         return EpochRecord(
-            epoch: epoch + 1, outcome: outcome, learningRate: learningRate, firstStep: firstStep, stepLosses: losses,
+            epoch: epoch + 1, outcome: outcome, progress: stoppedProgress, learningRate: learningRate, firstStep: firstStep, stepLosses: losses,
             stepGradientNorms: norms.map(Float.init),
             trainLoss: lossSum / Double(n), trainMetric: metricSum / Double(n),
             validationLoss: validationLoss, validationMetric: validationMetric,

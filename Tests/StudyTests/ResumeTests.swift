@@ -134,9 +134,43 @@ final class ResumeTests: XCTestCase {
         if wasRunning, let row = try Store(path: stopped).runRow(1), row.epochsDone < 6 {
             XCTAssertEqual(p.terminationStatus, 130)
             XCTAssertEqual(row.status, .interrupted)
+            // The stop wrote a checkpoint of where training was: part-way through the epoch in
+            // progress (with its progress), or at the start of one.
+            if let stored = try Store(path: stopped).latestCheckpoint(run: 1, fallBack: false) {
+                XCTAssertTrue(stored.checkpoint.metadata["partial_steps"] != nil ? stored.epoch == row.epochsDone + 1 : stored.epoch == row.epochsDone,
+                              "\(stored.checkpoint.metadata)")
+            }
         }
         XCTAssertEqual(try runToEnd(try continueAfterKill(stopped, run: common, every: "0")), 0)
         XCTAssertEqual(try logged(stopped), try logged(reference))
+    }
+
+    /// A stop part-way through an epoch checkpoints the epoch's progress; resuming finishes that
+    /// epoch from the same step, to the same bits as never stopping.
+    func testStopPartWayThroughAnEpochResumesFromThatStep() throws {
+        let spec = RunSpec(task: .boston, optimizer: "rmsprop", optimizerConfiguration: try Optimizers.make("rmsprop", settings: []).config,
+                           epochs: 3, batchSize: 16, samples: 160)
+        let locator = DataLocator(environment: ["HOME": "/nonexistent"])
+        let reference = try Store(path: path("reference.sqlite"))
+        let straight = try LoggedTraining.start(spec, store: reference, locator: locator)
+        straight.checkpointInterval = 0
+        XCTAssertEqual(try straight.train(), .completed)
+
+        let stopped = try Store(path: path("stopped.sqlite"))
+        let first = try LoggedTraining.start(spec, store: stopped, locator: locator)
+        first.checkpointInterval = 0
+        var steps = 0
+        // Stop before the 4th step of epoch 2 (10 steps per epoch).
+        XCTAssertEqual(try first.train(shouldStop: { steps == 13 }, onStep: { _, _, _, _ in steps += 1 }), .interrupted)
+        let partial = try XCTUnwrap(try stopped.latestCheckpoint(run: 1, fallBack: false))
+        XCTAssertEqual(partial.epoch, 2)
+        XCTAssertEqual(partial.checkpoint.metadata["partial_steps"], "3")
+        XCTAssertEqual(try stopped.runRow(1)?.status, .interrupted)
+        let resumed = try LoggedTraining.resume(run: 1, store: stopped, locator: locator)
+        resumed.checkpointInterval = 0
+        XCTAssertEqual(resumed.epochsDone, 1)
+        XCTAssertEqual(try resumed.train(), .completed)
+        XCTAssertEqual(try logged(stopped.path), try logged(reference.path))
     }
 
     /// Killed inside the transaction that writes epoch 3 and its checkpoint: the store keeps
@@ -183,7 +217,7 @@ final class ResumeTests: XCTestCase {
 
 import Data
 import GRDB
-import Study
+@testable import Study
 
 enum LoggedTrainingProbe {
     static func resume(_ store: Store, epochs: Int?) throws {
