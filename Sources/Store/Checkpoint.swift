@@ -36,20 +36,22 @@ public struct Checkpoint: Equatable, Sendable {
 
         public init(name: String, shape: [Int], floats: [Float]) {
             var bytes = [UInt8](repeating: 0, count: floats.count * 4)
-            for (i, v) in floats.enumerated() {
-                let b = v.bitPattern.littleEndian
-                bytes[4 * i] = UInt8(truncatingIfNeeded: b)
-                bytes[4 * i + 1] = UInt8(truncatingIfNeeded: b >> 8)
-                bytes[4 * i + 2] = UInt8(truncatingIfNeeded: b >> 16)
-                bytes[4 * i + 3] = UInt8(truncatingIfNeeded: b >> 24)
+            bytes.withUnsafeMutableBytes { dst in
+                floats.withUnsafeBytes { src in
+                    #if _endian(little)
+                    dst.copyMemory(from: src)
+                    #else
+                    for (i, v) in floats.enumerated() { dst.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+                    #endif
+                }
             }
             self.init(name: name, dtype: .f32, shape: shape, data: bytes)
         }
 
         public var floats: [Float]? {
             guard dtype == .f32 else { return nil }
-            return (0..<(data.count / 4)).map { i in
-                Float(bitPattern: UInt32(data[4 * i]) | UInt32(data[4 * i + 1]) << 8 | UInt32(data[4 * i + 2]) << 16 | UInt32(data[4 * i + 3]) << 24)
+            return data.withUnsafeBytes { raw in
+                (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
             }
         }
     }

@@ -52,21 +52,29 @@ enum Zstd {
 /// of Float32 weights (sign and exponent) are much alike, so zstd finds far more to share.
 enum ByteShuffle {
     static func shuffle(_ data: [UInt8], elementSize: Int) -> [UInt8] {
-        let n = data.count / elementSize
-        guard elementSize > 1, n > 0 else { return data }
-        var out = data
-        for i in 0..<n {
-            for b in 0..<elementSize { out[b * n + i] = data[i * elementSize + b] }
-        }
-        return out  // a tail shorter than one element stays where it was
+        permute(data, elementSize: elementSize, forward: true)
     }
 
     static func unshuffle(_ data: [UInt8], elementSize: Int) -> [UInt8] {
+        permute(data, elementSize: elementSize, forward: false)
+    }
+
+    /// Byte k of element i ↔ position k·n + i; a tail shorter than one element stays in place.
+    private static func permute(_ data: [UInt8], elementSize: Int, forward: Bool) -> [UInt8] {
         let n = data.count / elementSize
         guard elementSize > 1, n > 0 else { return data }
         var out = data
-        for i in 0..<n {
-            for b in 0..<elementSize { out[i * elementSize + b] = data[b * n + i] }
+        data.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for b in 0..<elementSize {
+                    let plane = b * n
+                    if forward {
+                        for i in 0..<n { dst[plane + i] = src[i * elementSize + b] }
+                    } else {
+                        for i in 0..<n { dst[i * elementSize + b] = src[plane + i] }
+                    }
+                }
+            }
         }
         return out
     }

@@ -46,7 +46,11 @@ extension Optimizer {
         for (count, row) in zip(slots.counts, slots.buffers) {
             withUnsafeBytes(of: UInt64(count).littleEndian) { out += $0 }
             for buffer in row {
+                #if _endian(little)
+                out.append(contentsOf: UnsafeRawBufferPointer(buffer))  // already the little-endian layout
+                #else
                 for v in buffer { withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 } }
+                #endif
             }
         }
         return OptimizerState(bytes: out)
@@ -141,9 +145,9 @@ struct ByteReader {
 
     mutating func floats(_ n: Int) throws -> [Float] {
         guard n <= remaining / 4 else { throw error("truncated: \(n) values announced, \(remaining / 4) present") }
-        let raw = try bytes(n * 4)
-        return (0..<n).map { i in
-            Float(bitPattern: UInt32(raw[4 * i]) | UInt32(raw[4 * i + 1]) << 8 | UInt32(raw[4 * i + 2]) << 16 | UInt32(raw[4 * i + 3]) << 24)
+        defer { offset += n * 4 }
+        return bytes.withUnsafeBytes { raw in
+            (0..<n).map { i in Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4 * i, as: UInt32.self))) }
         }
     }
 }
