@@ -17,46 +17,33 @@ struct Run: ParsableCommand {
 
     @Option(help: "Task: \(Architecture.allValueStrings.joined(separator: ", ")).") var task: Architecture
     @Option(help: "Optimizer: \(Optimizers.names.joined(separator: ", ")).") var optimizer: String
-    @Option(name: .customLong("set"), help: ArgumentHelp("Optimizer setting with Keras's name.", valueName: "KEY=VALUE")) var settings: [Setting] = []
     @Option(help: ArgumentHelp("Optimizer configuration as JSON (Keras's get_config()); --set overrides it.", valueName: "FILE")) var config: String?
-    @Option(help: "Epochs to train.") var epochs: Int = 10
-    @Option(help: "Samples per batch.") var batchSize: Int = 32
-    @Option(help: "Seed for weights, shuffling and dropout.") var seed: UInt64 = 1
-    @Option(help: "Use at most this many training samples.") var samples: Int?
-    @Option(help: "Use at most this many validation samples.") var validationSamples: Int?
-    @Option(help: "Directory searched first for data sets.") var dataDir: String?
-    @Flag(help: "Train on synthetic data of the canonical shape.") var synthetic = false
-    @Option(help: "Threads for matrix work.") var threads: Int = 1
-    @Option(help: "Output format of the epoch lines: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
+    @OptionGroup var options: TrainingOptions
     @Option(help: "Attach the run to this study (as `optilog study` does).") var studyID: Int64?
     @Option(help: "Seconds between checkpoints (0: every epoch; the last epoch always has one).") var checkpointEvery: Double = 10
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
-        guard threads >= 1 && threads <= 64 else { throw ValidationError("--threads must be between 1 and 64") }
-        if let samples, samples < 1 { throw ValidationError("--samples must be at least 1") }
-        if let validationSamples, validationSamples < 1 { throw ValidationError("--validation-samples must be at least 1") }
         guard checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must not be negative") }
     }
 
     func run() throws {
-        BLAS.threads = threads
+        BLAS.threads = options.threads
         var pairs: [(String, ConfigValue)] = []
         if let config {
             guard let text = try? String(contentsOfFile: config, encoding: .utf8) else { throw CleanError("cannot read \(config)") }
             guard case .object(let object) = try ConfigValue.parse(text) else { throw CleanError("\(config): the optimizer configuration must be a JSON object") }
             pairs = object
         }
-        for s in settings { pairs.removeAll { $0.0 == s.key }; pairs.append((s.key, ConfigValue.fromSetting(s.value))) }
+        for s in options.settings { pairs.removeAll { $0.0 == s.key }; pairs.append((s.key, ConfigValue.fromSetting(s.value))) }
         let optimizerConfiguration = try Optimizers.make(optimizer, config: .object(pairs)).config
-        let spec = RunSpec(task: task, optimizer: optimizer.lowercased(), optimizerConfiguration: optimizerConfiguration, epochs: epochs,
-                           batchSize: batchSize, seed: seed, samples: samples, validationSamples: validationSamples, synthetic: synthetic)
+        let spec = RunSpec(task: task, optimizer: optimizer.lowercased(), optimizerConfiguration: optimizerConfiguration, epochs: options.epochs,
+                           batchSize: options.batchSize, seed: options.seed, samples: options.samples,
+                           validationSamples: options.validationSamples, synthetic: options.synthetic)
         let log = try store.open()
-        let training = try LoggedTraining.start(spec, store: log, locator: DataLocator(dataDir: dataDir), studyID: studyID)
+        let training = try LoggedTraining.start(spec, store: log, locator: DataLocator(dataDir: options.dataDir), studyID: studyID)
         training.checkpointInterval = checkpointEvery
-        try Self.train(training, dbPath: store.resolvedPath, format: format)
+        try Self.train(training, dbPath: store.resolvedPath, format: options.format)
     }
 
     /// Shared by `run` and `resume`: epoch lines as they end, a summary, the exit code.

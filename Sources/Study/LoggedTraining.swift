@@ -33,7 +33,7 @@ public final class LoggedTraining {
 
     /// Starts a new run: data, model and optimizer from `spec`, recorded as `running`.
     public static func start(_ spec: RunSpec, store: Store, locator: DataLocator, studyID: Int64? = nil) throws -> LoggedTraining {
-        let (data, dataset) = try prepareData(spec, locator: locator)
+        let (data, dataset) = try spec.prepareData(locator: locator)
         let datasetFingerprint = Fingerprint.of(data.train) + ":" + Fingerprint.of(data.validation)
         let model = try spec.task.build(inputShape: data.train.inputShape, seed: spec.seed)
         let optimizer = try Optimizers.make(spec.optimizer, config: spec.optimizerConfiguration)
@@ -56,7 +56,7 @@ public final class LoggedTraining {
         }
         let spec = try RunSpec(json: try ConfigValue.parse(row.modelConfiguration), optimizer: row.optimizer,
                                optimizerConfiguration: try ConfigValue.parse(row.optimizerConfiguration), epochs: epochs ?? row.epochsPlanned)
-        let (data, _) = try prepareData(spec, locator: locator)
+        let (data, _) = try spec.prepareData(locator: locator)
         let datasetFingerprint = Fingerprint.of(data.train) + ":" + Fingerprint.of(data.validation)
         guard datasetFingerprint == row.datasetFingerprint else {
             throw StoreError.refused("run \(run): its data set has changed since it ran (fingerprint \(datasetFingerprint.prefix(12))… now, \(row.datasetFingerprint.prefix(12))… logged); refusing to resume")
@@ -129,22 +129,6 @@ public final class LoggedTraining {
         self.epochsDone = epochsDone
         loop = try TrainingLoop(model: model, optimizer: optimizer, loss: spec.task.loss, metric: spec.task.metric, data: data,
                                 configuration: TrainingConfiguration(epochs: spec.epochs, batchSize: spec.batchSize, seed: spec.seed))
-    }
-
-    static func prepareData(_ spec: RunSpec, locator: DataLocator) throws -> (DataSplits, String) {
-        var data: DataSplits, name: String
-        if spec.synthetic {
-            let train = spec.samples ?? 1_000
-            data = try SyntheticData.splits(spec.task, train: train, validation: spec.validationSamples ?? max(1, train / 4), seed: spec.seed)
-            name = "synthetic \(spec.task.rawValue)"
-        } else {
-            let found = try locator.locate(spec.task)
-            data = found.splits
-            name = found.dataset
-            if let n = spec.samples { data.train = Prefix(data.train, count: n) }
-            if let n = spec.validationSamples { data.validation = Prefix(data.validation, count: n) }
-        }
-        return (data, name)
     }
 
     /// Trains the remaining epochs, committing each; stops at a step boundary when

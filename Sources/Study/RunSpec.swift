@@ -55,3 +55,30 @@ public struct RunSpec: Sendable, Equatable {
         return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }
+
+extension RunSpec {
+    /// Synthetic training samples when none are asked for: a size that trains in seconds.
+    public static func defaultSyntheticSamples(_ task: Architecture) -> Int {
+        switch task {
+        case .boston: return 404
+        case .fashionMNIST: return 2_000
+        case .imdb: return 500
+        case .jena: return 1_000
+        }
+    }
+
+    /// The run's data (the located data set, or synthetic data), cut to the sample limits, and
+    /// what it is.
+    public func prepareData(locator: DataLocator) throws -> (splits: DataSplits, dataset: String) {
+        if synthetic {
+            let train = samples ?? Self.defaultSyntheticSamples(task)
+            return (try SyntheticData.splits(task, train: train, validation: validationSamples ?? max(1, train / 4), seed: seed),
+                    "synthetic \(task.rawValue)")
+        }
+        let found = try locator.locate(task)
+        var data = found.splits
+        if let samples { data.train = Prefix(data.train, count: samples) }
+        if let validationSamples { data.validation = Prefix(data.validation, count: validationSamples) }
+        return (data, "\(found.dataset) from \(found.source)")
+    }
+}
