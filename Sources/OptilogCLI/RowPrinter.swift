@@ -5,6 +5,7 @@ import Foundation
 struct RowPrinter {
     enum Cell {
         case text(String)
+        case null
         case integer(Int)
         case number(Double, digits: Int)
         /// A Float32 value: JSON gets its exact shortest decimal, text formats `digits` places.
@@ -13,6 +14,7 @@ struct RowPrinter {
         var plain: String {
             switch self {
             case .text(let s): return s
+            case .null: return ""
             case .integer(let i): return String(i)
             case let .number(d, digits):
                 return d.isFinite ? String(format: "%.\(digits)f", d) : (d.isNaN ? "NaN" : (d > 0 ? "Infinity" : "-Infinity"))
@@ -25,13 +27,19 @@ struct RowPrinter {
         var json: String {
             switch self {
             case .text(let s): return jsonString(s)
+            case .null: return "null"
             case .integer(let i): return String(i)
             case .number(let d, _): return d.isFinite ? "\(d)" : jsonString(plain)
             case .float(let f, _): return f.isFinite ? "\(Double(f))" : jsonString(plain)
             }
         }
 
-        var isNumeric: Bool { if case .text = self { return false } else { return true } }
+        var isNumeric: Bool {
+            switch self {
+            case .text, .null: return false
+            default: return true
+            }
+        }
     }
 
     let columns: [String]

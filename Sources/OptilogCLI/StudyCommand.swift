@@ -67,7 +67,7 @@ struct StudyCommand: ParsableCommand {
         } else {
             try runInProcesses(pending, study: study)
         }
-        print(try BestTable.render(try log.bestPerOptimizerPerTask(study: study), tasks: plan.tasks, optimizers: plan.optimizers, format: format),
+        print(BestTable.render(try log.bestPerOptimizerPerTask(study: study), tasks: plan.tasks, optimizers: plan.optimizers, format: format),
               terminator: "")
         if Interruption.requested { throw ExitCode(Interruption.exitCode) }
     }
@@ -132,11 +132,13 @@ struct StudyCommand: ParsableCommand {
 /// The results table: one row per task, one column per optimizer, each cell the best
 /// validation loss and its epoch, the row's winner marked with *.
 enum BestTable {
-    static func render(_ rows: [BestRow], tasks: [Architecture], optimizers: [String], format: OutputFormat) throws -> String {
+    static func render(_ rows: [BestRow], tasks: [Architecture], optimizers: [String], format: OutputFormat,
+                       better: (Architecture) -> (Double, Double) -> Bool = { _ in (<) }) -> String {
         let printer = RowPrinter(columns: ["task"] + optimizers, format: format)
         let lines: [[RowPrinter.Cell]] = tasks.map { task in
             let cells = rows.filter { $0.task == task.rawValue }
-            let best = cells.map(\.bestValLoss).min()
+            let isBetter = better(task)
+            let best = cells.map(\.bestValLoss).reduce(nil as Double?) { b, v in b.map { isBetter(v, $0) ? v : $0 } ?? v }
             return [.text(task.rawValue)] + optimizers.map { optimizer in
                 guard let c = cells.first(where: { $0.optimizer == optimizer }) else { return .text("–") }
                 if format == .json || format == .ndjson { return .number(c.bestValLoss, digits: 6) }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// The way in for queries: the file is opened read-only (SQLITE_OPEN_READONLY, plus
 /// `PRAGMA query_only`), so no statement can change it, and statements that are not plain reads
@@ -32,19 +33,31 @@ public final class ReadOnlyStore: Sendable {
 
     /// Runs one read-only statement; anything that could write (or attach another file) is
     /// refused with a clear error.
-    public func rows(_ sql: String, arguments: [DatabaseValueConvertible?] = []) throws -> (columns: [String], rows: [[DatabaseValue]]) {
+    public func rows(_ sql: String, arguments: [DatabaseValueConvertible?] = [], namedArguments: [String: DatabaseValueConvertible?] = [:],
+                     timeout: TimeInterval? = nil) throws -> (columns: [String], rows: [[DatabaseValue]]) {
+        // A time limit: interrupt the statement from another thread once it has run too long.
+        let finished = Mutex(false)
+        if let timeout {
+            let queue = self.queue
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+                if !finished.withLock({ $0 }) { queue.interrupt() }
+            }
+        }
+        defer { finished.withLock { $0 = true } }
         do {
             return try queue.read { db in
                 let statement = try db.makeStatement(sql: sql)
                 guard statement.isReadonly else {
                     throw StoreError.refused("only read-only statements are allowed here (SELECT, WITH, read-only PRAGMA)")
                 }
-                statement.arguments = StatementArguments(arguments)
+                statement.arguments = namedArguments.isEmpty ? StatementArguments(arguments) : StatementArguments(namedArguments)
                 let rows = try Row.fetchAll(statement)
                 return (statement.columnNames, rows.map { row in row.databaseValues.map { $0 } })
             }
         } catch let error as StoreError {
             throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_INTERRUPT {
+            throw StoreError.refused("query stopped after the \(timeout.map { String(format: "%g", $0) } ?? "?") s time limit")
         } catch let error as DatabaseError {
             throw StoreError.refused("query refused: \(error.message ?? "\(error.resultCode)")")
         }

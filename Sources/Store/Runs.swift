@@ -97,6 +97,10 @@ public struct BestRow: Sendable, Equatable {
     public var bestValLoss: Double
     public var bestEpoch: Int
     public var runID: Int64
+
+    public init(task: String, optimizer: String, bestValLoss: Double, bestEpoch: Int, runID: Int64) {
+        (self.task, self.optimizer, self.bestValLoss, self.bestEpoch, self.runID) = (task, optimizer, bestValLoss, bestEpoch, runID)
+    }
 }
 
 public struct StoredCheckpoint: Sendable {

@@ -90,6 +90,35 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(bad.status, 2)
     }
 
+    func testQueryCommandsOverALoggedStudy() throws {
+        let db = freshDirectory("optilog-query").appendingPathComponent("q.sqlite").path
+        XCTAssertEqual(try optilog("study", "--tasks", "boston", "--optimizers", "adam", "sgd", "--epochs", "3", "--db", db).status, 0)
+        // best: the same table as the study printed, and the long form with runs.
+        let best = try optilog("best", "--db", db, "--long", "--format", "json")
+        XCTAssertEqual(best.status, 0, best.stderr)
+        let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(best.stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(rows.map { $0["optimizer"] as? String }, ["adam", "sgd"])
+        XCTAssertEqual(Set(rows.compactMap { $0["run"] as? Int }), [1, 2])
+        let metric = try optilog("best", "--db", db, "--metric", "val_metric", "--format", "csv")
+        XCTAssertTrue(metric.stdout.hasPrefix("task,adam,sgd\nboston,"), metric.stdout)
+        // runs: newest first, filters.
+        let runs = try optilog("runs", "--db", db, "--optimizer", "sgd", "--format", "ndjson")
+        XCTAssertEqual(runs.stdout.split(separator: "\n").count, 1)
+        XCTAssertTrue(runs.stdout.contains("\"status\":\"completed\""), runs.stdout)
+        XCTAssertEqual(try optilog("runs", "--db", db, "--status", "paused").status, 2)
+        // sql: read-only, parameters, a time limit.
+        let sql = try optilog("sql", "SELECT COUNT(*) AS n FROM epochs WHERE run_id = :r", "--param", "r", "1", "--db", db, "--format", "csv")
+        XCTAssertEqual(sql.stdout, "n\n3\n")
+        let write = try optilog("sql", "DELETE FROM runs", "--db", db)
+        XCTAssertEqual(write.status, 1)
+        XCTAssertEqual(write.stderr, "optilog: error: only read-only statements are allowed here (SELECT, WITH, read-only PRAGMA)\n")
+        let slow = try optilog("sql", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT COUNT(*) FROM c", "--timeout", "0.3", "--db", db)
+        XCTAssertEqual(slow.status, 1)
+        XCTAssertTrue(slow.stderr.contains("time limit"), slow.stderr)
+        XCTAssertEqual(try optilog("sql", "SELECT 1", "--db", db + ".missing").status, 1)
+        XCTAssertEqual(try optilog("runs", "--db", db, "--format", "csv").stdout.split(separator: "\n").count, 3)
+    }
+
     func testSummaryMatchesKeras() throws {
         let r = try optilog("summary", "--model", "imdb")
         XCTAssertEqual(r.status, 0)
