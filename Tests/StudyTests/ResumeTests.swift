@@ -66,7 +66,15 @@ final class ResumeTests: XCTestCase {
             let reference = path("reference.sqlite"), interrupted = path("killed.sqlite")
             XCTAssertEqual(try runToEnd(common + ["--db", reference]), 0)
             let p = try launch(common + ["--db", interrupted])
-            Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.4, using: &generator))
+            // Kill at a random point: once a random number of epochs is logged, plus a random
+            // fraction of a step's time (polling the log, so a fast machine cannot outrun it).
+            let target = Int.random(in: 1...10, using: &generator)
+            let deadline = Date().addingTimeInterval(20)
+            while p.isRunning, Date() < deadline, ((try? ReadOnlyStore(path: interrupted).rows("SELECT epochs_done FROM runs WHERE id = 1"))?
+                    .rows.first.flatMap { Int.fromDatabaseValue($0[0]) } ?? 0) < target {
+                Thread.sleep(forTimeInterval: 0.002)
+            }
+            Thread.sleep(forTimeInterval: Double.random(in: 0...0.003, using: &generator))
             if p.isRunning { kill(p.processIdentifier, SIGKILL); kills += 1 }
             p.waitUntilExit()
             // A run that died without saying so counts as interrupted once its heartbeat is stale.
