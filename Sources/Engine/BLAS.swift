@@ -62,6 +62,19 @@ public enum BLAS {
         }
     }
 
+    /// `gemm` on whole arrays: C = alpha · op(A) · op(B) + beta · C.
+    static func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+                     a: [Float], lda: Int, b: [Float], ldb: Int, beta: Float = 0, c: inout [Float], ldc: Int) {
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                c.withUnsafeMutableBufferPointer { cp in
+                    gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, lda: lda,
+                         b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc)
+                }
+            }
+        }
+    }
+
     @inline(__always)
     private static func serialGEMM(
         transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,

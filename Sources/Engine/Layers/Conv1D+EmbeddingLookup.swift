@@ -26,17 +26,9 @@ extension Conv1D {
             return index[Int(id)]
         }
         let u = distinctIDs.count
-        let table = distinctRows(lookup)
-        let w = tapMajorKernel()
+        distinctTable = distinctRows(lookup)  // kept for the backward pass
         var p: [Float] = uninitializedArray(count: u * wide)
-        table.withUnsafeBufferPointer { ep in
-            w.withUnsafeBufferPointer { wp in
-                p.withUnsafeMutableBufferPointer { pp in
-                    BLAS.gemm(m: u, n: wide, k: c, a: ep.baseAddress!, lda: c, b: wp.baseAddress!, ldb: wide,
-                              c: pp.baseAddress!, ldc: wide)
-                }
-            }
-        }
+        BLAS.gemm(m: u, n: wide, k: c, a: distinctTable, lda: c, b: tapMajorKernel(), ldb: wide, c: &p, ldc: wide)
         p.withUnsafeBufferPointer { pp in
             positionRow.withUnsafeBufferPointer { rowOf in shiftAdd(pp.baseAddress!) { Int(rowOf[$0]) } }
         }
@@ -78,27 +70,11 @@ extension Conv1D {
                 }
             }
         }
-        let table = distinctRows(lookup)
         var dTapMajor: [Float] = uninitializedArray(count: c * wide)
-        s.withUnsafeBufferPointer { sp in
-            table.withUnsafeBufferPointer { ep in
-                dTapMajor.withUnsafeMutableBufferPointer { dw in
-                    BLAS.gemm(transA: true, m: c, n: wide, k: u, a: ep.baseAddress!, lda: c, b: sp.baseAddress!, ldb: wide,
-                              c: dw.baseAddress!, ldc: wide)
-                }
-            }
-        }
+        BLAS.gemm(transA: true, m: c, n: wide, k: u, a: distinctTable, lda: c, b: s, ldb: wide, c: &dTapMajor, ldc: wide)
         setKernelGradient(fromTapMajor: dTapMajor)
-        let w = tapMajorKernel()
         var dRows: [Float] = uninitializedArray(count: u * c)
-        s.withUnsafeBufferPointer { sp in
-            w.withUnsafeBufferPointer { wp in
-                dRows.withUnsafeMutableBufferPointer { dp in
-                    BLAS.gemm(transB: true, m: u, n: c, k: wide, a: sp.baseAddress!, lda: wide, b: wp.baseAddress!, ldb: wide,
-                              c: dp.baseAddress!, ldc: c)
-                }
-            }
-        }
+        BLAS.gemm(transB: true, m: u, n: c, k: wide, a: s, lda: wide, b: tapMajorKernel(), ldb: wide, c: &dRows, ldc: c)
         dRows.withUnsafeBufferPointer { src in
             lookup.table.gradient.withUnsafeMutableBufferPointer { dst in
                 dst.update(repeating: 0)

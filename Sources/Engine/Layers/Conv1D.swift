@@ -29,6 +29,8 @@ public final class Conv1D: Layer {
     /// Fused path: the batch's distinct ids, and each position's index among them.
     var distinctIDs: [Int32] = []
     var positionRow: [Int32] = []
+    /// Fused path: the table rows of `distinctIDs`, as the forward pass read them.
+    var distinctTable: [Float] = []
 
     public init(_ filters: Int, kernelSize: Int, activation: ActivationFunction = .linear) {
         self.filters = filters
@@ -106,16 +108,8 @@ public final class Conv1D: Layer {
         if let lookup { return forwardFromTable(lookup) }
         input = x.scalars
         let rows = batch * steps, k = kernelSize, f = filters, c = channels, wide = k * f
-        let w = tapMajorKernel()
         var y: [Float] = uninitializedArray(count: rows * wide)
-        input.withUnsafeBufferPointer { xp in
-            w.withUnsafeBufferPointer { wp in
-                y.withUnsafeMutableBufferPointer { yp in
-                    BLAS.gemm(m: rows, n: wide, k: c, a: xp.baseAddress!, lda: c, b: wp.baseAddress!, ldb: wide,
-                              c: yp.baseAddress!, ldc: wide)
-                }
-            }
-        }
+        BLAS.gemm(m: rows, n: wide, k: c, a: input, lda: c, b: tapMajorKernel(), ldb: wide, c: &y, ldc: wide)
         y.withUnsafeBufferPointer { yp in shiftAdd(yp.baseAddress!) { $0 } }
         activation.apply(&output, rowLength: f)
         return Tensor(unchecked: [batch, outSteps, f], output)
@@ -144,26 +138,11 @@ public final class Conv1D: Layer {
             }
         }
         var dTapMajor: [Float] = uninitializedArray(count: c * wide)
-        shifted.withUnsafeBufferPointer { sp in
-            input.withUnsafeBufferPointer { xp in
-                dTapMajor.withUnsafeMutableBufferPointer { dw in
-                    BLAS.gemm(transA: true, m: c, n: wide, k: rows, a: xp.baseAddress!, lda: c,
-                              b: sp.baseAddress!, ldb: wide, c: dw.baseAddress!, ldc: wide)
-                }
-            }
-        }
+        BLAS.gemm(transA: true, m: c, n: wide, k: rows, a: input, lda: c, b: shifted, ldb: wide, c: &dTapMajor, ldc: wide)
         setKernelGradient(fromTapMajor: dTapMajor)
         guard needsInputGradient else { return nil }
-        let w = tapMajorKernel()
         var dx: [Float] = uninitializedArray(count: rows * c)
-        shifted.withUnsafeBufferPointer { sp in
-            w.withUnsafeBufferPointer { wp in
-                dx.withUnsafeMutableBufferPointer { dxp in
-                    BLAS.gemm(transB: true, m: rows, n: c, k: wide, a: sp.baseAddress!, lda: wide,
-                              b: wp.baseAddress!, ldb: wide, c: dxp.baseAddress!, ldc: c)
-                }
-            }
-        }
+        BLAS.gemm(transB: true, m: rows, n: c, k: wide, a: shifted, lda: wide, b: tapMajorKernel(), ldb: wide, c: &dx, ldc: c)
         return Tensor(unchecked: [batch, steps, c], dx)
     }
 }
