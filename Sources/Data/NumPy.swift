@@ -1,16 +1,18 @@
 import Foundation
 
-/// A NumPy `.npy` array: its shape and its values, read from any of the numeric dtypes.
-/// Object arrays (pickled Python objects) are refused with a clear message: their contents are
-/// code, not data.
+/// A NumPy `.npy` array: its shape and its values, read from any of the numeric dtypes, or
+/// an object array of integer sequences (Keras's ragged IMDB data), read by a restricted
+/// unpickler that refuses anything but NumPy array data.
 public struct NumPyArray: Sendable {
-    public enum Kind: Sendable { case float, signed, unsigned, bool }
+    public enum Kind: Sendable { case float, signed, unsigned, bool, object }
 
     public let shape: [Int]
     public let kind: Kind
     public let itemSize: Int
     public let littleEndian: Bool
     let raw: [UInt8]
+    /// The sequences of an object array; nil for numeric arrays.
+    public let sequences: [[Int]]?
 
     public var count: Int { shape.reduce(1, *) }
 
@@ -33,9 +35,32 @@ public struct NumPyArray: Sendable {
             throw DataError(name, ".npy header is malformed: \(header.prefix(80))")
         }
         guard order == "False" else { throw DataError(name, "Fortran-ordered arrays are not supported") }
-        guard !descr.contains("O") else { throw DataError(name, "holds pickled Python objects (dtype \(descr)), which optilog does not load") }
+        var shape: [Int] = []
+        for part in shapeText.split(separator: ",") {
+            let t = part.trimmingCharacters(in: .whitespaces)
+            if t.isEmpty { continue }
+            guard let n = Int(t), n >= 0 else { throw DataError(name, "invalid shape (\(shapeText))") }
+            shape.append(n)
+        }
+        let body = Array(bytes[(start + headerLength)...])
+        if descr == "|O" || descr == "O" {
+            let sequences = try Pickle.sequences(body, name: name)
+            guard shape == [sequences.count] else { throw DataError(name, "header shape \(shape) disagrees with \(sequences.count) pickled sequences") }
+            self.init(shape: shape, kind: .object, itemSize: 0, littleEndian: true, raw: [], sequences: sequences)
+            return
+        }
+        try self.init(descr: descr, shape: shape, raw: body, name: name)
+    }
+
+    private init(shape: [Int], kind: Kind, itemSize: Int, littleEndian: Bool, raw: [UInt8], sequences: [[Int]]?) {
+        (self.shape, self.kind, self.itemSize, self.littleEndian, self.raw, self.sequences) = (shape, kind, itemSize, littleEndian, raw, sequences)
+    }
+
+    /// A numeric array from its dtype string, shape and raw bytes (from a .npy file or a pickle).
+    init(descr: String, shape: [Int], raw: [UInt8], name: String) throws {
         guard descr.count >= 3 else { throw DataError(name, "unknown dtype \(descr)") }
         let endian = descr.first!, code = descr[descr.index(after: descr.startIndex)]
+        let kind: Kind
         guard let size = Int(descr.dropFirst(2)), [1, 2, 4, 8].contains(size) else {
             throw DataError(name, "unknown dtype \(descr)")
         }
@@ -48,22 +73,11 @@ public struct NumPyArray: Sendable {
             throw DataError(name, "dtype \(descr) is not supported")
         }
         guard endian == "<" || endian == "|" || endian == ">" || endian == "=" else { throw DataError(name, "unknown byte order in \(descr)") }
-        var shape: [Int] = []
-        for part in shapeText.split(separator: ",") {
-            let t = part.trimmingCharacters(in: .whitespaces)
-            if t.isEmpty { continue }
-            guard let n = Int(t), n >= 0 else { throw DataError(name, "invalid shape (\(shapeText))") }
-            shape.append(n)
-        }
         let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
-        let dataStart = start + headerLength
-        guard count < Int.max / size, bytes.count - dataStart == count * size else {
-            throw DataError(name, "shape \(shape) of \(descr) needs \(count.multipliedReportingOverflow(by: size).partialValue) bytes, \(bytes.count - dataStart) present")
+        guard count < Int.max / size, raw.count == count * size else {
+            throw DataError(name, "shape \(shape) of \(descr) needs \(count.multipliedReportingOverflow(by: size).partialValue) bytes, \(raw.count) present")
         }
-        self.shape = shape
-        self.itemSize = size
-        self.littleEndian = endian != ">"
-        self.raw = Array(bytes[dataStart...])
+        self.init(shape: shape, kind: kind, itemSize: size, littleEndian: endian != ">", raw: raw, sequences: nil)
     }
 
     private static func field(_ key: String, in header: String, quoted: Bool) -> String? {
@@ -96,10 +110,11 @@ public struct NumPyArray: Sendable {
     }
 
     /// Every value as Float32 (the engine's type).
-    public var floats: [Float] { (0..<count).map { Float(double(at: $0)) } }
+    public var floats: [Float] { kind == .object ? [] : (0..<count).map { Float(double(at: $0)) } }
 
     /// Every value as an integer; nil if any value is not one.
     public var integers: [Int]? {
+        guard kind != .object else { return nil }
         var out = [Int]()
         out.reserveCapacity(count)
         for i in 0..<count {
@@ -115,6 +130,7 @@ public struct NumPyArray: Sendable {
         switch kind {
         case .float: return itemSize == 4 ? Double(Float(bitPattern: UInt32(truncatingIfNeeded: w))) : Double(bitPattern: w)
         case .unsigned, .bool: return Double(w)
+        case .object: return .nan
         case .signed:
             let shift = UInt64(64 - 8 * itemSize)
             return Double(Int64(bitPattern: w << shift) >> Int64(shift))

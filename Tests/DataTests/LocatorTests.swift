@@ -58,7 +58,7 @@ final class LocatorTests: XCTestCase {
         let fashion = try locator.locate(.fashionMNIST)
         XCTAssertEqual(fashion.source, cache)
         XCTAssertEqual(fashion.dataset, "Fashion-MNIST (IDX)")
-        // Nothing anywhere: the fixtures (or synthetic data, named as such).
+        // Nothing anywhere: the fixtures, named as such.
         locator = DataLocator(dataDir: nil, environment: ["HOME": try temporaryDirectory()])
         XCTAssertEqual(try locator.locate(.boston).source, "embedded fixture")
         XCTAssertTrue(try locator.locate(.fashionMNIST).dataset.contains("digits"))
@@ -66,13 +66,74 @@ final class LocatorTests: XCTestCase {
         XCTAssertTrue(weather.dataset.hasPrefix("NYC JFK hourly weather"), weather.dataset)
         XCTAssertEqual(weather.splits.train.inputShape, [120, 6])
         XCTAssertEqual(weather.splits.train.count, 8706 / 2 - 119)
-        XCTAssertTrue(try locator.locate(.imdb).dataset.hasPrefix("synthetic"))
-        // Keras's imdb.npz alone is refused with what to do instead.
-        let npzOnly = try temporaryDirectory()
-        XCTAssertTrue(FileManager.default.createFile(atPath: npzOnly + "/imdb.npz", contents: Data([0x50, 0x4B])))
-        XCTAssertThrowsError(try DataLocator(dataDir: npzOnly, environment: ["HOME": home]).locate(.imdb)) {
-            XCTAssertTrue("\($0)".contains("pickled Python lists"), "\($0)")
+        let reviews = try locator.locate(.imdb)
+        XCTAssertTrue(reviews.dataset.hasPrefix("Rotten Tomatoes review snippets"), reviews.dataset)
+        XCTAssertEqual(reviews.splits.train.count, 3893)
+        XCTAssertEqual(reviews.splits.train.inputShape, [500])
+        // Keras's imdb.npz in Keras's cache is read (a file in its layout stands in for it).
+        try FileManager.default.copyItem(atPath: Self.fixtures + "/imdb-format-sample.npz", toPath: home + "/.keras/datasets/imdb.npz")
+        let npz = try DataLocator(environment: ["HOME": home]).locate(.imdb)
+        XCTAssertEqual(npz.dataset, "IMDB (Keras's imdb.npz)")
+        XCTAssertEqual(npz.splits.train.count, 40)
+        // A damaged one is an error naming it, not a silent fallback.
+        let damaged = try temporaryDirectory()
+        XCTAssertTrue(FileManager.default.createFile(atPath: damaged + "/imdb.npz", contents: Data([0x50, 0x4B])))
+        XCTAssertThrowsError(try DataLocator(dataDir: damaged, environment: ["HOME": home]).locate(.imdb)) {
+            XCTAssertEqual("\($0)", damaged + "/imdb.npz: not a zip archive (too short)")
         }
+    }
+
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("fixtures").path
+
+    struct ReviewsGolden: Decodable {
+        struct Part: Decodable { let order: [Int]; let labels: [Int]; let sequences: [[Int]] }
+        let train_count, test_count, train_positive, test_positive, vocabulary: Int
+        let top_words: [String]
+        let train_first_sequences, test_first_sequences: [[Int]]
+        let imdb_format_sample: [String: Part]
+    }
+
+    func golden() throws -> ReviewsGolden {
+        try JSONDecoder().decode(ReviewsGolden.self, from: Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/rotten-tomatoes-golden.json")))
+    }
+
+    /// The review fixture, tokenised and indexed as Python does Keras's recipe
+    /// (tools/fixtures/make_fixtures.py wrote the expected values).
+    func testReviewFixtureMatchesPythonsKerasRecipe() throws {
+        let g = try golden()
+        let (train, test, tokenizer) = try IMDB.load(reviewsCSV: Self.fixtures + "/rotten-tomatoes-reviews.csv.gz")
+        XCTAssertEqual([train.count, test.count], [g.train_count, g.test_count])
+        XCTAssertEqual(Int(train.y.scalars.reduce(0, +)), g.train_positive)
+        XCTAssertEqual(Int(test.y.scalars.reduce(0, +)), g.test_positive)
+        XCTAssertEqual(tokenizer.wordIndex.count, g.vocabulary)
+        XCTAssertEqual(g.top_words.map { tokenizer.wordIndex[$0] }, Array(1...20))
+        for (data, expected) in [(train, g.train_first_sequences), (test, g.test_first_sequences)] {
+            for (row, sequence) in expected.enumerated() {
+                let padded = data.x.scalars[(row * 500)..<((row + 1) * 500)].map { Int($0) }
+                XCTAssertEqual(Array(padded.suffix(sequence.count)), sequence)
+                XCTAssertEqual(padded.prefix(500 - sequence.count).filter { $0 != 0 }, [])
+            }
+        }
+    }
+
+    /// A file in Keras's imdb.npz layout (ragged lists pickled in object arrays) gives what
+    /// `keras.datasets.imdb.load_data(num_words=10000)` gives: Keras's shuffle (seed 113, train
+    /// then test), start mark, offset, and the vocabulary cut.
+    func testKerasIMDBNpzLayout() throws {
+        let g = try golden().imdb_format_sample
+        let (train, test) = try IMDB.load(npz: Self.fixtures + "/imdb-format-sample.npz", length: 60)
+        for (data, part) in [(train, g["train"]!), (test, g["test"]!)] {
+            XCTAssertEqual(data.y.scalars.map { Int($0) }, part.labels)
+            for (row, sequence) in part.sequences.enumerated() {
+                let padded = data.x.scalars[(row * 60)..<((row + 1) * 60)].map { Int($0) }
+                XCTAssertEqual(Array(padded.drop { $0 == 0 }), Array(sequence.suffix(60)), "row \(row)")
+            }
+        }
+        // A smaller vocabulary maps the rarer words to oov_char, as Keras does.
+        let (small, _) = try IMDB.load(npz: Self.fixtures + "/imdb-format-sample.npz", numWords: 100, length: 60)
+        XCTAssertEqual(small.x.scalars.max(), 99)
+        XCTAssertTrue(small.x.scalars.contains(2))
     }
 
     /// The fixtures the executable carries are the files in fixtures/ (tools/fixtures/make_fixtures.py).
