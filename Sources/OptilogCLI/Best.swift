@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import GRDB
 import Store
 
 /// `optilog best`: the study's results table from the log.
@@ -9,8 +10,14 @@ struct Best: ParsableCommand {
         abstract: "The results table: per task and optimizer, the best value of a metric (and its epoch).",
         discussion: """
         By default one row per task, one column per optimizer, each cell the best val_loss and its \
-        epoch, the row's winner marked *. --long prints one row per task and optimizer with the run. \
-        val_loss (min) is answered from each run's best-so-far; other metrics scan the epochs.
+        epoch, the row's winner marked *. --by groups by other keys (then one row per group), \
+        --where filters runs, --long prints one row per group with its run. Examples:
+          optilog best --metric val_metric
+          optilog best --by task,optimizer,learning_rate --where "task=imdb, optimizer=adam|nadam"
+          optilog best --where "learning_rate<=0.01 and status=completed" --long
+        --where: clauses joined by , or and; operators = != < <= > >= ~ (contains); a|b for one of \
+        several values. Keys: task, optimizer, status, seed, batch_size, epochs_done, best_val_loss, \
+        dataset, host, study, id, or any optimizer setting by its Keras name (learning_rate, momentum, …).
         """)
 
     enum Column: String, ExpressibleByArgument, CaseIterable {
@@ -21,52 +28,70 @@ struct Best: ParsableCommand {
 
     @Option(help: "val_loss, loss, val_metric or metric.") var metric: Column = .valLoss
     @Option(help: "min or max (default: min for losses and for MAE, max for accuracies).") var mode: Mode?
+    @Option(help: ArgumentHelp("Group by these keys (comma-separated).", valueName: "KEYS")) var by: String = "task,optimizer"
+    @Option(name: .customLong("where"), help: ArgumentHelp("Only runs matching this filter.", valueName: "FILTER")) var filter: String?
     @Option(help: "Only the runs of this study (by name).") var study: String?
-    @Flag(help: "One row per task and optimizer, with the run and epoch.") var long = false
+    @Flag(help: "One row per group, with the run and epoch.") var long = false
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
     @OptionGroup var store: StoreOptions
 
+    var groupKeys: [String] { by.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } }
+
+    func validate() throws {
+        guard !groupKeys.isEmpty, !groupKeys.contains(where: \.isEmpty) else { throw ValidationError("--by needs one or more keys, e.g. task,optimizer") }
+        do {
+            for key in groupKeys { _ = try RunFilter.expression(key) }
+            if let filter { _ = try RunFilter(filter) }
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
-        let studyID: Int64? = try study.map { name in
-            let found = try reader.rows("SELECT id FROM studies WHERE name = ? ORDER BY id LIMIT 1", arguments: [name])
-            guard let id = found.rows.first.flatMap({ Int64.fromDatabaseValue($0[0]) }) else { throw CleanError("no study named \(name)") }
-            return id
+        var conditions = try RunFilter(filter ?? "").sql()
+        if let study {
+            conditions.sql += " AND s.name = ?"
+            conditions.arguments.append(study)
         }
         // Which way is better, per task: losses and MAE go down, accuracies up.
         func direction(_ task: Architecture) -> Mode {
             mode ?? (metric == .valLoss || metric == .loss || task.metric == .meanAbsoluteError ? .min : .max)
         }
-        let rows: [BestRow]
-        if metric == .valLoss && mode != .max {
-            rows = try reader.bestPerOptimizerPerTask(study: studyID)
-        } else {
-            // Column and order come from the enums above, never from text a user typed.
-            let minTasks = Architecture.allCases.filter { direction($0) == .min }.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-            let key = "CASE WHEN r.task IN (\(minTasks.isEmpty ? "''" : minTasks)) THEN e.\(metric.rawValue) ELSE -e.\(metric.rawValue) END"
-            let result = try reader.rows("""
-                SELECT task, optimizer, value, epoch, run_id FROM (
-                    SELECT r.task, r.optimizer, e.\(metric.rawValue) AS value, e.epoch, r.id AS run_id,
-                           ROW_NUMBER() OVER (PARTITION BY r.task, r.optimizer ORDER BY \(key), r.id, e.epoch) AS rank
-                    FROM epochs e JOIN runs r ON r.id = e.run_id
-                    WHERE e.\(metric.rawValue) IS NOT NULL AND (?1 IS NULL OR r.study_id = ?1))
-                WHERE rank = 1 ORDER BY task, optimizer
-                """, arguments: [studyID])
-            rows = result.rows.map { r in
+        let minTasks = Architecture.allCases.filter { direction($0) == .min }.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        let groups = try groupKeys.map(RunFilter.expression)
+        let aliases = groups.indices.map { "g\($0)" }
+        // val_loss downwards is kept per run as epochs commit; anything else scans the epochs.
+        let fromRuns = metric == .valLoss && mode != .max
+        let source = fromRuns
+            ? "r.best_val_loss AS value, r.best_epoch AS epoch FROM runs r LEFT JOIN studies s ON s.id = r.study_id WHERE r.best_val_loss IS NOT NULL"
+            : "e.\(metric.rawValue) AS value, e.epoch AS epoch FROM epochs e JOIN runs r ON r.id = e.run_id LEFT JOIN studies s ON s.id = r.study_id WHERE e.\(metric.rawValue) IS NOT NULL"
+        // Identifiers come from the enums and RunFilter's checked keys; values are parameters.
+        let sql = """
+            SELECT \(aliases.joined(separator: ", ")), value, epoch, run_id, task FROM (
+                SELECT *, ROW_NUMBER() OVER (PARTITION BY \(aliases.joined(separator: ", "))
+                    ORDER BY CASE WHEN task IN (\(minTasks.isEmpty ? "''" : minTasks)) THEN value ELSE -value END, run_id, epoch) AS rank
+                FROM (SELECT \(zip(groups, aliases).map { "\($0.sql) AS \($1)" }.joined(separator: ", ")), r.task AS task, r.id AS run_id, \(source)
+                      AND \(conditions.sql)))
+            WHERE rank = 1 ORDER BY \(aliases.joined(separator: ", "))
+            """
+        let result = try reader.rows(sql, arguments: groups.flatMap(\.arguments) + conditions.arguments)
+        let n = groups.count
+        if groupKeys == ["task", "optimizer"] && !long {
+            let rows = result.rows.map { r in
                 BestRow(task: String.fromDatabaseValue(r[0]) ?? "", optimizer: String.fromDatabaseValue(r[1]) ?? "",
                         bestValLoss: Double.fromDatabaseValue(r[2]) ?? .nan, bestEpoch: Int.fromDatabaseValue(r[3]) ?? 0,
                         runID: Int64.fromDatabaseValue(r[4]) ?? 0)
             }
-        }
-        if long {
-            let printer = RowPrinter(columns: ["task", "optimizer", metric.rawValue, "epoch", "run"], format: format)
-            print(printer.render(rows.map { [.text($0.task), .text($0.optimizer), .number($0.bestValLoss, digits: 6), .integer($0.bestEpoch), .integer(Int($0.runID))] }),
-                  terminator: "")
+            let tasks = Architecture.allCases.map(\.rawValue).filter { t in rows.contains { $0.task == t } }
+            let optimizers = Optimizers.names.filter { o in rows.contains { $0.optimizer == o } }
+            print(BestTable.render(rows, tasks: tasks.compactMap(Architecture.init(rawValue:)), optimizers: optimizers, format: format,
+                                   better: { direction($0) == .min ? (<) : (>) }), terminator: "")
             return
         }
-        let tasks = Architecture.allCases.map(\.rawValue).filter { t in rows.contains { $0.task == t } }
-        let optimizers = Optimizers.names.filter { o in rows.contains { $0.optimizer == o } }
-        print(BestTable.render(rows, tasks: tasks.compactMap(Architecture.init(rawValue:)), optimizers: optimizers, format: format,
-                               better: { direction($0) == .min ? (<) : (>) }), terminator: "")
+        let printer = RowPrinter(columns: groupKeys + [metric.rawValue, "epoch", "run"], format: format)
+        print(printer.render(result.rows.map { r in
+            r[0..<n].map(RowPrinter.Cell.init) + [.number(Double.fromDatabaseValue(r[n]) ?? .nan, digits: 6), .init(r[n + 1]), .init(r[n + 2])]
+        }), terminator: "")
     }
 }

@@ -44,6 +44,16 @@ struct RowPrinter {
 
     let columns: [String]
     let format: OutputFormat
+    /// Cells to emphasise (row, column) — drawn in colour when `color` is on.
+    var emphasis: Set<[Int]> = []
+    var color = false
+
+    init(columns: [String], format: OutputFormat, emphasis: Set<[Int]> = [], color: Bool? = nil) {
+        self.columns = columns
+        self.format = format
+        self.emphasis = emphasis
+        self.color = color ?? Terminal.colorEnabled(for: format)
+    }
 
     func render(_ rows: [[Cell]]) -> String {
         switch format {
@@ -61,19 +71,32 @@ struct RowPrinter {
         case .table:
             let texts = rows.map { $0.map(\.plain) }
             let widths = columns.indices.map { i in max(columns[i].count, texts.map { $0[i].count }.max() ?? 0) }
-            func line(_ cells: [String], numeric: [Bool]) -> String {
+            // Widths from the plain text; colour goes around the padded cell.
+            func line(_ cells: [String], row: Int?, numeric: [Bool]) -> String {
                 cells.indices.map { i in
                     let pad = String(repeating: " ", count: widths[i] - cells[i].count)
-                    return numeric[i] ? pad + cells[i] : cells[i] + pad
-                }.joined(separator: "  ")
+                    let padded = numeric[i] ? pad + cells[i] : cells[i] + pad
+                    guard color else { return padded }
+                    guard let row else { return Terminal.bold(padded) }
+                    return emphasis.contains([row, i]) ? Terminal.winner(padded) : padded
+                }.joined(separator: "  ").trimmingTrailingSpaces
             }
             let numeric = columns.indices.map { i in rows.first?[i].isNumeric ?? false }
-            return ([line(columns, numeric: numeric)] + texts.map { line($0, numeric: numeric) }).joined(separator: "\n") + "\n"
+            return ([line(columns, row: nil, numeric: numeric)] + texts.enumerated().map { line($1, row: $0, numeric: numeric) })
+                .joined(separator: "\n") + "\n"
         }
     }
 
     private func object(_ row: [Cell]) -> String {
         "{" + zip(columns, row).map { "\(jsonString($0)):\($1.json)" }.joined(separator: ",") + "}"
+    }
+}
+
+extension String {
+    var trimmingTrailingSpaces: String {
+        var s = Substring(self)
+        while s.last == " " { s.removeLast() }
+        return String(s)
     }
 }
 

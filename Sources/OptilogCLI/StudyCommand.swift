@@ -128,23 +128,3 @@ struct StudyCommand: ParsableCommand {
         if failures > 0 { FileHandle.standardError.write(Data("\(failures) run(s) did not complete; run the study again to resume them\n".utf8)) }
     }
 }
-
-/// The results table: one row per task, one column per optimizer, each cell the best
-/// validation loss and its epoch, the row's winner marked with *.
-enum BestTable {
-    static func render(_ rows: [BestRow], tasks: [Architecture], optimizers: [String], format: OutputFormat,
-                       better: (Architecture) -> (Double, Double) -> Bool = { _ in (<) }) -> String {
-        let printer = RowPrinter(columns: ["task"] + optimizers, format: format)
-        let lines: [[RowPrinter.Cell]] = tasks.map { task in
-            let cells = rows.filter { $0.task == task.rawValue }
-            let isBetter = better(task)
-            let best = cells.map(\.bestValLoss).reduce(nil as Double?) { b, v in b.map { isBetter(v, $0) ? v : $0 } ?? v }
-            return [.text(task.rawValue)] + optimizers.map { optimizer in
-                guard let c = cells.first(where: { $0.optimizer == optimizer }) else { return .text("–") }
-                if format == .json || format == .ndjson { return .number(c.bestValLoss, digits: 6) }
-                return .text(String(format: "%.4f (e%d)%@", c.bestValLoss, c.bestEpoch, c.bestValLoss == best ? " *" : ""))
-            }
-        }
-        return printer.render(lines)
-    }
-}

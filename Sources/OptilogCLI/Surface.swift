@@ -11,8 +11,11 @@ struct Surface: ParsableCommand {
         discussion: """
         Functions: beale (start 1,1.5), rosenbrock (the deep valley, start -1.5,2), saddle (x²−y², \
         start 1,0.001), himmelblau (start 0,0). Step 0 is the start point; --steps N prints N+1 \
-        points. Non-finite values print as NaN, Infinity, -Infinity (strings in JSON). Example:
+        points. Non-finite values print as NaN, Infinity, -Infinity (strings in JSON). \
+        --svg FILE draws the function's contours with the path of every optimizer in --optimizers \
+        (default all eight; each --set goes to the optimizers that have that setting). Examples:
           optilog surface --function beale --optimizer sgd --set learning_rate=0.01 --set nesterov=true --set momentum=0.9
+          optilog surface --function rosenbrock --set learning_rate=0.01 --steps 1000 --svg rosenbrock.svg
         """)
 
     @Option(help: "beale, rosenbrock, saddle or himmelblau.") var function: TestFunction = .beale
@@ -22,18 +25,61 @@ struct Surface: ParsableCommand {
     @Option(help: ArgumentHelp("Start point.", valueName: "X,Y")) var start: StartPoint?
     @Option(help: "Optimizer steps.") var steps: Int = 200
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
+    @Option(help: ArgumentHelp("Draw the contour plot with every optimizer's path to this SVG file.", valueName: "FILE")) var svg: String?
+    @Option(help: ArgumentHelp("With --svg: the optimizers to draw (comma-separated; default all).", valueName: "NAMES")) var optimizers: String?
 
     func validate() throws {
         guard steps >= 0 && steps <= 10_000_000 else { throw ValidationError("--steps must be between 0 and 10000000") }
     }
 
     func run() throws {
+        if let svg {
+            let names = optimizers.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } } ?? Optimizers.names
+            let figure = try Self.figure(function, optimizers: names, settings: settings.map { ($0.key, $0.value) },
+                                         start: start.map { ($0.x, $0.y) }, steps: steps)
+            do {
+                try figure.svg().write(toFile: svg, atomically: true, encoding: .utf8)
+            } catch {
+                throw CleanError("cannot write \(svg): \((error as NSError).localizedDescription)")
+            }
+            FileHandle.standardError.write(Data("wrote \(svg) (\(figure.paths.count) paths)\n".utf8))
+            return
+        }
         let opt = try Optimizers.make(optimizer, settings: settings.map { ($0.key, $0.value) })
         let path = function.path(optimizer: opt, start: start.map { ($0.x, $0.y) }, steps: steps)
         let printer = RowPrinter(columns: ["step", "x", "y", "loss"], format: format)
         let digits = format == .table ? 6 : 9
         print(printer.render(path.map { [.integer($0.step), .float($0.x, digits: digits), .float($0.y, digits: digits), .float($0.loss, digits: digits)] }),
               terminator: "")
+    }
+}
+
+extension Surface {
+    /// Every optimizer's path over the function; a setting goes to the optimizers whose Keras
+    /// configuration has it (learning_rate to all, momentum to SGD and RMSprop, …).
+    static func figure(_ function: TestFunction, optimizers: [String], settings: [(String, String)],
+                       start: (Float, Float)?, steps: Int) throws -> ContourPlot {
+        var unused = Set(settings.map(\.0))
+        var applied: [[String]] = []
+        var paths = try optimizers.compactMap { name -> ContourPlot.Path? in
+            guard Optimizers.names.contains(name) else { throw CleanError("unknown optimizer \(name); one of \(Optimizers.names.joined(separator: ", "))") }
+            guard case .object(let defaults) = try Optimizers.make(name, settings: []).config else { return nil }
+            let keys = Set(defaults.map(\.0))
+            let own = settings.filter { keys.contains($0.0) }
+            unused.subtract(own.map(\.0))
+            applied.append(own.map { "\($0.0)=\($0.1)" })
+            let optimizer = try Optimizers.make(name, settings: own)
+            return ContourPlot.Path(label: name, slot: OptimizerOrder.slot(name), points: function.path(optimizer: optimizer, start: start, steps: steps))
+        }
+        if let key = unused.sorted().first { throw CleanError("no optimizer drawn has the setting \(key)") }
+        // Settings every path shares go in the title; the others by the optimizer's name.
+        let shared = applied.first.map { first in first.filter { s in applied.allSatisfy { $0.contains(s) } } } ?? []
+        for i in paths.indices {
+            let own = applied[i].filter { !shared.contains($0) }
+            if !own.isEmpty { paths[i].label += " (" + own.joined(separator: ", ") + ")" }
+        }
+        return ContourPlot(function: function, paths: paths,
+                           title: "\(function.rawValue): \(steps) steps" + (shared.isEmpty ? "" : ", " + shared.joined(separator: ", ")))
     }
 }
 

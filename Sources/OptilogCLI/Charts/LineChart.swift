@@ -1,0 +1,176 @@
+import Foundation
+
+/// A line chart of several series over epochs (or steps), drawn either in the terminal or as
+/// SVG from the same scales, so a figure in the report and one in the shell agree.
+struct LineChart {
+    struct Line {
+        var label: String
+        /// Colour and marker slot: an optimizer keeps its slot in every figure.
+        var slot: Int
+        var points: [(x: Double, y: Double)]
+    }
+
+    var title: String
+    var xLabel: String
+    var yLabel: String
+    var lines: [Line]
+    var logY = false
+
+    static let palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#9c755f"]
+    static let markers: [Character] = ["*", "+", "x", "o", "#", "@", "%", "="]
+
+    /// Points the scale can show (log scales drop values ≤ 0).
+    func visible(_ line: Line) -> [(x: Double, y: Double)] {
+        line.points.filter { $0.x.isFinite && $0.y.isFinite && (!logY || $0.y > 0) }
+    }
+
+    var xRange: (Double, Double) {
+        let xs = lines.flatMap { visible($0).map(\.x) }
+        guard let lo = xs.min(), let hi = xs.max() else { return (0, 1) }
+        return lo == hi ? (lo - 0.5, hi + 0.5) : (lo, hi)
+    }
+
+    /// The y range in scale units (log10 of the values when logY).
+    var yRange: (Double, Double) {
+        let ys = lines.flatMap { visible($0).map { logY ? log10($0.y) : $0.y } }
+        guard let lo = ys.min(), let hi = ys.max() else { return (0, 1) }
+        if lo == hi { return (lo - (abs(lo) > 0 ? abs(lo) * 0.1 : 0.5), hi + (abs(hi) > 0 ? abs(hi) * 0.1 : 0.5)) }
+        let pad = (hi - lo) * 0.04
+        return (lo - pad, hi + pad)
+    }
+
+    func scaled(_ y: Double) -> Double { logY ? log10(y) : y }
+
+    // MARK: Terminal
+
+    /// A character plot: each series its marker (and colour when `color`), y labels on the left,
+    /// the legend below.
+    func terminal(width: Int = 72, height: Int = 18, color: Bool) -> String {
+        let (x0, x1) = xRange, (y0, y1) = yRange
+        var grid = Array(repeating: Array(repeating: (Character(" "), -1), count: width), count: height)
+        for line in lines {
+            let points = visible(line).sorted { $0.x < $1.x }
+            guard !points.isEmpty else { continue }
+            let marker = Self.markers[line.slot % Self.markers.count]
+            func plot(_ x: Double, _ y: Double) {
+                let col = Int(((x - x0) / (x1 - x0) * Double(width - 1)).rounded())
+                let row = height - 1 - Int(((scaled(y) - y0) / (y1 - y0) * Double(height - 1)).rounded())
+                if (0..<width).contains(col), (0..<height).contains(row) { grid[row][col] = (marker, line.slot) }
+            }
+            if points.count == 1 { plot(points[0].x, points[0].y); continue }
+            // Every column between the first and last point, linearly interpolated in scale units.
+            for col in 0..<width {
+                let x = x0 + (x1 - x0) * Double(col) / Double(width - 1)
+                guard x >= points.first!.x, x <= points.last!.x else { continue }
+                let i = max(1, points.firstIndex { $0.x >= x } ?? points.count - 1)
+                let (a, b) = (points[i - 1], points[i])
+                let t = b.x == a.x ? 0 : (x - a.x) / (b.x - a.x)
+                let s = scaled(a.y) + (scaled(b.y) - scaled(a.y)) * t
+                plot(x, logY ? pow(10, s) : s)
+            }
+        }
+        func label(_ v: Double) -> String {
+            let value = logY ? pow(10, v) : v
+            let text = String(format: "%.4g", value)
+            return String(repeating: " ", count: max(0, 10 - text.count)) + text
+        }
+        var out = [title]
+        for (r, row) in grid.enumerated() {
+            let y = y1 - (y1 - y0) * Double(r) / Double(height - 1)
+            let axis = r == 0 || r == height - 1 || r == height / 2 ? label(y) + " ┤" : String(repeating: " ", count: 10) + " │"
+            let cells = row.map { c, slot in color && slot >= 0 ? Terminal.paint(String(c), series: slot) : String(c) }.joined()
+            out.append((axis + cells).trimmingTrailingSpaces)
+        }
+        let left = String(format: "%g", x0.rounded() == x0 ? x0 : (x0 * 100).rounded() / 100)
+        let right = String(format: "%g", x1.rounded() == x1 ? x1 : (x1 * 100).rounded() / 100)
+        out.append(String(repeating: " ", count: 11) + "└" + String(repeating: "─", count: width))
+        out.append(String(repeating: " ", count: 12) + left + String(repeating: " ", count: max(1, width - left.count - right.count)) + right)
+        out.append(String(repeating: " ", count: 12) + "\(xLabel)   (\(yLabel)\(logY ? ", log scale" : ""))")
+        for line in lines {
+            let marker = String(Self.markers[line.slot % Self.markers.count])
+            let last = visible(line).last.map { String(format: "  last %.6g", $0.y) } ?? "  (no finite values)"
+            out.append("  " + (color ? Terminal.paint(marker, series: line.slot) : marker) + " " + line.label + last)
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: SVG
+
+    /// A standalone SVG figure; each series is one `<polyline class="series">` carrying its label.
+    func svg(width: Double = 720, height: Double = 400) -> String {
+        let (left, right, top, bottom) = (72.0, 170.0, 36.0, 48.0)
+        let plotW = width - left - right, plotH = height - top - bottom
+        let (x0, x1) = xRange, (y0, y1) = yRange
+        func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * plotW }
+        func py(_ y: Double) -> Double { top + plotH - (scaled(y) - y0) / (y1 - y0) * plotH }
+        var s = """
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" \
+            font-family="sans-serif" font-size="12">
+            <title>\(xmlEscape(title))</title>
+            <rect x="0" y="0" width="\(Int(width))" height="\(Int(height))" fill="white"/>
+            <text x="\(num(left))" y="22" font-size="14" font-weight="bold">\(xmlEscape(title))</text>
+
+            """
+        // Grid and ticks.
+        for t in Self.ticks(y0, y1, log: logY) {
+            let y = top + plotH - (t - y0) / (y1 - y0) * plotH
+            s += "<line x1=\"\(num(left))\" y1=\"\(num(y))\" x2=\"\(num(left + plotW))\" y2=\"\(num(y))\" stroke=\"#e5e5e5\"/>\n"
+            s += "<text x=\"\(num(left - 6))\" y=\"\(num(y + 4))\" text-anchor=\"end\">\(Self.tickLabel(logY ? pow(10, t) : t))</text>\n"
+        }
+        for t in Self.ticks(x0, x1, log: false) where t.rounded() == t || x1 - x0 < 5 {
+            let x = px(t)
+            s += "<line x1=\"\(num(x))\" y1=\"\(num(top + plotH))\" x2=\"\(num(x))\" y2=\"\(num(top + plotH + 4))\" stroke=\"#333\"/>\n"
+            s += "<text x=\"\(num(x))\" y=\"\(num(top + plotH + 17))\" text-anchor=\"middle\">\(Self.tickLabel(t))</text>\n"
+        }
+        s += "<rect x=\"\(num(left))\" y=\"\(num(top))\" width=\"\(num(plotW))\" height=\"\(num(plotH))\" fill=\"none\" stroke=\"#333\"/>\n"
+        s += "<text x=\"\(num(left + plotW / 2))\" y=\"\(num(height - 10))\" text-anchor=\"middle\">\(xmlEscape(xLabel))</text>\n"
+        s += "<text transform=\"translate(16 \(num(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(xmlEscape(yLabel + (logY ? " (log)" : "")))</text>\n"
+        // Series and legend.
+        for (i, line) in lines.enumerated() {
+            let colour = Self.palette[line.slot % Self.palette.count]
+            let points = visible(line).sorted { $0.x < $1.x }
+            let coordinates = points.map { "\(num(px($0.x))),\(num(py($0.y)))" }.joined(separator: " ")
+            s += "<polyline class=\"series\" data-series=\"\(xmlEscape(line.label))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.8\" points=\"\(coordinates)\"/>\n"
+            if points.count == 1 { s += "<circle cx=\"\(num(px(points[0].x)))\" cy=\"\(num(py(points[0].y)))\" r=\"3\" fill=\"\(colour)\"/>\n" }
+            let ly = top + 10 + Double(i) * 18
+            s += "<line x1=\"\(num(left + plotW + 14))\" y1=\"\(num(ly))\" x2=\"\(num(left + plotW + 34))\" y2=\"\(num(ly))\" stroke=\"\(colour)\" stroke-width=\"3\"/>\n"
+            s += "<text x=\"\(num(left + plotW + 40))\" y=\"\(num(ly + 4))\">\(xmlEscape(line.label))</text>\n"
+        }
+        return s + "</svg>\n"
+    }
+
+    /// Round tick positions (scale units) within [lo, hi]: steps of 1, 2 or 5 × 10ⁿ; on a log
+    /// scale whole powers of ten when the range spans them.
+    static func ticks(_ lo: Double, _ hi: Double, log: Bool) -> [Double] {
+        guard hi > lo, lo.isFinite, hi.isFinite else { return [] }
+        if log && hi - lo >= 1 {
+            return stride(from: lo.rounded(.up), through: hi, by: max(1, ((hi - lo) / 6).rounded(.up))).map { $0 }
+        }
+        let raw = (hi - lo) / 5, magnitude = pow(10, (log10(raw)).rounded(.down))
+        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+        return stride(from: (lo / step).rounded(.up) * step, through: hi + step * 1e-9, by: step).map { $0 }
+    }
+
+    static func tickLabel(_ v: Double) -> String {
+        let a = abs(v)
+        return a != 0 && (a >= 1e5 || a < 1e-3) ? String(format: "%.1e", v) : String(format: "%g", (v * 1e6).rounded() / 1e6)
+    }
+}
+
+/// Two decimals: enough for a pixel, short in the file.
+func num(_ v: Double) -> String { String(format: "%.2f", v) }
+
+func xmlEscape(_ s: String) -> String {
+    var out = ""
+    for c in s {
+        switch c {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&#39;"
+        default: out.append(c)
+        }
+    }
+    return out
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import Store
+
+/// `optilog curves`: a task's learning curves, one line per optimizer, in the terminal or as SVG.
+struct Curves: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Learning curves of a task's runs: a chart in the terminal, or SVG with --svg.",
+        discussion: """
+        By default each optimizer's best run of the task (by val_loss); --runs picks runs. Examples:
+          optilog curves --task fashion_mnist
+          optilog curves --task jena --metric loss --log-y --svg jena-loss.svg
+          optilog curves --runs 3,4,9 --metric grad_norm_mean
+        """)
+
+    @Option(help: "The task (its optimizers' best runs).") var task: String?
+    @Option(help: ArgumentHelp("These runs instead (ids or uid prefixes, comma-separated).", valueName: "RUNS")) var runs: String?
+    @Option(help: "Only runs of this study.") var study: String?
+    @Option(help: "The column: \(EpochColumn.allCases.map(\.rawValue).joined(separator: ", ")).") var metric: EpochColumn = .valLoss
+    @Flag(help: "Logarithmic y axis.") var logY = false
+    @Option(help: ArgumentHelp("Write the chart as SVG to this file instead.", valueName: "FILE")) var svg: String?
+    @Option(help: "Terminal chart width in characters.") var width: Int = 72
+    @Option(help: "Terminal chart height in lines.") var height: Int = 18
+    @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+        guard (task == nil) != (runs == nil) else { throw ValidationError("give --task or --runs (one of them)") }
+        guard (10...1000).contains(width), (4...200).contains(height) else { throw ValidationError("--width 10…1000 and --height 4…200") }
+    }
+
+    func run() throws {
+        let reader = try ReadOnlyStore(path: store.resolvedPath)
+        let ids = try task.map { try reader.bestRuns(task: $0, study: study) }
+            ?? runs!.split(separator: ",").map { try reader.resolveRun($0.trimmingCharacters(in: .whitespaces)) }
+        guard !ids.isEmpty else { throw CleanError("no runs with logged epochs for task \(task ?? "?")") }
+        let chart = Self.chart(try reader.series(ids, column: metric), metric: metric, title: "\(task ?? "runs") — \(metric.rawValue)", logY: logY)
+        if let svg {
+            do {
+                try chart.svg().write(toFile: svg, atomically: true, encoding: .utf8)
+            } catch {
+                throw CleanError("cannot write \(svg): \((error as NSError).localizedDescription)")
+            }
+            FileHandle.standardError.write(Data("wrote \(svg) (\(chart.lines.count) series)\n".utf8))
+        } else {
+            print(chart.terminal(width: width, height: height, color: Terminal.colorEnabled(for: .table)), terminator: "")
+        }
+    }
+
+    static func chart(_ series: [Series], metric: EpochColumn, title: String, logY: Bool) -> LineChart {
+        LineChart(title: title, xLabel: "epoch", yLabel: metric.rawValue,
+                  lines: series.map { LineChart.Line(label: $0.label, slot: OptimizerOrder.slot($0.optimizer), points: $0.points.map { (Double($0.epoch), $0.value) }) },
+                  logY: logY)
+    }
+}

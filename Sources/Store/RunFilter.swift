@@ -1,0 +1,106 @@
+import Foundation
+import GRDB
+
+/// `--where` and `--by` for the query commands: a small language over a run's columns and its
+/// optimizer settings, turned into SQL whose values are always bound parameters (never text
+/// pasted into the statement), so a filter can only ever select.
+///
+///     task=imdb, optimizer=adam|nadam, learning_rate<=0.01, status!=diverged, seed>=2
+///
+/// Clauses are joined by `,` or `and`; operators `=` (or `==`), `!=`, `<`, `<=`, `>`, `>=`, and
+/// `~` (contains); `a|b` after `=` or `!=` is one of several values. Keys are the run columns
+/// below, `study` (its name), or any other name, read as a Keras optimizer setting from the run's
+/// configuration (`learning_rate`, `momentum`, `beta_1`, …).
+public struct RunFilter: Sendable, Equatable {
+    public struct Clause: Sendable, Equatable {
+        public var key: String
+        public var op: String
+        public var values: [String]
+    }
+
+    public var clauses: [Clause]
+
+    /// Columns of `runs` (alias `r`) a filter or grouping may name, and `study` (alias `s`).
+    public static let columns: [String: String] = [
+        "id": "r.id", "run": "r.id", "uid": "r.uid", "task": "r.task", "optimizer": "r.optimizer", "status": "r.status",
+        "seed": "r.seed", "batch_size": "r.batch_size", "epochs_done": "r.epochs_done", "epochs_planned": "r.epochs_planned",
+        "best_val_loss": "r.best_val_loss", "best_epoch": "r.best_epoch", "dataset": "r.dataset", "host": "r.host",
+        "threads": "r.threads", "code_version": "r.code_version", "study": "s.name",
+    ]
+
+    static let operators = ["<=", ">=", "!=", "==", "=", "<", ">", "~"]
+
+    public init(_ text: String) throws {
+        clauses = []
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { return }
+        let pieces = text.replacingOccurrences(of: #"\s+and\s+"#, with: ",", options: [.regularExpression, .caseInsensitive])
+            .split(separator: ",", omittingEmptySubsequences: false)
+        for raw in pieces {
+            let piece = raw.trimmingCharacters(in: .whitespaces)
+            guard !piece.isEmpty else { throw StoreError.refused("--where: empty condition in \"\(text)\"") }
+            guard let (range, op) = Self.operators.lazy.compactMap({ op in piece.range(of: op).map { ($0, op) } })
+                .min(by: { $0.0.lowerBound < $1.0.lowerBound }) else {
+                throw StoreError.refused("--where: \"\(piece)\" has no operator (=, !=, <, <=, >, >=, ~)")
+            }
+            // At one position the longest operator wins ("<=" before "<").
+            let start = range.lowerBound
+            let chosen = Self.operators.first { piece[start...].hasPrefix($0) } ?? op
+            let key = piece[..<start].trimmingCharacters(in: .whitespaces).lowercased()
+            let value = String(piece[piece.index(start, offsetBy: chosen.count)...]).trimmingCharacters(in: .whitespaces)
+            try Self.checkKey(key)
+            let values = value.split(separator: "|", omittingEmptySubsequences: false).map { Self.unquote($0.trimmingCharacters(in: .whitespaces)) }
+            guard !values.contains(where: \.isEmpty) else { throw StoreError.refused("--where: \"\(piece)\" has no value") }
+            guard values.count == 1 || chosen == "=" || chosen == "==" || chosen == "!=" else {
+                throw StoreError.refused("--where: \"\(piece)\": a|b works with = and != only")
+            }
+            clauses.append(Clause(key: key, op: chosen == "==" ? "=" : chosen, values: values))
+        }
+    }
+
+    static func checkKey(_ key: String) throws {
+        guard !key.isEmpty, key.count <= 64, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }),
+              key.first!.isLetter else {
+            throw StoreError.refused("--where/--by: \"\(key)\" is not a column or an optimizer setting name")
+        }
+    }
+
+    static func unquote(_ s: String) -> String {
+        if s.count >= 2, let f = s.first, f == s.last, f == "\"" || f == "'" { return String(s.dropFirst().dropLast()) }
+        return s
+    }
+
+    /// SQL for a key: a column, or a setting in the run's optimizer configuration. The key has
+    /// been checked to be a plain identifier, and a setting's path goes in as a parameter.
+    public static func expression(_ key: String) throws -> (sql: String, arguments: [DatabaseValueConvertible?]) {
+        try checkKey(key)
+        if let column = columns[key] { return (column, []) }
+        return ("json_extract(r.optimizer_configuration, ?)", ["$." + key])
+    }
+
+    /// The condition (true when there are no clauses) and its arguments, for a query over
+    /// `runs r LEFT JOIN studies s`.
+    public func sql() throws -> (sql: String, arguments: [DatabaseValueConvertible?]) {
+        var parts: [String] = [], arguments: [DatabaseValueConvertible?] = []
+        for clause in clauses {
+            let (expr, exprArguments) = try Self.expression(clause.key)
+            func value(_ v: String) -> DatabaseValueConvertible {
+                if let n = Double(v), n.isFinite, clause.key != "uid", clause.key != "dataset", clause.key != "host" { return n }
+                if clause.key == "optimizer" || clause.key == "task" || clause.key == "status" { return v.lowercased() }
+                return v
+            }
+            switch clause.op {
+            case "=", "!=":
+                let list = Array(repeating: "?", count: clause.values.count).joined(separator: ", ")
+                parts.append(clause.op == "=" ? "\(expr) IN (\(list))" : "(\(expr) IS NULL OR \(expr) NOT IN (\(list)))")
+                arguments += exprArguments + (clause.op == "=" ? [] : exprArguments) + clause.values.map(value)
+            case "~":
+                parts.append("instr(lower(CAST(\(expr) AS TEXT)), lower(?)) > 0")
+                arguments += exprArguments + [clause.values[0]]
+            default:
+                parts.append("\(expr) \(clause.op) ?")
+                arguments += exprArguments + [value(clause.values[0])]
+            }
+        }
+        return (parts.isEmpty ? "1" : parts.map { "(\($0))" }.joined(separator: " AND "), arguments)
+    }
+}
