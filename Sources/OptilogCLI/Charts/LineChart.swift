@@ -117,7 +117,7 @@ struct LineChart {
             s += "<line x1=\"\(num(left))\" y1=\"\(num(y))\" x2=\"\(num(left + plotW))\" y2=\"\(num(y))\" stroke=\"#e5e5e5\"/>\n"
             s += "<text x=\"\(num(left - 6))\" y=\"\(num(y + 4))\" text-anchor=\"end\">\(Self.tickLabel(logY ? pow(10, t) : t))</text>\n"
         }
-        for t in Self.ticks(x0, x1, log: false) where t.rounded() == t || x1 - x0 < 5 {
+        for t in Self.ticks(x0, x1, log: false) where t.rounded() == t {
             let x = px(t)
             s += "<line x1=\"\(num(x))\" y1=\"\(num(top + plotH))\" x2=\"\(num(x))\" y2=\"\(num(top + plotH + 4))\" stroke=\"#333\"/>\n"
             s += "<text x=\"\(num(x))\" y=\"\(num(top + plotH + 17))\" text-anchor=\"middle\">\(Self.tickLabel(t))</text>\n"
@@ -143,8 +143,10 @@ struct LineChart {
     /// scale whole powers of ten when the range spans them.
     static func ticks(_ lo: Double, _ hi: Double, log: Bool) -> [Double] {
         guard hi > lo, lo.isFinite, hi.isFinite else { return [] }
-        if log && hi - lo >= 1 {
-            return stride(from: lo.rounded(.up), through: hi, by: max(1, ((hi - lo) / 6).rounded(.up))).map { $0 }
+        if log {
+            if hi - lo >= 1 { return stride(from: lo.rounded(.up), through: hi, by: max(1, ((hi - lo) / 6).rounded(.up))).map { $0 } }
+            // Less than a decade: round values, placed on the log scale.
+            return ticks(pow(10, lo), pow(10, hi), log: false).filter { $0 > 0 }.map(log10)
         }
         let raw = (hi - lo) / 5, magnitude = pow(10, (log10(raw)).rounded(.down))
         let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
