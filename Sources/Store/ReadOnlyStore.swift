@@ -46,6 +46,12 @@ public final class ReadOnlyStore: Sendable {
         defer { finished.withLock { $0 = true } }
         do {
             return try queue.read { db in
+                // SQLite counts ATTACH and DETACH as read-only (they change the connection, not a
+                // file), but they would reach other files: refused too.
+                let keyword = Self.leadingKeyword(sql)
+                guard keyword != "ATTACH" && keyword != "DETACH" else {
+                    throw StoreError.refused("ATTACH and DETACH are not allowed here: queries read this store only")
+                }
                 let statement = try db.makeStatement(sql: sql)
                 guard statement.isReadonly else {
                     throw StoreError.refused("only read-only statements are allowed here (SELECT, WITH, read-only PRAGMA)")
@@ -61,6 +67,23 @@ public final class ReadOnlyStore: Sendable {
         } catch let error as DatabaseError {
             throw StoreError.refused("query refused: \(error.message ?? "\(error.resultCode)")")
         }
+    }
+
+    /// The first word of a statement, past whitespace and comments, upper-cased.
+    static func leadingKeyword(_ sql: String) -> String {
+        var rest = Substring(sql)
+        while true {
+            rest = rest.drop { $0.isWhitespace }
+            if rest.hasPrefix("--") {
+                rest = rest.drop { $0 != "\n" }
+            } else if rest.hasPrefix("/*") {
+                guard let end = rest.range(of: "*/") else { return "" }
+                rest = rest[end.upperBound...]
+            } else {
+                break
+            }
+        }
+        return String(rest.prefix { $0.isLetter }).uppercased()
     }
 
     public func bestPerOptimizerPerTask(study: Int64? = nil) throws -> [BestRow] {
