@@ -3,7 +3,7 @@ APT_PACKAGES := libopenblas-dev libzstd-dev zlib1g-dev libsqlite3-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DB ?= optilog.sqlite
 
-.PHONY: setup build run test bench clean
+.PHONY: setup build run test bench browser-test clean
 
 # Installs the system libraries only when one is missing (Debian 12).
 setup:
@@ -21,6 +21,11 @@ run: build
 
 test: setup
 	swift test
+
+# Opt-in: the HTML report in a real headless Chromium (Debian's package), with a screenshot.
+browser-test: setup
+	@dpkg -s chromium >/dev/null 2>&1 || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+	OPTILOG_BROWSER_TEST=1 OPTILOG_SCREENSHOT_DIR=$(CURDIR) swift test --filter BrowserReportTests
 
 # Engine throughput benchmark (release build); see tools/bench/README.md.
 bench: setup

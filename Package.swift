@@ -44,6 +44,6 @@ let package = Package(
                                                        .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "DataTests", dependencies: ["Engine", "Data"]),
         .testTarget(name: "StoreTests", dependencies: ["Engine", "Store", "OptilogTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "CLITests", dependencies: ["OptilogCLI", "OptilogTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["OptilogCLI", "OptilogTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

@@ -1,0 +1,59 @@
+import Foundation
+import OptilogTestSupport
+import XCTest
+
+/// Opt-in (`make browser-test`, or OPTILOG_BROWSER_TEST=1 with Debian's chromium installed):
+/// the report opened in a real headless Chromium, which must lay out every figure, and a
+/// screenshot of it (kept in OPTILOG_SCREENSHOT_DIR when set).
+final class BrowserReportTests: XCTestCase {
+    func chromium() throws -> String {
+        guard ProcessInfo.processInfo.environment["OPTILOG_BROWSER_TEST"] == "1" else {
+            throw XCTSkip("opt-in: OPTILOG_BROWSER_TEST=1 (make browser-test)")
+        }
+        for path in ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"] where FileManager.default.isExecutableFile(atPath: path) {
+            return path
+        }
+        XCTFail("OPTILOG_BROWSER_TEST=1 but no chromium: apt-get install -y chromium")
+        throw XCTSkip("no browser")
+    }
+
+    func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func testReportInHeadlessChromium() throws {
+        let browser = try chromium()
+        let dir = freshDirectory("optilog-browser")
+        let db = dir.appendingPathComponent("s.sqlite").path, page = dir.appendingPathComponent("report.html").path
+        let optilog = builtExecutable("optilog").path
+        XCTAssertEqual(try run(optilog, ["study", "--tasks", "boston", "--optimizers", "adam", "sgd", "nadam", "--epochs", "4", "--db", db]).status, 0)
+        XCTAssertEqual(try run(optilog, ["report", "--db", db, "-o", page]).status, 0)
+        let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1400,2600"]
+        // The DOM as Chromium built it: every SVG line is there.
+        let dom = try run(browser, flags + ["--dump-dom", "file://" + page])
+        XCTAssertEqual(dom.status, 0)
+        XCTAssertEqual(dom.stdout.components(separatedBy: "class=\"series\"").count - 1, 3 * 3 + 4 * 8, "series in the rendered DOM")
+        XCTAssertEqual(dom.stdout.components(separatedBy: "<svg").count - 1, 3 + 4)
+        // A screenshot: a PNG of the window's size with real content (a blank page compresses to a few kB).
+        let shot = dir.appendingPathComponent("report.png").path
+        XCTAssertEqual(try run(browser, flags + ["--screenshot=" + shot, "file://" + page]).status, 0)
+        let png = [UInt8](try Data(contentsOf: URL(fileURLWithPath: shot)))
+        XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        func be32(_ o: Int) -> Int { png[o..<(o + 4)].reduce(0) { $0 << 8 | Int($1) } }
+        XCTAssertEqual([be32(16), be32(20)], [1400, 2600])
+        XCTAssertGreaterThan(png.count, 100_000)
+        if let keep = ProcessInfo.processInfo.environment["OPTILOG_SCREENSHOT_DIR"] {
+            try? FileManager.default.removeItem(atPath: keep + "/report.png")
+            try FileManager.default.copyItem(atPath: shot, toPath: keep + "/report.png")
+        }
+    }
+}
