@@ -41,84 +41,109 @@ struct Report: ParsableCommand {
         let studyID = try study.map(reader.studyID(named:))
         let runs = try reader.rows("""
             SELECT r.id, r.task, r.optimizer, r.seed, r.status, r.epochs_done || '/' || r.epochs_planned, r.best_val_loss, r.best_epoch,
-                   r.dataset, r.optimizer_configuration, s.name, r.batch_size, r.code_version, r.host
+                   r.batch_size, s.name, r.dataset, r.optimizer_configuration
             FROM runs r LEFT JOIN studies s ON s.id = r.study_id WHERE ? IS NULL OR r.study_id = ? ORDER BY r.task, r.optimizer, r.id
             """, arguments: [studyID, studyID]).rows
-        let tasks = Architecture.allCases.filter { t in runs.contains { String.fromDatabaseValue($0[1]) == t.rawValue } }
-        var body = """
-            <h1>optilog report\(study.map { ": " + xmlEscape($0) } ?? "")</h1>
-            <p class="meta">\(runs.count) runs from <code>\(xmlEscape(reader.path))</code>, written \(Self.now()).</p>
+        let runTasks = Set(runs.compactMap { String.fromDatabaseValue($0[1]) })
+        let tasks = Architecture.allCases.filter { runTasks.contains($0.rawValue) }
+        var body = "<h1>optilog report\(study.map { ": " + xmlEscape($0) } ?? "")</h1>\n"
+        body += "<p class=\"meta\">\(runs.count) runs from <code>\(xmlEscape(reader.path))</code>, written \(Self.now()).</p>\n"
+        body += resultsTable(try reader.bestPerOptimizerPerTask(study: studyID), tasks: tasks)
+        for task in tasks {
+            body += try taskFigures(task, reader: reader, study: study)
+        }
+        body += try surfaceFigures(steps: surfaceSteps, learningRate: surfaceLearningRate)
+        body += runsTable(runs)
+        return document(title: "optilog report" + (study.map { ": " + xmlEscape($0) } ?? ""), body: body)
+    }
 
-            """
-        // The results table.
-        let best = try reader.bestPerOptimizerPerTask(study: studyID)
+    /// The study's results table, each row's winner highlighted.
+    static func resultsTable(_ best: [BestRow], tasks: [Architecture]) -> String {
         let optimizers = Optimizers.names.filter { o in best.contains { $0.optimizer == o } }
-        body += "<h2 id=\"best\">Best validation loss per task and optimizer</h2>\n<table class=\"best\"><thead><tr><th>task</th>"
-        body += optimizers.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>\n"
+        var html = "<h2 id=\"best\">Best validation loss per task and optimizer</h2>\n<table class=\"best\"><thead><tr><th>task</th>"
+        html += optimizers.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>\n"
         for task in tasks {
             let cells = best.filter { $0.task == task.rawValue }
             let winner = cells.map(\.bestValLoss).min()
-            body += "<tr><th>\(task.rawValue)</th>" + optimizers.map { o in
-                guard let c = cells.first(where: { $0.optimizer == o }) else { return "<td>–</td>" }
+            html += "<tr><th>\(task.rawValue)</th>"
+            for optimizer in optimizers {
+                guard let c = cells.first(where: { $0.optimizer == optimizer }) else { html += "<td>–</td>"; continue }
                 let text = String(format: "%.4f <small>(e%d, run %lld)</small>", c.bestValLoss, c.bestEpoch, c.runID)
-                return c.bestValLoss == winner ? "<td class=\"winner\">\(text)</td>" : "<td>\(text)</td>"
-            }.joined() + "</tr>\n"
-        }
-        body += "</tbody></table>\n"
-        // Curves per task.
-        for task in tasks {
-            let ids = try reader.bestRuns(task: task.rawValue, study: study)
-            body += "<h2 id=\"task-\(task.rawValue)\">\(task.rawValue)</h2>\n<div class=\"figures\">\n"
-            for (column, log) in [(EpochColumn.loss, false), (.valLoss, false), (.gradNormMean, true)] {
-                let chart = Curves.chart(try reader.series(ids, column: column), metric: column, title: "\(task.rawValue) — \(column.rawValue)", logY: log)
-                body += "<figure>" + chart.svg(width: 560, height: 340) + "</figure>\n"
+                html += c.bestValLoss == winner ? "<td class=\"winner\">\(text)</td>" : "<td>\(text)</td>"
             }
-            body += "</div>\n"
+            html += "</tr>\n"
         }
-        // Test surfaces.
-        body += "<h2 id=\"surfaces\">Test surfaces (\(surfaceSteps) steps, learning_rate=\(surfaceLearningRate))</h2>\n<div class=\"figures\">\n"
-        for function in TestFunction.allCases {
-            let figure = try Surface.figure(function, optimizers: Optimizers.names, settings: [("learning_rate", "\(surfaceLearningRate)")],
-                                            start: nil, steps: surfaceSteps)
-            body += "<figure>" + figure.svg() + "</figure>\n"
-        }
-        body += "</div>\n"
-        // Every run's configuration.
-        body += "<h2 id=\"runs\">Runs</h2>\n<table class=\"runs\"><thead><tr>"
-            + ["run", "task", "optimizer", "seed", "status", "epochs", "best val_loss", "batch", "study", "data set", "optimizer configuration"]
-            .map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>\n"
-        for r in runs {
-            let bestText = Double.fromDatabaseValue(r[6]).map { String(format: "%.6g (e%d)", $0, Int.fromDatabaseValue(r[7]) ?? 0) } ?? "–"
-            let cells = [r[0], r[1], r[2], r[3], r[4], r[5]].map { xmlEscape(RowPrinter.Cell($0).plain) } + [bestText, xmlEscape(RowPrinter.Cell(r[11]).plain),
-                         xmlEscape(String.fromDatabaseValue(r[10]) ?? "–"), xmlEscape(String.fromDatabaseValue(r[8]) ?? "")]
-            body += "<tr>" + cells.map { "<td>\($0)</td>" }.joined()
-                + "<td><details><summary>show</summary><pre>\(xmlEscape(String.fromDatabaseValue(r[9]) ?? ""))</pre></details></td></tr>\n"
-        }
-        body += "</tbody></table>\n"
-        return """
-            <!DOCTYPE html>
-            <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
-            <head>
-            <meta charset="utf-8"/>
-            <meta name="viewport" content="width=device-width, initial-scale=1"/>
-            <title>optilog report\(study.map { ": " + xmlEscape($0) } ?? "")</title>
-            <style>
-            body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1800px; padding: 0 1em; color: #222; }
-            h1 { margin-bottom: 0.2em; } .meta { color: #666; margin-top: 0; }
-            table { border-collapse: collapse; margin: 1em 0; font-size: 14px; }
-            th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
-            table.best td { text-align: right; font-variant-numeric: tabular-nums; }
-            td.winner { background: #e6f4e6; font-weight: bold; }
-            .figures { display: flex; flex-wrap: wrap; gap: 12px; }
-            figure { margin: 0; border: 1px solid #eee; }
-            pre { white-space: pre-wrap; max-width: 40em; font-size: 12px; }
-            </style>
-            </head>
-            <body>
-            \(body)</body>
-            </html>
+        return html + "</tbody></table>\n"
+    }
 
-            """
+    /// A task's training loss, validation loss and gradient-norm curves (each optimizer's best run).
+    static func taskFigures(_ task: Architecture, reader: ReadOnlyStore, study: String?) throws -> String {
+        let ids = try reader.bestRuns(task: task.rawValue, study: study)
+        var html = "<h2 id=\"task-\(task.rawValue)\">\(task.rawValue)</h2>\n<div class=\"figures\">\n"
+        for (column, log) in [(EpochColumn.loss, false), (.valLoss, false), (.gradNormMean, true)] {
+            let chart = Curves.chart(try reader.series(ids, column: column), metric: column, title: "\(task.rawValue) — \(column.rawValue)", logY: log)
+            html += "<figure>" + chart.svg(width: 560, height: 340) + "</figure>\n"
+        }
+        return html + "</div>\n"
+    }
+
+    /// The four test surfaces with every optimizer's path.
+    static func surfaceFigures(steps: Int, learningRate: Double) throws -> String {
+        var html = "<h2 id=\"surfaces\">Test surfaces (\(steps) steps, learning_rate=\(learningRate))</h2>\n<div class=\"figures\">\n"
+        for function in TestFunction.allCases {
+            let figure = try Surface.figure(function, optimizers: Optimizers.names, settings: [("learning_rate", "\(learningRate)")],
+                                            start: nil, steps: steps)
+            html += "<figure>" + figure.svg() + "</figure>\n"
+        }
+        return html + "</div>\n"
+    }
+
+    /// Every run with its configuration (folded).
+    static func runsTable(_ runs: [[DatabaseValue]]) -> String {
+        let headers = ["run", "task", "optimizer", "seed", "status", "epochs", "best val_loss", "batch", "study", "data set", "optimizer configuration"]
+        var html = "<h2 id=\"runs\">Runs</h2>\n<table class=\"runs\"><thead><tr>" + headers.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>\n"
+        for r in runs {
+            var cells: [String] = []
+            for i in 0..<6 { cells.append(xmlEscape(RowPrinter.Cell(r[i]).plain)) }
+            if let best = Double.fromDatabaseValue(r[6]) {
+                cells.append(String(format: "%.6g (e%d)", best, Int.fromDatabaseValue(r[7]) ?? 0))
+            } else {
+                cells.append("–")
+            }
+            cells.append(xmlEscape(RowPrinter.Cell(r[8]).plain))
+            cells.append(xmlEscape(String.fromDatabaseValue(r[9]) ?? "–"))
+            cells.append(xmlEscape(String.fromDatabaseValue(r[10]) ?? ""))
+            html += "<tr>" + cells.map { "<td>\($0)</td>" }.joined()
+            html += "<td><details><summary>show</summary><pre>\(xmlEscape(String.fromDatabaseValue(r[11]) ?? ""))</pre></details></td></tr>\n"
+        }
+        return html + "</tbody></table>\n"
+    }
+
+    static func document(title: String, body: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
+        <head>
+        <meta charset="utf-8"/>
+        <meta name="viewport" content="width=device-width, initial-scale=1"/>
+        <title>\(title)</title>
+        <style>
+        body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1800px; padding: 0 1em; color: #222; }
+        h1 { margin-bottom: 0.2em; } .meta { color: #666; margin-top: 0; }
+        table { border-collapse: collapse; margin: 1em 0; font-size: 14px; }
+        th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
+        table.best td { text-align: right; font-variant-numeric: tabular-nums; }
+        td.winner { background: #e6f4e6; font-weight: bold; }
+        .figures { display: flex; flex-wrap: wrap; gap: 12px; }
+        figure { margin: 0; border: 1px solid #eee; }
+        pre { white-space: pre-wrap; max-width: 40em; font-size: 12px; }
+        </style>
+        </head>
+        <body>
+        \(body)</body>
+        </html>
+
+        """
     }
 
     static func now() -> String {

@@ -20,38 +20,51 @@ extension ReadOnlyStore {
         let foreign = try rows("PRAGMA foreign_key_check").rows
         findings.append(Finding(scope: "store", ok: foreign.isEmpty, detail: foreign.isEmpty ? "foreign keys ok" : "\(foreign.count) rows refer to missing rows"))
 
-        let runs = try rows("SELECT id, epochs_done, best_val_loss, best_epoch, configuration_fingerprint, status FROM runs WHERE ? IS NULL OR id = ? ORDER BY id",
+        let runs = try rows("SELECT id, epochs_done, best_val_loss, best_epoch, configuration_fingerprint FROM runs WHERE ? IS NULL OR id = ? ORDER BY id",
                             arguments: [run, run]).rows
         if let run, runs.isEmpty { throw StoreError.notFound("run \(run)") }
         for r in runs {
-            let id = Int64.fromDatabaseValue(r[0]) ?? 0, done = Int.fromDatabaseValue(r[1]) ?? 0
-            let fingerprint = String.fromDatabaseValue(r[4]) ?? ""
-            let scope = "run \(id)"
-            var problems: [String] = []
-            let epochs = try rows("SELECT epoch, val_loss, optimizer_checksum FROM epochs WHERE run_id = ? ORDER BY epoch", arguments: [id]).rows
-            let numbers = epochs.compactMap { Int.fromDatabaseValue($0[0]) }
-            if numbers != Array(stride(from: 1, through: done, by: 1)) {
-                problems.append("epochs logged \(numbers.first.map(String.init) ?? "none")…\(numbers.last.map(String.init) ?? "") (\(numbers.count)), epochs_done says \(done)")
+            findings += try verifyRun(r)
+        }
+        return findings
+    }
+
+    private func verifyRun(_ r: [DatabaseValue]) throws -> [Finding] {
+        let id = Int64.fromDatabaseValue(r[0]) ?? 0, done = Int.fromDatabaseValue(r[1]) ?? 0
+        let recordedBest = Double.fromDatabaseValue(r[2]), recordedEpoch = Int.fromDatabaseValue(r[3])
+        let fingerprint = String.fromDatabaseValue(r[4]) ?? ""
+        let scope = "run \(id)"
+        var problems: [String] = []
+        var numbers: [Int] = []
+        var checksums: [Int: String] = [:]
+        var best: Double?, bestEpoch: Int?
+        for e in try rows("SELECT epoch, val_loss, optimizer_checksum FROM epochs WHERE run_id = ? ORDER BY epoch", arguments: [id]).rows {
+            guard let n = Int.fromDatabaseValue(e[0]) else { continue }
+            numbers.append(n)
+            checksums[n] = String.fromDatabaseValue(e[2]) ?? ""
+            if let v = Double.fromDatabaseValue(e[1]), best == nil || v < best! {
+                best = v
+                bestEpoch = n
             }
-            let best = epochs.compactMap { e -> (Double, Int)? in
-                guard let v = Double.fromDatabaseValue(e[1]), let n = Int.fromDatabaseValue(e[0]) else { return nil }
-                return (v, n)
-            }.min { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-            let recorded = Double.fromDatabaseValue(r[2]).map { ($0, Int.fromDatabaseValue(r[3]) ?? 0) }
-            if best?.0 != recorded?.0 || best?.1 != recorded?.1 {
-                problems.append("best_val_loss \(recorded.map { "\($0.0) at epoch \($0.1)" } ?? "none") but the epochs' best is \(best.map { "\($0.0) at epoch \($0.1)" } ?? "none")")
-            }
-            findings.append(Finding(scope: scope, ok: problems.isEmpty, detail: problems.isEmpty ? "\(numbers.count) epochs, best-so-far consistent" : problems.joined(separator: "; ")))
-            let checksums = Dictionary(epochs.compactMap { e in Int.fromDatabaseValue(e[0]).map { ($0, String.fromDatabaseValue(e[2]) ?? "") } },
-                                       uniquingKeysWith: { a, _ in a })
-            let checkpoints = try rows("""
-                SELECT epoch, payload_sha256, optimizer_checksum, configuration_fingerprint, blob FROM checkpoints WHERE run_id = ? ORDER BY epoch
-                """, arguments: [id]).rows
-            for c in checkpoints {
-                let epoch = Int.fromDatabaseValue(c[0]) ?? 0
-                findings.append(verifyCheckpoint(scope: "\(scope) checkpoint e\(epoch)", row: c, runFingerprint: fingerprint,
-                                                 loggedChecksum: checksums[epoch], partialAllowed: epoch == done + 1))
-            }
+        }
+        if numbers != Array(stride(from: 1, through: done, by: 1)) {
+            let range = numbers.isEmpty ? "none" : "\(numbers.first!)…\(numbers.last!)"
+            problems.append("epochs logged \(range) (\(numbers.count)), epochs_done says \(done)")
+        }
+        if best != recordedBest || bestEpoch != recordedEpoch {
+            let said = recordedBest.map { "\($0) at epoch \(recordedEpoch ?? 0)" } ?? "none"
+            let found = best.map { "\($0) at epoch \(bestEpoch ?? 0)" } ?? "none"
+            problems.append("best_val_loss \(said) but the epochs' best is \(found)")
+        }
+        var findings = [Finding(scope: scope, ok: problems.isEmpty,
+                                detail: problems.isEmpty ? "\(numbers.count) epochs, best-so-far consistent" : problems.joined(separator: "; "))]
+        let checkpoints = try rows("""
+            SELECT epoch, payload_sha256, optimizer_checksum, configuration_fingerprint, blob FROM checkpoints WHERE run_id = ? ORDER BY epoch
+            """, arguments: [id]).rows
+        for c in checkpoints {
+            let epoch = Int.fromDatabaseValue(c[0]) ?? 0
+            findings.append(verifyCheckpoint(scope: "\(scope) checkpoint e\(epoch)", row: c, runFingerprint: fingerprint,
+                                             loggedChecksum: checksums[epoch], partialAllowed: epoch == done + 1))
         }
         return findings
     }

@@ -21,6 +21,7 @@ struct Options {
     var memoryChild: Architecture?
     var store = false
     var logging = false
+    var queries = false
     var engine = true
 
     init(_ args: [String]) throws {
@@ -39,11 +40,13 @@ struct Options {
             case "--store-only": store = true; engine = false
             case "--logging": logging = true
             case "--logging-only": logging = true; engine = false
+            case "--queries": queries = true
+            case "--queries-only": queries = true; engine = false
             case "--keras": keras = try value()
             case "--out": out = try value()
             case "--memory-child": memoryChild = try Self.task(try value())
             case "-h", "--help":
-                print("usage: optilog-bench [--threads 1,2] [--tasks boston,fashion_mnist,imdb,jena] [--memory] [--keras PYTHON] [--store | --store-only] [--logging | --logging-only] [--out FILE.md]")
+                print("usage: optilog-bench [--threads 1,2] [--tasks boston,fashion_mnist,imdb,jena] [--memory] [--keras PYTHON] [--store | --store-only] [--logging | --logging-only] [--queries | --queries-only] [--out FILE.md]")
                 exit(0)
             default: throw BenchError("unknown argument \(args[i])")
             }
@@ -261,6 +264,9 @@ do {
     }
     if options.logging {
         try loggingBenchmark(options, emit: emit)
+    }
+    if options.queries {
+        try queryBenchmark(emit: emit)
     }
     emit("")
     emit("Load average at end: \(loadAverage()).")
