@@ -62,17 +62,26 @@ struct Best: ParsableCommand {
         let groups = try groupKeys.map(RunFilter.expression)
         let aliases = groups.indices.map { "g\($0)" }
         // val_loss downwards is kept per run as epochs commit; anything else scans the epochs.
-        let fromRuns = metric == .valLoss && mode != .max
-        let source = fromRuns
-            ? "r.best_val_loss AS value, r.best_epoch AS epoch FROM runs r LEFT JOIN studies s ON s.id = r.study_id WHERE r.best_val_loss IS NOT NULL"
-            : "e.\(metric.rawValue) AS value, e.epoch AS epoch FROM epochs e JOIN runs r ON r.id = e.run_id LEFT JOIN studies s ON s.id = r.study_id WHERE e.\(metric.rawValue) IS NOT NULL"
+        // Lower is better after this: values of tasks where higher wins are negated.
+        let key = { (v: String) in "CASE WHEN r.task IN (\(minTasks.isEmpty ? "''" : minTasks)) THEN \(v) ELSE -\(v) END" }
+        // One row per run with its best: val_loss downwards is kept in the run's row as epochs
+        // commit; anything else takes each run's epochs in key order (the table is clustered by
+        // run and epoch, so no sort) and SQLite's min() keeps the first, i.e. earliest, best epoch.
+        let groupColumns = zip(groups, aliases).map { "\($0.sql) AS \($1)" }.joined(separator: ", ")
+        let perRun = metric == .valLoss && mode != .max
+            ? """
+              SELECT \(groupColumns), r.id AS run_id, r.task AS task, r.best_val_loss AS k, r.best_val_loss AS value, r.best_epoch AS epoch
+              FROM runs r LEFT JOIN studies s ON s.id = r.study_id WHERE r.best_val_loss IS NOT NULL AND \(conditions.sql)
+              """
+            : """
+              SELECT \(groupColumns), r.id AS run_id, r.task AS task, MIN(\(key("e.\(metric.rawValue)"))) AS k, e.\(metric.rawValue) AS value, e.epoch AS epoch
+              FROM runs r LEFT JOIN studies s ON s.id = r.study_id JOIN epochs e ON e.run_id = r.id
+              WHERE e.\(metric.rawValue) IS NOT NULL AND \(conditions.sql) GROUP BY r.id
+              """
         // Identifiers come from the enums and RunFilter's checked keys; values are parameters.
         let sql = """
             SELECT \(aliases.joined(separator: ", ")), value, epoch, run_id, task FROM (
-                SELECT *, ROW_NUMBER() OVER (PARTITION BY \(aliases.joined(separator: ", "))
-                    ORDER BY CASE WHEN task IN (\(minTasks.isEmpty ? "''" : minTasks)) THEN value ELSE -value END, run_id, epoch) AS rank
-                FROM (SELECT \(zip(groups, aliases).map { "\($0.sql) AS \($1)" }.joined(separator: ", ")), r.task AS task, r.id AS run_id, \(source)
-                      AND \(conditions.sql)))
+                SELECT *, ROW_NUMBER() OVER (PARTITION BY \(aliases.joined(separator: ", ")) ORDER BY k, run_id) AS rank FROM (\(perRun)))
             WHERE rank = 1 ORDER BY \(aliases.joined(separator: ", "))
             """
         let result = try reader.rows(sql, arguments: groups.flatMap(\.arguments) + conditions.arguments)
