@@ -29,7 +29,7 @@ browser-test: setup
 
 # Engine throughput benchmark (release build); see tools/bench/README.md.
 bench: setup
-	swift build -c release --product optilog-bench
+	swift build -c release --product optilog-bench && swift build -c release --product optilog
 	.build/release/optilog-bench $(BENCH_ARGS)
 
 clean:
