@@ -37,6 +37,7 @@ struct Resume: ParsableCommand {
         for id in runs {
             let training = try LoggedTraining.resume(run: id, store: log, locator: DataLocator(dataDir: dataDir), epochs: epochs)
             training.checkpointInterval = checkpointEvery
+            for warning in training.warnings { FileHandle.standardError.write(Data("optilog: warning: \(warning)\n".utf8)) }
             try Run.train(training, dbPath: store.resolvedPath, format: format)
         }
     }

@@ -68,9 +68,18 @@ struct Run: ParsableCommand {
             FileHandle.standardError.write(Data(String(format: "\repoch %d/%d %@ step %d/%d  loss %.4f  %.0f samples/s  ETA %.0fs\u{1B}[K",
                                                        epoch, training.spec.epochs, bar, step, steps, loss, rate, eta).utf8))
         }
-        let ending = try training.train(shouldStop: { Interruption.requested }, onStep: progress) { record in
+        let ending: LoggedTraining.Ending
+        do {
+            ending = try training.train(shouldStop: { Interruption.requested }, onStep: progress) { record in
+                if live { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                lines.add(record)
+            }
+        } catch {
+            // A failed write (a full disk, a lost file) leaves every committed epoch in place.
             if live { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            lines.add(record)
+            lines.finish()
+            let kept = training.epochsDone == 0 ? "no epoch was logged" : "the log keeps epochs 1–\(training.epochsDone)"
+            throw CleanError("\(error); \(kept); once fixed, continue with: optilog resume \(training.run) --db \(dbPath)")
         }
         lines.finish()
         let best = try training.store.runRow(training.run)

@@ -9,5 +9,9 @@ struct StoreOptions: ParsableArguments {
 
     var resolvedPath: String { path ?? ProcessInfo.processInfo.environment["OPTILOG_DB"] ?? "optilog.sqlite" }
 
-    func open() throws -> Store { try Store(path: resolvedPath) }
+    /// The store for writing; a warning first if it is on a network filesystem.
+    func open() throws -> Store {
+        if let warning = Filesystem.warning(for: resolvedPath) { FileHandle.standardError.write(Data("optilog: warning: \(warning)\n".utf8)) }
+        return try Store(path: resolvedPath)
+    }
 }

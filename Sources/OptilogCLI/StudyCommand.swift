@@ -27,10 +27,15 @@ struct StudyCommand: ParsableCommand {
     @Option(help: "Runs trained at once, in separate processes.") var jobs: Int = 1
     @Option(help: "Directory searched first for data sets.") var dataDir: String?
     @Option(help: "Output format of the results table.") var format: OutputFormat = .table
+    @Option(help: ArgumentHelp("Train only cell I (0-based) of the grid split N ways — cells I, I+N, I+2N, … (with --of).", valueName: "I"))
+    var cell: Int?
+    @Option(help: ArgumentHelp("The number of shards the grid is split into (with --cell).", valueName: "N")) var of: Int?
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
         guard jobs >= 1 && jobs <= 64 else { throw ValidationError("--jobs must be between 1 and 64") }
+        guard (cell == nil) == (of == nil) else { throw ValidationError("--cell and --of go together") }
+        if let cell, let of, !(of >= 1 && (0..<of).contains(cell)) { throw ValidationError("--cell must be in 0…N-1 for --of N (got \(cell) of \(of))") }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         for o in optimizers where !Optimizers.names.contains(o) {
             throw ValidationError("unknown optimizer '\(o)'; available: \(Optimizers.names.joined(separator: ", "))")
@@ -48,17 +53,20 @@ struct StudyCommand: ParsableCommand {
         Interruption.install()
         var pending: [(StudyPlan.Cell, Action)] = []
         var skipped = 0
-        for cell in plan.cells {
+        let cells = of.map { plan.shard(cell!, of: $0) } ?? plan.cells
+        for cell in cells {
             let action = try decide(cell, study: study, log: log)
             if case .skip = action { skipped += 1 } else { pending.append((cell, action)) }
         }
-        FileHandle.standardError.write(Data("study \(plan.name) (id \(study)): \(plan.cells.count) cells, \(skipped) done, \(pending.count) to run\n".utf8))
+        FileHandle.standardError.write(Data("study \(plan.name) (id \(study)): \(cells.count) cells\(of.map { " (shard \(cell!) of \($0))" } ?? ""), \(skipped) done, \(pending.count) to run\n".utf8))
         if jobs == 1 {
             for (cell, action) in pending {
                 if Interruption.requested { break }
                 let training: LoggedTraining
                 switch action {
-                case .resume(let run): training = try LoggedTraining.resume(run: run, store: log, locator: locator, epochs: cell.epochs)
+                case .resume(let run):
+                    training = try LoggedTraining.resume(run: run, store: log, locator: locator, epochs: cell.epochs)
+                    for warning in training.warnings { FileHandle.standardError.write(Data("optilog: warning: \(warning)\n".utf8)) }
                 default: training = try LoggedTraining.start(spec(cell), store: log, locator: locator, studyID: study)
                 }
                 let ending = try training.train(shouldStop: { Interruption.requested })

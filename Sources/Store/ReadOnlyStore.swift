@@ -50,7 +50,7 @@ public final class ReadOnlyStore: Sendable {
                 // file), but they would reach other files: refused too.
                 let keyword = Self.leadingKeyword(sql)
                 guard keyword != "ATTACH" && keyword != "DETACH" else {
-                    throw StoreError.refused("ATTACH and DETACH are not allowed here: queries read this store only")
+                    throw StoreError.refused("ATTACH and DETACH are refused here: queries read this store only")
                 }
                 let statement = try db.makeStatement(sql: sql)
                 guard statement.isReadonly else {
@@ -66,6 +66,22 @@ public final class ReadOnlyStore: Sendable {
             throw StoreError.refused("query stopped after the \(timeout.map { String(format: "%g", $0) } ?? "?") s time limit")
         } catch let error as DatabaseError {
             throw StoreError.refused("query refused: \(error.message ?? "\(error.resultCode)")")
+        }
+    }
+
+    /// A compact copy of the store in a new file (`VACUUM INTO`), consistent even while
+    /// writers go on.
+    public func vacuum(into destination: String) throws {
+        do {
+            let copy = try DatabaseQueue(path: path, configuration: {
+                var c = Configuration()
+                c.readonly = true
+                c.busyMode = .timeout(Store.busyTimeout)
+                return c
+            }())
+            try copy.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [destination]) }
+        } catch let error as DatabaseError {
+            throw StoreError.refused("cannot copy \(path) to \(destination): \(Store.reason(error))")
         }
     }
 

@@ -254,29 +254,35 @@ extension Store {
         }
     }
 
-    /// The newest checkpoint of a run that decodes and matches its checksum; `skipping` epochs
-    /// known to be bad. Throws `corrupt` for the newest if it is damaged and `fallBack` is false.
+    /// The newest checkpoint of a run that decodes and matches its checksum. Throws `corrupt`
+    /// for the newest if it is damaged and `fallBack` is false.
     public func latestCheckpoint(run: Int64, fallBack: Bool = true) throws -> StoredCheckpoint? {
+        let (found, damaged) = try newestGoodCheckpoint(run: run)
+        if let first = damaged.first, !fallBack || found == nil { throw first.error }
+        return found
+    }
+
+    /// The newest checkpoint that decodes and matches its checksum, and the newer ones that did
+    /// not (epoch and why), newest first.
+    public func newestGoodCheckpoint(run: Int64) throws -> (checkpoint: StoredCheckpoint?, damaged: [(epoch: Int, error: Error)]) {
         let rows = try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT epoch, step, payload_sha256, optimizer_checksum, configuration_fingerprint, blob
                 FROM checkpoints WHERE run_id = ? ORDER BY epoch DESC
                 """, arguments: [run])
         }
-        var firstError: Error?
+        var damaged: [(epoch: Int, error: Error)] = []
         for row in rows {
             let blob: Data = row["blob"]
             do {
                 let checkpoint = try Checkpoint(blob: Array(blob), expectedSHA256: row["payload_sha256"])
-                return StoredCheckpoint(runID: run, epoch: row["epoch"], step: row["step"], optimizerChecksum: row["optimizer_checksum"],
-                                        configurationFingerprint: row["configuration_fingerprint"], checkpoint: checkpoint)
+                return (StoredCheckpoint(runID: run, epoch: row["epoch"], step: row["step"], optimizerChecksum: row["optimizer_checksum"],
+                                         configurationFingerprint: row["configuration_fingerprint"], checkpoint: checkpoint), damaged)
             } catch {
-                if !fallBack { throw error }
-                firstError = firstError ?? error
+                damaged.append((row["epoch"], error))
             }
         }
-        if let firstError { throw firstError }
-        return nil
+        return (nil, damaged)
     }
 
     /// The study's results: best validation loss per task and optimizer (a named query), over
@@ -360,9 +366,17 @@ extension Store {
         try write { db in
             if let id = try Int64.fetchOne(db, sql: "SELECT id FROM studies WHERE name = ? ORDER BY id LIMIT 1", arguments: [name]) { return id }
             try db.execute(sql: "INSERT INTO studies (uid, name, configuration, created_at) VALUES (?, ?, ?, ?)",
-                           arguments: [UUID().uuidString.lowercased(), name, configuration, Self.now])
+                           arguments: [Self.studyUID(name: name, configuration: configuration), name, configuration, Self.now])
             return db.lastInsertedRowID
         }
+    }
+
+    /// A study's uid follows from its name and grid, so the shards of one study, trained into
+    /// separate stores, name the same study and merge into one.
+    static func studyUID(name: String, configuration: String) -> String {
+        let hex = sha256Hex(Array((name + "\u{0}" + configuration).utf8))
+        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20).prefix(12)]
+        return parts.joined(separator: "-")
     }
 
     /// The newest run of a study for a grid cell, if any.

@@ -30,6 +30,8 @@ public final class LoggedTraining {
     private var lastCheckpoint = Date()
     /// Set when resuming from a checkpoint taken part-way through an epoch.
     var pendingProgress: EpochProgress?
+    /// What a resume had to work around (a damaged checkpoint skipped), for the user to see.
+    public internal(set) var warnings: [String] = []
 
     /// Starts a new run: data, model and optimizer from `spec`, recorded as `running`.
     public static func start(_ spec: RunSpec, store: Store, locator: DataLocator, studyID: Int64? = nil) throws -> LoggedTraining {
@@ -69,7 +71,13 @@ public final class LoggedTraining {
         let optimizer = try Optimizers.make(spec.optimizer, config: spec.optimizerConfiguration)
         var done = 0
         var progress: EpochProgress?
-        if let stored = try store.latestCheckpoint(run: run) {
+        let (newest, damaged) = try store.newestGoodCheckpoint(run: run)
+        var warnings = damaged.map { "run \(run): the checkpoint of epoch \($0.epoch) is damaged (\($0.error))" }
+        if !damaged.isEmpty {
+            warnings.append(newest.map { "run \(run): resuming from the previous good checkpoint, of epoch \($0.epoch)" }
+                            ?? "run \(run): no good checkpoint left; training it again from the start")
+        }
+        if let stored = newest {
             guard stored.configurationFingerprint == fingerprint else {
                 throw StoreError.refused("run \(run): checkpoint of epoch \(stored.epoch) was made with another configuration")
             }
@@ -97,6 +105,7 @@ public final class LoggedTraining {
         let training = try LoggedTraining(store: store, run: run, spec: spec, data: data, model: model, optimizer: optimizer,
                                           fingerprint: fingerprint, epochsDone: done)
         training.pendingProgress = progress
+        training.warnings = warnings
         return training
     }
 

@@ -46,6 +46,12 @@ public struct StudyPlan: Sendable {
         }
     }
 
+    /// Shard `index` of `count`: cells index, index + count, … — a pure function of the grid,
+    /// so any scheduler can hand out the indices (e.g. a Slurm array's task id).
+    public func shard(_ index: Int, of count: Int) -> [Cell] {
+        cells.enumerated().filter { $0.offset % count == index }.map(\.element)
+    }
+
     /// Stored with the study.
     public var json: ConfigValue {
         .object([("name", .string(name)), ("tasks", .array(tasks.map { .string($0.rawValue) })),

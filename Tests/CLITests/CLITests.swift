@@ -4,11 +4,7 @@ import XCTest
 
 /// The `optilog` executable as a user meets it: output, formats and exit codes.
 final class CLITests: XCTestCase {
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Result = ProcessResult
 
     var executable: URL { builtExecutable("optilog") }
 
@@ -148,17 +144,5 @@ final class CLITests: XCTestCase {
         }
     }
 
-    func optilog(_ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let err = Pipe(), out = Pipe()
-        process.standardError = err
-        process.standardOutput = out
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
+    func optilog(_ arguments: [String]) throws -> Result { try runProcess(executable, arguments) }
 }

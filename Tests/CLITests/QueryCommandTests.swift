@@ -22,22 +22,9 @@ final class QueryCommandTests: XCTestCase {
         Self.built = true
     }
 
-    func optilog(_ arguments: String...) throws -> CLITests.Result { try run(arguments + ["--db", Self.db]) }
+    func optilog(_ arguments: String...) throws -> ProcessResult { try run(arguments + ["--db", Self.db]) }
 
-    func run(_ arguments: [String], environment: [String: String]? = nil) throws -> CLITests.Result {
-        let process = Process()
-        process.executableURL = builtExecutable("optilog")
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let err = Pipe(), out = Pipe()
-        process.standardError = err
-        process.standardOutput = out
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLITests.Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
+    func run(_ arguments: [String]) throws -> ProcessResult { try runProcess(builtExecutable("optilog"), arguments) }
 
     /// Output compared with fixtures/golden/NAME: text exactly, numbers to 1e-4 relative (the
     /// last digits of a loss may differ on another CPU's BLAS kernels). OPTILOG_UPDATE_GOLDEN=1
@@ -281,29 +268,14 @@ final class QueryCommandTests: XCTestCase {
     func testColourOnlyOnATerminalAndNeverWithNO_COLOR() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no /usr/bin/script") }
         let command = "\(builtExecutable("optilog").path) best --db \(Self.db)"
-        var environment = ProcessInfo.processInfo.environment
-        environment["TERM"] = "xterm"
-        environment.removeValue(forKey: "NO_COLOR")
-        let coloured = try run(["-qec", command, "/dev/null"], environment: environment, via: "/usr/bin/script")
+        var environment = ["TERM": "xterm", "NO_COLOR": ""]
+        let script = URL(fileURLWithPath: "/usr/bin/script")
+        let coloured = try runProcess(script, ["-qec", command, "/dev/null"], environment: environment)
         XCTAssertTrue(coloured.stdout.contains("\u{1B}[1;32m"), coloured.stdout)
         environment["NO_COLOR"] = "1"
-        let plain = try run(["-qec", command, "/dev/null"], environment: environment, via: "/usr/bin/script")
+        let plain = try runProcess(script, ["-qec", command, "/dev/null"], environment: environment)
         XCTAssertFalse(plain.stdout.contains("\u{1B}["), plain.stdout)
         XCTAssertTrue(plain.stdout.contains(" *"), plain.stdout)
-    }
-
-    func run(_ arguments: [String], environment: [String: String], via executable: String) throws -> CLITests.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLITests.Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: "")
     }
 
     func testShellCompletionScripts() throws {

@@ -16,3 +16,39 @@ public func freshDirectory(_ prefix: String = "optilog-tests") -> URL {
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
+
+/// What a finished process said.
+public struct ProcessResult {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+
+    public init(status: Int32, stdout: String, stderr: String) {
+        (self.status, self.stdout, self.stderr) = (status, stdout, stderr)
+    }
+}
+
+/// Runs an executable to the end, collecting both outputs; `environment` entries are added to
+/// this process's environment.
+public func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+    let err = Pipe(), out = Pipe()
+    process.standardError = err
+    process.standardOutput = out
+    try process.run()
+    // stderr is drained on another thread so that neither pipe can fill up and stall the child.
+    final class Box: @unchecked Sendable { var data = Data() }
+    let errorData = Box()
+    let drained = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+        errorData.data = err.fileHandleForReading.readDataToEndOfFile()
+        drained.signal()
+    }
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    drained.wait()
+    process.waitUntilExit()
+    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: errorData.data, as: UTF8.self))
+}
