@@ -37,6 +37,7 @@ let package = Package(
                           path: "tools/bench/engine"),
         // A writer process for the store's multi-process tests.
         .executableTarget(name: "optilog-store-writer", dependencies: ["Engine", "Store"], path: "tools/store-writer"),
+        .executableTarget(name: "optilog-fuzz", dependencies: ["Data", "Store"], path: "tools/fuzz", exclude: ["README.md", "run.sh", "corpus"]),
         // Helpers shared by the test targets.
         .target(name: "OptilogTestSupport", path: "Tests/Support"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),

@@ -1,10 +1,10 @@
 /// A small RFC-4180 reader: commas, double-quoted fields with "" escapes, \n or \r\n line ends,
 /// an optional final newline. Rows of a different width than the header are an error.
-struct CSVTable {
-    let header: [String]
-    let rows: [[Substring]]
+public struct CSVTable: Sendable {
+    public let header: [String]
+    public let rows: [[Substring]]
 
-    init(text: String, name: String) throws {
+    public init(text: String, name: String) throws {
         var records: [[Substring]] = []
         for (n, line) in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let trimmed = line.hasSuffix("\r") ? line.dropLast() : line

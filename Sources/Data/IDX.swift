@@ -20,7 +20,10 @@ public struct IDXArray: Sendable {
             let o = 4 + 4 * d
             let n = Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3])
             shape.append(n)
-            count *= n
+            // Dimensions of up to 2³² each: the product can overflow (found by fuzzing).
+            let (product, overflow) = count.multipliedReportingOverflow(by: n)
+            guard !overflow else { throw DataError(name, "IDX dimensions \(shape)… are too large for any file") }
+            count = product
         }
         let start = 4 + 4 * rank
         guard bytes.count - start == count else {

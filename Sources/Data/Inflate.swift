@@ -65,3 +65,6 @@ func readText(_ path: String) throws -> String {
     guard let text = String(validating: try readFile(path), as: UTF8.self) else { throw DataError(path, "is not UTF-8 text") }
     return text
 }
+
+/// A gzip stream's contents, for callers that hold the bytes (the fuzzers among them).
+public func gunzip(_ bytes: [UInt8], name: String) throws -> [UInt8] { try Inflate.inflate(bytes, format: .gzip, name: name) }

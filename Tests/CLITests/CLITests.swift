@@ -146,3 +146,17 @@ final class CLITests: XCTestCase {
 
     func optilog(_ arguments: [String]) throws -> Result { try runProcess(executable, arguments) }
 }
+
+extension CLITests {
+    /// Every input the fuzzers kept as a regression (tools/fuzz/corpus/TARGET/) goes through its
+    /// parser again in the normal build: errors are fine, a trap fails the test.
+    func testFuzzRegressionCorpusReplaysWithoutACrash() throws {
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("tools/fuzz/corpus")
+        for target in ["checkpoint", "idx", "gzip", "npy", "pickle", "npz", "csv", "where"] {
+            let r = try runProcess(builtExecutable("optilog-fuzz"), [target, corpus.appendingPathComponent(target).path])
+            XCTAssertEqual(r.status, 0, "\(target): \(r.stderr)")
+            XCTAssertTrue(r.stdout.hasPrefix("\(target): "), r.stdout)
+        }
+    }
+}

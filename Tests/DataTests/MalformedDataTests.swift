@@ -115,3 +115,14 @@ final class MalformedDataTests: XCTestCase {
         }
     }
 }
+
+extension MalformedDataTests {
+    /// Found by fuzzing (tools/fuzz/corpus/idx/overflowing-dimensions): dimensions whose product
+    /// overflows were a trap, now an error.
+    func testIDXDimensionsThatOverflow() {
+        let bytes: [UInt8] = [0, 0, 8, 2, 0xFF, 0xFF, 0xFF, 0xFF, 0xFD, 0, 0, 0] + [UInt8](repeating: 0, count: 40)
+        XCTAssertThrowsError(try IDXArray(bytes: bytes, name: "f")) {
+            XCTAssertEqual("\($0)", "f: IDX dimensions [4294967295, 4244635648]… are too large for any file")
+        }
+    }
+}
