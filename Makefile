@@ -3,7 +3,7 @@ APT_PACKAGES := libopenblas-dev libzstd-dev zlib1g-dev libsqlite3-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DB ?= optilog.sqlite
 
-.PHONY: setup build run test bench browser-test clean
+.PHONY: setup build run test bench browser-test slurm-test fuzz clean
 
 # Installs the system libraries only when one is missing (Debian 12).
 setup:
@@ -26,6 +26,15 @@ test: setup
 browser-test: setup
 	@dpkg -s chromium >/dev/null 2>&1 || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
 	OPTILOG_BROWSER_TEST=1 OPTILOG_SCREENSHOT_DIR=$(CURDIR) swift test --filter BrowserReportTests
+
+# Opt-in, as root: a real single-node Slurm (Debian's slurm-wlm and munge) runs a sharded study.
+slurm-test: setup
+	bash tools/slurm/test-local-slurm.sh
+
+# Fuzz every parser for FUZZ_SECONDS each (libFuzzer); see tools/fuzz/README.md.
+FUZZ_SECONDS ?= 30
+fuzz: setup
+	bash tools/fuzz/run.sh $(FUZZ_SECONDS)
 
 # Engine throughput benchmark (release build); see tools/bench/README.md.
 bench: setup

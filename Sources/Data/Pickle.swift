@@ -12,9 +12,25 @@ enum Pickle {
         case array(ArrayBox), dtype(DTypeBox)
     }
 
-    /// Lists and arrays change after they are made (APPENDS, BUILD), and the memo shares them.
-    final class ListBox { var items: [Value] = [] }
-    final class ArrayBox { var shape: [Int] = []; var descr = ""; var items: [Value] = []; var raw: [UInt8] = [] }
+    /// Lists and arrays change after they are made (APPENDS, BUILD), and the memo shares them —
+    /// so a hostile pickle can make a list that holds itself. Every box is registered in the
+    /// load's arena, which empties them all when the load's result has been read, breaking any
+    /// such cycle (found by fuzzing as a leak).
+    final class ListBox {
+        var items: [Value] = []
+        init(_ arena: Arena) { arena.lists.append(self) }
+    }
+    final class ArrayBox {
+        var shape: [Int] = [], descr = "", items: [Value] = [], raw: [UInt8] = []
+        init(_ arena: Arena) { arena.arrays.append(self) }
+    }
+    final class Arena {
+        var lists: [ListBox] = [], arrays: [ArrayBox] = []
+        func release() {
+            for l in lists { l.items = [] }
+            for a in arrays { a.items = [] }
+        }
+    }
     final class DTypeBox { var descr: String; init(_ d: String) { descr = d } }
 
     static let allowedGlobals: Set<String> = [
@@ -22,7 +38,7 @@ enum Pickle {
     ]
 
     /// The value a pickle stream builds.
-    static func load(_ bytes: [UInt8], name: String) throws -> Value {
+    static func load(_ bytes: [UInt8], name: String, arena: Arena) throws -> Value {
         var p = 0
         var stack: [Value] = []
         var marks: [Int] = []
@@ -103,9 +119,9 @@ enum Pickle {
             case 0x43: stack.append(.bytes(Array(try take(try uint(1)))))  // SHORT_BINBYTES
             case 0x42: stack.append(.bytes(Array(try take(try uint(4)))))  // BINBYTES
             case 0x8E: stack.append(.bytes(Array(try take(try uint(8)))))  // BINBYTES8
-            case 0x5D: stack.append(.list(ListBox()))                      // EMPTY_LIST
+            case 0x5D: stack.append(.list(ListBox(arena)))                 // EMPTY_LIST
             case 0x6C:                                                     // LIST
-                let box = ListBox()
+                let box = ListBox(arena)
                 box.items = try popMark()
                 stack.append(.list(box))
             case 0x61, 0x65:                                               // APPEND, APPENDS
@@ -137,7 +153,7 @@ enum Pickle {
                 stack.append(try global(module + "." + attribute, fail))
             case 0x52:                                                     // REDUCE
                 let args = try pop(), callable = try pop()
-                stack.append(try reduce(callable, args, fail))
+                stack.append(try reduce(callable, args, arena, fail))
             case 0x62:                                                     // BUILD
                 let state = try pop()
                 guard let target = stack.last else { throw fail("stack underflow") }
@@ -153,11 +169,11 @@ enum Pickle {
         return .global(name)
     }
 
-    private static func reduce(_ callable: Value, _ args: Value, _ fail: (String) -> DataError) throws -> Value {
+    private static func reduce(_ callable: Value, _ args: Value, _ arena: Arena, _ fail: (String) -> DataError) throws -> Value {
         guard case .global(let name) = callable, case .tuple(let a) = args else { throw fail("call of a non-global") }
         if name.hasSuffix("_reconstruct") {
             guard a.count == 3, case .global("numpy.ndarray") = a[0] else { throw fail("_reconstruct of something other than ndarray") }
-            return .array(ArrayBox())
+            return .array(ArrayBox(arena))
         }
         if name == "numpy.dtype" {
             guard let first = a.first else { throw fail("dtype() without arguments") }
@@ -202,7 +218,9 @@ enum Pickle {
     /// A 1-D object array of integer sequences (Python lists, or integer arrays), as Keras stores
     /// ragged sequences.
     static func sequences(_ bytes: [UInt8], name: String) throws -> [[Int]] {
-        guard case .array(let top) = try load(bytes, name: name) else { throw DataError(name, "pickled object is not a NumPy array") }
+        let arena = Arena()
+        defer { arena.release() }
+        guard case .array(let top) = try load(bytes, name: name, arena: arena) else { throw DataError(name, "pickled object is not a NumPy array") }
         guard top.descr.hasPrefix("O") || top.descr.hasPrefix("|O"), top.shape.count == 1, top.items.count == top.shape[0] else {
             throw DataError(name, "pickled object is not a 1-D object array of sequences (dtype \(top.descr), shape \(top.shape))")
         }

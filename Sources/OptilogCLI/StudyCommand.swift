@@ -30,6 +30,7 @@ struct StudyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Train only cell I (0-based) of the grid split N ways — cells I, I+N, I+2N, … (with --of).", valueName: "I"))
     var cell: Int?
     @Option(help: ArgumentHelp("The number of shards the grid is split into (with --cell).", valueName: "N")) var of: Int?
+    @Flag(help: "Print the grid's cells (index, task, optimizer, seed, epochs) and train nothing.") var listCells = false
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
@@ -47,6 +48,13 @@ struct StudyCommand: ParsableCommand {
 
     func run() throws {
         let plan = StudyPlan(preset: preset, name: name, tasks: tasks, optimizers: optimizers, seeds: seeds, epochs: epochs)
+        if listCells {
+            let printer = RowPrinter(columns: ["cell", "task", "optimizer", "seed", "epochs"], format: format)
+            print(printer.render(plan.cells.enumerated().map { i, c in
+                [.integer(i), .text(c.task.rawValue), .text(c.optimizer), .integer(Int(c.seed)), .integer(c.epochs)]
+            }), terminator: "")
+            return
+        }
         let log = try store.open()
         let study = try log.study(named: plan.name, configuration: plan.json.json)
         let locator = DataLocator(dataDir: dataDir)
