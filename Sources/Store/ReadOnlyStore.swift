@@ -19,6 +19,10 @@ public final class ReadOnlyStore: Sendable {
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA query_only = 1") }
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
+            // An empty file, or one a first writer has not set up yet, holds nothing to read.
+            guard try queue.read({ db in try db.tableExists("runs") }) else {
+                throw StoreError.cannotOpen(path: path, reason: "not an optilog store yet (it has no runs table)")
+            }
             let superseded = try queue.read { db in try Store.migrator.hasBeenSuperseded(db) }
             if superseded {
                 let applied = try queue.read { db in try Store.migrator.appliedIdentifiers(db) }

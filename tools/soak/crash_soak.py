@@ -22,8 +22,8 @@ import tempfile
 import time
 
 RUNS = [  # task, optimizer, epochs, samples
-    ("boston", "adam", 60, None), ("boston", "sgd", 60, None), ("boston", "rmsprop", 60, None), ("boston", "nadam", 60, None),
-    ("boston", "adagrad", 60, None), ("boston", "adadelta", 60, None), ("boston", "adamax", 60, None), ("boston", "ftrl", 60, None),
+    ("boston", "adam", 1500, None), ("boston", "sgd", 1500, None), ("boston", "rmsprop", 1500, None), ("boston", "nadam", 1500, None),
+    ("boston", "adagrad", 1500, None), ("boston", "adadelta", 1500, None), ("boston", "adamax", 1500, None), ("boston", "ftrl", 1500, None),
     ("fashion_mnist", "adam", 4, 768), ("fashion_mnist", "rmsprop", 4, 768), ("jena", "nadam", 4, 512), ("jena", "sgd", 4, 512),
     ("imdb", "adamax", 3, 192), ("imdb", "adagrad", 3, 192),
 ]
@@ -63,21 +63,28 @@ def main():
     binary = os.path.abspath(args.optilog)
     work = tempfile.mkdtemp(prefix="optilog-crash-soak-")
     kills = integrity_failures = lost = mismatched = 0
-    per_run_kills = max(1, -(-args.kills // len(RUNS)))
     for i, (task, optimizer, n, samples) in enumerate(RUNS):
+        # Kills still owed, spread over the runs left (a run that ends early passes its share on).
+        per_run_kills = max(1, -(-(args.kills - kills) // (len(RUNS) - i)))
         base = ["--task", task, "--optimizer", optimizer, "--epochs", str(n), "--checkpoint-every", "0" if i % 2 == 0 else "0.3"]
         if samples:
             base += ["--samples", str(samples), "--validation-samples", str(samples // 4)]
         twin, victim = f"{work}/twin-{i}.sqlite", f"{work}/victim-{i}.sqlite"
+        t = time.time()
         optilog(binary, "run", *base, "--db", twin)
+        twin_seconds = time.time() - t
         started = False
         run_kills = 0
         while True:
+            # Killed before its run was created: start it again.
+            started = started and status(binary, victim) is not None
             command = ["run", *base] if not started else ["resume", "1"]
             process = subprocess.Popen([binary, *command, "--db", victim], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             started = True
             if run_kills < per_run_kills:
-                time.sleep(rng.uniform(0.05, 1.2 if task == "boston" else 2.5))
+                # A moment within what is left of the run (the twin says how long it takes).
+                remaining = (n - len(epochs(binary, victim))) / n
+                time.sleep(rng.uniform(0.02, max(0.1, 0.9 * twin_seconds * remaining)))
                 seen = epochs(binary, victim)          # committed before the kill (maybe more commit meanwhile)
                 if process.poll() is None:
                     process.send_signal(signal.SIGKILL)

@@ -22,6 +22,7 @@ struct Options {
     var store = false
     var logging = false
     var queries = false
+    var peersStore = false
     var engine = true
 
     init(_ args: [String]) throws {
@@ -42,6 +43,7 @@ struct Options {
             case "--logging-only": logging = true; engine = false
             case "--queries": queries = true
             case "--queries-only": queries = true; engine = false
+            case "--peers-store": peersStore = true; engine = false
             case "--keras": keras = try value()
             case "--out": out = try value()
             case "--memory-child": memoryChild = try Self.task(try value())
@@ -267,6 +269,9 @@ do {
     }
     if options.queries {
         try queryBenchmark(emit: emit)
+    }
+    if options.peersStore {
+        try peerStoreBenchmark(emit: emit)
     }
     emit("")
     emit("Load average at end: \(loadAverage()).")
