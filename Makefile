@@ -3,7 +3,7 @@ APT_PACKAGES := libopenblas-dev libzstd-dev zlib1g-dev libsqlite3-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DB ?= optilog.sqlite
 
-.PHONY: setup build run test bench browser-test slurm-test fuzz clean
+.PHONY: setup build run test bench bench-peers browser-test slurm-test fuzz clean
 
 # Installs the system libraries only when one is missing (Debian 12).
 setup:
@@ -40,6 +40,12 @@ fuzz: setup
 bench: setup
 	swift build -c release --product optilog-bench && swift build -c release --product optilog
 	.build/release/optilog-bench $(BENCH_ARGS)
+
+# optilog against Keras and MLflow side by side (tools/bench/peers.py); sets up the peers' venv once.
+bench-peers: setup
+	swift build -c release --product optilog-bench && swift build -c release --product optilog
+	[ -x .build-peers/venv/bin/python ] || bash tools/bench/setup_peers.sh .build-peers/venv
+	python3 tools/bench/peers.py --python .build-peers/venv/bin/python --out bench-results/peers.md
 
 clean:
 	rm -rf .build

@@ -147,7 +147,7 @@ extension Store {
         let losses = Zstd.compress(floats: e.stepLosses), norms = Zstd.compress(floats: e.stepGradNorms)
         precondition(e.stepLosses.count == e.stepGradNorms.count, "one loss and one gradient norm per step")
         try write { db in
-            guard let expected = try Int.fetchOne(db, sql: "SELECT epochs_done + 1 FROM runs WHERE id = ?", arguments: [run]) else {
+            guard let expected = try Int.fetchOne(db.cachedStatement(sql: "SELECT epochs_done + 1 FROM runs WHERE id = ?"), arguments: [run]) else {
                 throw StoreError.notFound("run \(run)")
             }
             guard e.epoch == expected else {
@@ -155,40 +155,39 @@ extension Store {
             }
             let now = Self.now
             // A checkpoint of this epoch taken part-way (at a stop) is superseded by the epoch itself.
-            try db.execute(sql: "DELETE FROM checkpoints WHERE run_id = ? AND epoch = ?", arguments: [run, e.epoch])
-            try db.execute(sql: """
+            try db.cachedStatement(sql: "DELETE FROM checkpoints WHERE run_id = ? AND epoch = ?").execute(arguments: [run, e.epoch])
+            try db.cachedStatement(sql: """
                 INSERT INTO epochs (run_id, epoch, loss, metric, val_loss, val_metric, grad_norm_mean, grad_norm_min, grad_norm_max,
                                     grad_norm_last, learning_rate, optimizer_checksum, seconds, samples_per_second, committed_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [run, e.epoch, finite(e.loss), finite(e.metric), finite(e.valLoss), finite(e.valMetric),
+                """).execute(arguments: [run, e.epoch, finite(e.loss), finite(e.metric), finite(e.valLoss), finite(e.valMetric),
                                  finite(e.gradNormMean), finite(e.gradNormMin), finite(e.gradNormMax), finite(e.gradNormLast),
                                  finite(e.learningRate), e.optimizerChecksum, e.seconds, e.samplesPerSecond, now])
-            try db.execute(sql: "INSERT INTO step_series (run_id, epoch, first_step, steps, losses, grad_norms) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [run, e.epoch, e.firstStep, e.stepLosses.count, Data(losses), Data(norms)])
+            try db.cachedStatement(sql: "INSERT INTO step_series (run_id, epoch, first_step, steps, losses, grad_norms) VALUES (?, ?, ?, ?, ?, ?)").execute(arguments: [run, e.epoch, e.firstStep, e.stepLosses.count, Data(losses), Data(norms)])
             let layerInsert = try db.cachedStatement(sql: "INSERT INTO layer_norms (run_id, epoch, layer, norm) VALUES (?, ?, ?, ?)")
             for (layer, norm) in e.layerNorms {
                 try layerInsert.execute(arguments: [run, e.epoch, layer, finite(norm) ?? .nan])
             }
             if let c = e.checkpoint {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO checkpoints (run_id, epoch, step, payload_sha256, optimizer_checksum, configuration_fingerprint,
                                              payload_bytes, blob, created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [run, e.epoch, c.step, c.encoded.payloadSHA256, e.optimizerChecksum, c.configurationFingerprint,
+                    """).execute(arguments: [run, e.epoch, c.step, c.encoded.payloadSHA256, e.optimizerChecksum, c.configurationFingerprint,
                                      c.encoded.payloadBytes, Data(c.encoded.blob), now])
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     DELETE FROM checkpoints WHERE run_id = ? AND epoch NOT IN
                         (SELECT epoch FROM checkpoints WHERE run_id = ? ORDER BY epoch DESC LIMIT ?)
-                    """, arguments: [run, run, max(1, retain)])
+                    """).execute(arguments: [run, run, max(1, retain)])
             }
             FaultInjection.hit("commit-epoch", epoch: e.epoch)
             // Best-so-far (both CASEs see the old values); NaN is stored as NULL and never wins.
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 UPDATE runs SET epochs_done = :epoch, heartbeat_at = :now,
                     best_epoch = CASE WHEN :v IS NOT NULL AND (best_val_loss IS NULL OR :v < best_val_loss) THEN :epoch ELSE best_epoch END,
                     best_val_loss = CASE WHEN :v IS NOT NULL AND (best_val_loss IS NULL OR :v < best_val_loss) THEN :v ELSE best_val_loss END
                 WHERE id = :run
-                """, arguments: ["epoch": e.epoch, "now": now, "v": finite(e.valLoss), "run": run])
+                """).execute(arguments: ["epoch": e.epoch, "now": now, "v": finite(e.valLoss), "run": run])
         }
     }
 

@@ -1,12 +1,18 @@
 import CZstd
+import Synchronization
 
 /// zstd frames in and out; every size is checked before memory is touched.
 enum Zstd {
+    /// One compression context, reused: a context per call costs more than compressing an
+    /// epoch's step series. (An opaque pointer, only ever used under the lock.)
+    private struct Context: @unchecked Sendable { let pointer: OpaquePointer }
+    private static let context = Mutex(Context(pointer: ZSTD_createCCtx()))
+
     static func compress(_ input: [UInt8], level: Int32 = 3) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: ZSTD_compressBound(input.count))
         let written = input.withUnsafeBytes { src in
             out.withUnsafeMutableBytes { dst in
-                ZSTD_compress(dst.baseAddress, dst.count, src.baseAddress, src.count, level)
+                context.withLock { ZSTD_compressCCtx($0.pointer, dst.baseAddress, dst.count, src.baseAddress, src.count, level) }
             }
         }
         precondition(ZSTD_isError(written) == 0, "zstd compression failed: \(String(cString: ZSTD_getErrorName(written)))")
