@@ -91,13 +91,7 @@ final class MalformedDataTests: XCTestCase {
         let pickled = [UInt8](try Data(contentsOf: fixtures))
         XCTAssertEqual(try NumPyArchive(bytes: pickled, name: "p").array("x_test", in: "p").sequences?.count, 20)
         // Damaged and cut copies of it: errors only, never a trap.
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<1_000 {
-            var bytes = pickled
-            bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
-            _ = try? NumPyArchive(bytes: bytes, name: "fuzz")
-            _ = try? NumPyArchive(bytes: Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &generator))), name: "fuzz")
-        }
+        openDamagedCopies(of: pickled, times: 1_000)
         XCTAssertThrowsError(try NumPyArray(npy: npy("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", payload: [0, 0, 0, 0]), name: "s")) {
             XCTAssertEqual("\($0)", "s: shape [3] of <f4 needs 12 bytes, 4 present")
         }
@@ -105,10 +99,14 @@ final class MalformedDataTests: XCTestCase {
             XCTAssertEqual("\($0)", "z: not a zip archive (no central directory)")
         }
         // Random damage to a real archive never traps.
-        let real = [UInt8](try Data(contentsOf: URL(fileURLWithPath: try shared("imdb/keras_reference/y_train_preview.npz"))))
+        openDamagedCopies(of: [UInt8](try Data(contentsOf: URL(fileURLWithPath: try shared("imdb/keras_reference/y_train_preview.npz")))), times: 500)
+    }
+
+    /// Opens `times` copies of an archive with one random byte changed, and as many cut short.
+    func openDamagedCopies(of archive: [UInt8], times: Int) {
         var rng = SystemRandomNumberGenerator()
-        for _ in 0..<500 {
-            var bytes = real
+        for _ in 0..<times {
+            var bytes = archive
             bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
             _ = try? NumPyArchive(bytes: bytes, name: "fuzz")
             _ = try? NumPyArchive(bytes: Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &rng))), name: "fuzz")
