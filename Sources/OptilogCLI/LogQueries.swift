@@ -33,16 +33,16 @@ struct Series {
 extension ReadOnlyStore {
     /// RUN as given on the command line: a run id, or a prefix (4+ characters) of its uid.
     func resolveRun(_ reference: String) throws -> Int64 {
-        if let id = Int64(reference) {
-            guard try !rows("SELECT 1 FROM runs WHERE id = ?", arguments: [id]).rows.isEmpty else { throw CleanError("no run \(id) in \(path)") }
-            return id
-        }
+        // An id first; digits can also start a uid ("14984897-…"), so those are tried next.
+        if let id = Int64(reference), try !rows("SELECT 1 FROM runs WHERE id = ?", arguments: [id]).rows.isEmpty { return id }
         let prefix = reference.lowercased()
         guard prefix.count >= 4, prefix.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+            if Int64(reference) != nil { throw CleanError("no run \(reference) in \(path)") }
             throw CleanError("\(reference) is not a run id or the start of a run uid (4 or more characters)")
         }
         let found = try rows("SELECT id FROM runs WHERE substr(uid, 1, ?) = ? LIMIT 2", arguments: [prefix.count, prefix]).rows
         guard found.count == 1, let id = Int64.fromDatabaseValue(found[0][0]) else {
+            if found.isEmpty, Int64(reference) != nil { throw CleanError("no run \(reference) in \(path)") }
             throw CleanError(found.isEmpty ? "no run with uid \(reference)… in \(path)" : "uid \(reference)… names more than one run; give more of it")
         }
         return id
