@@ -17,17 +17,8 @@ final class BrowserReportTests: XCTestCase {
         throw XCTSkip("no browser")
     }
 
-    func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    func run(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
+        try runProcess(URL(fileURLWithPath: executable), arguments)
     }
 
     func testReportInHeadlessChromium() throws {
