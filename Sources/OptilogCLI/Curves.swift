@@ -35,12 +35,7 @@ struct Curves: ParsableCommand {
         guard !ids.isEmpty else { throw CleanError("no runs with logged epochs for task \(task ?? "?")") }
         let chart = Self.chart(try reader.series(ids, column: metric), metric: metric, title: "\(task ?? "runs") — \(metric.rawValue)", logY: logY)
         if let svg {
-            do {
-                try chart.svg().write(toFile: svg, atomically: true, encoding: .utf8)
-            } catch {
-                throw CleanError("cannot write \(svg): \((error as NSError).localizedDescription)")
-            }
-            FileHandle.standardError.write(Data("wrote \(svg) (\(chart.lines.count) series)\n".utf8))
+            try writeOutput(chart.svg(), to: svg, what: "\(chart.lines.count) series")
         } else {
             print(chart.terminal(width: width, height: height, color: Terminal.colorEnabled(for: .table)), terminator: "")
         }

@@ -61,11 +61,7 @@ struct Export: ParsableCommand {
                 .render(result.rows.filter { !$0[Self.runColumns.count].isNull }.map { $0.map { Self.exact($0, format) } })
         }
         if let output {
-            do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
-                throw CleanError("cannot write \(output): \((error as NSError).localizedDescription)")
-            }
-            let runCount = Set(result.rows.map { Int64.fromDatabaseValue($0[0]) }).count
-            FileHandle.standardError.write(Data("wrote \(output) (\(runCount) runs)\n".utf8))
+            try writeOutput(text, to: output, what: "\(Set(result.rows.map { Int64.fromDatabaseValue($0[0]) }).count) runs")
         } else {
             print(text, terminator: "")
         }

@@ -29,12 +29,7 @@ struct Report: ParsableCommand {
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
         let html = try Self.page(reader: reader, study: study, surfaceSteps: surfaceSteps, surfaceLearningRate: surfaceLearningRate)
-        do {
-            try html.write(toFile: output, atomically: true, encoding: .utf8)
-        } catch {
-            throw CleanError("cannot write \(output): \((error as NSError).localizedDescription)")
-        }
-        FileHandle.standardError.write(Data("wrote \(output) (\(html.utf8.count / 1024) KiB)\n".utf8))
+        try writeOutput(html, to: output, what: "\(html.utf8.count / 1024) KiB")
     }
 
     static func page(reader: ReadOnlyStore, study: String?, surfaceSteps: Int, surfaceLearningRate: Double) throws -> String {

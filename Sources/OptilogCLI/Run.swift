@@ -105,3 +105,13 @@ struct CleanError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+/// Writes a command's output file (atomically), then says on stderr what was written.
+func writeOutput(_ text: String, to path: String, what: String) throws {
+    do {
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    } catch {
+        throw CleanError("cannot write \(path): \((error as NSError).localizedDescription)")
+    }
+    FileHandle.standardError.write(Data("wrote \(path) (\(what))\n".utf8))
+}

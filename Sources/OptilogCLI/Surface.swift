@@ -37,12 +37,7 @@ struct Surface: ParsableCommand {
             let names = optimizers.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } } ?? Optimizers.names
             let figure = try Self.figure(function, optimizers: names, settings: settings.map { ($0.key, $0.value) },
                                          start: start.map { ($0.x, $0.y) }, steps: steps)
-            do {
-                try figure.svg().write(toFile: svg, atomically: true, encoding: .utf8)
-            } catch {
-                throw CleanError("cannot write \(svg): \((error as NSError).localizedDescription)")
-            }
-            FileHandle.standardError.write(Data("wrote \(svg) (\(figure.paths.count) paths)\n".utf8))
+            try writeOutput(figure.svg(), to: svg, what: "\(figure.paths.count) paths")
             return
         }
         let opt = try Optimizers.make(optimizer, settings: settings.map { ($0.key, $0.value) })

@@ -11,7 +11,7 @@ public enum Filesystem {
     /// it is a network one; nil when it cannot be told. `OPTILOG_FAULT=network-fs` makes any path
     /// count as NFS, to test the warning.
     public static func networkFilesystem(at path: String) -> String? {
-        if ProcessInfo.processInfo.environment["OPTILOG_FAULT"] == "network-fs" { return "nfs" }
+        if FaultInjection.isActive("network-fs") { return "nfs" }
         guard let type = type(of: path), isNetwork(type) else { return nil }
         return type
     }

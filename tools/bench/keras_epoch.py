@@ -21,30 +21,38 @@ if os.environ.get("BENCH_THREADS") and keras.backend.backend() == "tensorflow":
     tf.config.threading.set_inter_op_parallelism_threads(n)
 
 
-def model_and_data(task, n, rs):
+def study_model(task, shape):
+    """One of the study's four models (as optilog's Architectures builds them) for inputs of
+    `shape`, with its loss and metric; peers.py's Keras scripts use the same definitions."""
     if task == "boston":
-        m = keras.Sequential([keras.Input((13,)), layers.Dense(64, activation="relu"),
-                              layers.Dense(64, activation="relu"), layers.Dense(1)])
-        return m, rs.normal(size=(n, 13)), rs.normal(size=(n, 1)), "mae"
+        return keras.Sequential([keras.Input(shape), layers.Dense(64, activation="relu"),
+                                 layers.Dense(64, activation="relu"), layers.Dense(1)]), "mae", ["mae"]
     if task == "fashion_mnist":
-        m = keras.Sequential([keras.Input((28, 28, 1)),
-                              layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
-                              layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
-                              layers.Flatten(), layers.Dense(128, activation="relu"),
-                              layers.Dense(10, activation="softmax")])
-        y = np.eye(10)[rs.randint(0, 10, size=n)]
-        return m, rs.uniform(size=(n, 28, 28, 1)), y, "categorical_crossentropy"
+        return keras.Sequential([keras.Input(shape),
+                                 layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
+                                 layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
+                                 layers.Flatten(), layers.Dense(128, activation="relu"),
+                                 layers.Dense(10, activation="softmax")]), "categorical_crossentropy", ["accuracy"]
     if task == "imdb":
-        m = keras.Sequential([keras.Input((500,), dtype="int32"), layers.Embedding(10000, 128),
-                              layers.Conv1D(32, 7, activation="relu"), layers.MaxPooling1D(5),
-                              layers.Conv1D(32, 7, activation="relu"), layers.GlobalMaxPooling1D(),
-                              layers.Dense(1, activation="sigmoid")])
-        x = rs.randint(1, 10000, size=(n, 500)).astype("int32")
-        return m, x, rs.randint(0, 2, size=(n, 1)), "binary_crossentropy"
+        return keras.Sequential([keras.Input(shape, dtype="int32"), layers.Embedding(10000, 128),
+                                 layers.Conv1D(32, 7, activation="relu"), layers.MaxPooling1D(5),
+                                 layers.Conv1D(32, 7, activation="relu"), layers.GlobalMaxPooling1D(),
+                                 layers.Dense(1, activation="sigmoid")]), "binary_crossentropy", ["accuracy"]
     if task == "jena":
-        m = keras.Sequential([keras.Input((120, 14)), layers.LSTM(32), layers.Dense(1)])
-        return m, rs.normal(size=(n, 120, 14)), rs.normal(size=(n, 1)), "mae"
+        return keras.Sequential([keras.Input(shape), layers.LSTM(32), layers.Dense(1)]), "mae", ["mae"]
     raise SystemExit(f"unknown task {task}")
+
+
+def model_and_data(task, n, rs):
+    shapes = {"boston": (13,), "fashion_mnist": (28, 28, 1), "imdb": (500,), "jena": (120, 14)}
+    if task not in shapes:
+        raise SystemExit(f"unknown task {task}")
+    m, loss, _ = study_model(task, shapes[task])
+    if task == "fashion_mnist":
+        return m, rs.uniform(size=(n, 28, 28, 1)), np.eye(10)[rs.randint(0, 10, size=n)], loss
+    if task == "imdb":
+        return m, rs.randint(1, 10000, size=(n, 500)).astype("int32"), rs.randint(0, 2, size=(n, 1)), loss
+    return m, rs.normal(size=(n, *shapes[task])), rs.normal(size=(n, 1)), loss
 
 
 class EpochTimer(keras.callbacks.Callback):

@@ -11,20 +11,14 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 import keras
-from keras import layers
+from keras_epoch import study_model
 
-if os.environ.get("BENCH_THREADS"):
-    import tensorflow as tf
-    n = int(os.environ["BENCH_THREADS"])
-    tf.config.threading.set_intra_op_parallelism_threads(n)
-    tf.config.threading.set_inter_op_parallelism_threads(n)
+# Importing keras_epoch also applies BENCH_THREADS to TensorFlow's thread pools.
 
 
 def build():
-    m = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
-                          layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
-                          layers.Dense(128, activation="relu"), layers.Dense(10, activation="softmax")])
-    m.compile(optimizer="adam", loss="categorical_crossentropy")
+    m, loss, _ = study_model("fashion_mnist", (28, 28, 1))
+    m.compile(optimizer="adam", loss=loss)
     return m
 
 

@@ -12,34 +12,13 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 import keras
-from keras import layers
+from keras_epoch import study_model
 
-if os.environ.get("BENCH_THREADS"):
-    import tensorflow as tf
-    n = int(os.environ["BENCH_THREADS"])
-    tf.config.threading.set_intra_op_parallelism_threads(n)
-    tf.config.threading.set_inter_op_parallelism_threads(n)
+# Importing keras_epoch also applies BENCH_THREADS to TensorFlow's thread pools.
 
 OPTIMIZERS = ["adadelta", "adagrad", "adam", "adamax", "ftrl", "nadam", "rmsprop", "sgd"]
 # The quick preset (Sources/Study/StudyPlan.swift): epochs, training and validation samples.
 PRESET = {"boston": (20, 404, 102), "fashion_mnist": (3, 2048, 512), "imdb": (2, 512, 256), "jena": (2, 1024, 256)}
-
-
-def model(task, shape):
-    if task == "boston":
-        return keras.Sequential([keras.Input(shape), layers.Dense(64, activation="relu"), layers.Dense(64, activation="relu"),
-                                 layers.Dense(1)]), "mae", ["mae"]
-    if task == "fashion_mnist":
-        return keras.Sequential([keras.Input(shape), layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
-                                 layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
-                                 layers.Dense(128, activation="relu"), layers.Dense(10, activation="softmax")]), \
-            "categorical_crossentropy", ["accuracy"]
-    if task == "imdb":
-        return keras.Sequential([keras.Input(shape, dtype="int32"), layers.Embedding(10000, 128),
-                                 layers.Conv1D(32, 7, activation="relu"), layers.MaxPooling1D(5),
-                                 layers.Conv1D(32, 7, activation="relu"), layers.GlobalMaxPooling1D(),
-                                 layers.Dense(1, activation="sigmoid")]), "binary_crossentropy", ["accuracy"]
-    return keras.Sequential([keras.Input(shape), layers.LSTM(32), layers.Dense(1)]), "mae", ["mae"]
 
 
 def data(task, shape, n, rs):
@@ -59,7 +38,7 @@ def main():
         xv, yv = data(task, shapes[task], nv, rs)
         for optimizer in OPTIMIZERS:
             keras.utils.set_random_seed(1)
-            m, loss, metrics = model(task, shapes[task])
+            m, loss, metrics = study_model(task, shapes[task])
             m.compile(optimizer=optimizer, loss=loss, metrics=metrics)
             m.fit(x, y, batch_size=32, epochs=epochs, validation_data=(xv, yv), verbose=0)
     seconds = time.perf_counter() - start
