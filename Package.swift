@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "StudyTests", dependencies: ["Engine", "Data", "Store", "Study", "CZlib", "CZstd", "OptilogTestSupport",
                                                        .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "DataTests", dependencies: ["Engine", "Data"]),
+        .testTarget(name: "DataTests", dependencies: ["Engine", "Data", "CZlib"]),
         .testTarget(name: "StoreTests", dependencies: ["Engine", "Store", "OptilogTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CLITests", dependencies: ["OptilogCLI", "OptilogTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]

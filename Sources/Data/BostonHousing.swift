@@ -32,7 +32,7 @@ public enum BostonHousing {
         guard x.shape.count == 2, x.shape[1] == 13, y.shape == [x.shape[0]] else {
             throw DataError(path, "x \(x.shape) and y \(y.shape) are not [n, 13] and [n]")
         }
-        return (x.floats, y.floats)
+        return (try archive.finiteFloats("x", in: path), try archive.finiteFloats("y", in: path))
     }
 
     static func readCSV(_ path: String) throws -> ([Float], [Float]) {
@@ -55,6 +55,7 @@ public enum BostonHousing {
         var rng = NumPyRandomState(seed: seed)
         rng.shuffle(&order)
         let cut = Int(Double(n) * (1 - testSplit))
+        guard cut > 0, cut < n else { throw DataError(name, "has \(n) rows, too few to split 80/20 into training and test rows") }
         func take(_ rows: ArraySlice<Int>, _ label: String) throws -> Dataset {
             try Dataset(name: "boston_\(label)", x: Tensor(shape: [rows.count, 13], scalars: rows.flatMap { x[($0 * 13)..<($0 * 13 + 13)] }),
                         y: Tensor(shape: [rows.count, 1], scalars: rows.map { y[$0] }))

@@ -6,6 +6,7 @@ public struct CSVTable: Sendable {
 
     public init(text: String, name: String) throws {
         var records: [[Substring]] = []
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text   // a byte-order mark
         for (n, line) in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
             if trimmed.isEmpty { continue }

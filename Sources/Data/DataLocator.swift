@@ -5,8 +5,13 @@ import Foundation
 /// (`~/.keras/datasets`, with Keras's own file names), then the fixtures optilog carries.
 public struct DataLocator: Sendable {
     public let directories: [(label: String, path: String)]
+    /// The folder given with `--data-dir`, searched first.
+    public let dataDir: String?
+    let environment: [String: String]
 
     public init(dataDir: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.dataDir = dataDir
+        self.environment = environment
         var dirs: [(String, String)] = []
         if let dataDir { dirs.append(("--data-dir", dataDir)) }
         if let env = environment["OPTILOG_DATA"], !env.isEmpty { dirs.append(("OPTILOG_DATA", env)) }
@@ -25,20 +30,52 @@ public struct DataLocator: Sendable {
         public var splits: DataSplits
         /// Bytes of the files read.
         public var bytes: Int
+        /// Said to the user: a `--data-dir` that did not hold the task's data, and what was used.
+        public var notes: [String] = []
         public var fingerprint: String { Fingerprint.of(splits.train) + ":" + Fingerprint.of(splits.validation) }
     }
 
-    public func locate(_ task: Architecture) throws -> Located {
+    /// The same search with another `--data-dir`.
+    public func with(dataDir: String?) -> DataLocator { DataLocator(dataDir: dataDir, environment: environment) }
+
+    /// The files each task looks for, as a user would name them.
+    static func expected(_ task: Architecture) -> String {
         switch task {
-        case .boston: return try boston()
-        case .fashionMNIST: return try fashionMNIST()
-        case .imdb: return try imdb()
-        case .jena: return try jena()
+        case .boston: return "boston_housing.npz or boston_house_prices.csv"
+        case .fashionMNIST: return "the four Fashion-MNIST IDX files (train-images-idx3-ubyte.gz, …), directly or in fashion-mnist/"
+        case .imdb: return "aclImdb/ with imdb_word_index.json, or imdb.npz"
+        case .jena: return "jena_climate_2009_2016.csv"
         }
     }
 
+    /// A task's data. A `--data-dir` that does not exist is an error (a typo must not train
+    /// silently on something else); one without the task's files is named in a note with what
+    /// was looked for and what is used instead.
+    public func locate(_ task: Architecture) throws -> Located {
+        if let dataDir {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dataDir, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw DataError("--data-dir \(dataDir)", "no such folder")
+            }
+        }
+        var found: Located
+        switch task {
+        case .boston: found = try boston()
+        case .fashionMNIST: found = try fashionMNIST()
+        case .imdb: found = try imdb()
+        case .jena: found = try jena()
+        }
+        if let dataDir, !found.source.hasPrefix(dataDir) {
+            found.notes.append("--data-dir \(dataDir) holds no \(task.rawValue) data (looked for \(Self.expected(task))); using \(found.dataset) from \(found.source)")
+        }
+        return found
+    }
+
     private func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
-    private func size(_ path: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
+    private func size(_ path: String) -> Int {
+        if let name = EmbeddedFixtures.name(of: path) { return EmbeddedFixtures.bytes(name)?.count ?? 0 }
+        return (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    }
 
     /// The first directory (in search order) holding every one of `names` (each may sit in a
     /// sub-folder given by `under`, as in Keras's cache, or directly in the directory).
@@ -119,15 +156,10 @@ public struct DataLocator: Sendable {
                        source: "embedded fixture", splits: DataSplits(train: splits.train, validation: splits.validation), bytes: size(path))
     }
 
-    /// An embedded fixture, written once to a cache folder so the file readers can read it.
+    /// An embedded fixture, read from the executable's own memory (never unpacked to a file
+    /// another user could swap): a name the file readers know (`embedded:NAME`).
     func fixturePath(_ name: String) throws -> String {
-        guard let base64 = EmbeddedFixtures.files[name], let data = Data(base64Encoded: base64) else {
-            throw DataError(name, "is not an embedded fixture")
-        }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("optilog-fixtures-\(getuid())")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let url = dir.appendingPathComponent(name)
-        if (try? Data(contentsOf: url)) != data { try data.write(to: url, options: .atomic) }
-        return url.path
+        guard EmbeddedFixtures.bytes(name) != nil else { throw DataError(name, "is not an embedded fixture") }
+        return EmbeddedFixtures.prefix + name
     }
 }

@@ -120,7 +120,10 @@ public enum IMDB {
             var x = [Float](), y = [Float]()
             x.reserveCapacity(n * length)
             for i in order.prefix(n) {
-                guard sequences[i].allSatisfy({ $0 >= 0 }) else { throw DataError(path, "x_\(part)[\(i)] holds a negative word id") }
+                // Word ranks are small; anything near Int.max would overflow when `index_from` is added.
+                if let bad = sequences[i].first(where: { $0 < 0 || $0 > 1 << 40 }) {
+                    throw DataError(path, "x_\(part)[\(i)] holds word id \(bad), out of range")
+                }
                 let keras = [IMDBTokenizer.startChar] + sequences[i].map { $0 + IMDBTokenizer.indexFrom }
                 x += IMDBTokenizer.prepare(keras, numWords: numWords, length: length).map(Float.init)
                 y.append(Float(labels[i]))

@@ -143,14 +143,29 @@ public struct NumPyArchive: Sendable {
     public let arrays: [String: NumPyArray]
 
     public init(path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw DataError(path, "no such file") }
-        try self.init(bytes: [UInt8](data), name: path)
+        try self.init(bytes: try readRaw(path), name: path)
     }
 
+    /// Reads the central directory (ZIP64 included). Every offset and size is checked against
+    /// the file's own size before it is used, in arithmetic that cannot overflow: a crafted
+    /// directory is an error, never a trap or a huge allocation.
     public init(bytes: [UInt8], name: String) throws {
-        func u16(_ o: Int) -> Int { Int(bytes[o]) | Int(bytes[o + 1]) << 8 }
-        func u32(_ o: Int) -> Int { u16(o) | u16(o + 2) << 16 }
-        func u64(_ o: Int) -> Int { u32(o) | u32(o + 4) << 32 }
+        func damaged(_ what: String) -> DataError { DataError(name, "damaged zip archive (\(what))") }
+        /// Little-endian unsigned field of `n` bytes at `o`, which must lie inside the file.
+        func field(_ o: Int, _ n: Int) throws -> UInt64 {
+            guard o >= 0, o <= bytes.count - n else { throw damaged("a field lies outside the file") }
+            var v: UInt64 = 0
+            for i in 0..<n { v |= UInt64(bytes[o + i]) << (8 * UInt64(i)) }
+            return v
+        }
+        func u16(_ o: Int) throws -> Int { Int(try field(o, 2)) }
+        func u32(_ o: Int) throws -> Int { Int(try field(o, 4)) }
+        /// A 64-bit size or offset, which cannot exceed the file's size.
+        func position(_ o: Int, _ what: String) throws -> Int {
+            let v = try field(o, 8)
+            guard v <= UInt64(bytes.count) else { throw damaged("\(what) \(v) is beyond the file's \(bytes.count) bytes") }
+            return Int(v)
+        }
         // End of central directory: the last "PK\5\6" within the final 64 kB + 22 bytes.
         guard bytes.count >= 22 else { throw DataError(name, "not a zip archive (too short)") }
         var eocd = -1
@@ -160,51 +175,55 @@ public struct NumPyArchive: Sendable {
             i -= 1
         }
         guard eocd >= 0 else { throw DataError(name, "not a zip archive (no central directory)") }
-        var entries = u16(eocd + 10)
-        var directory = u32(eocd + 16)
+        var entries = try u16(eocd + 10)
+        var directory = try u32(eocd + 16)
         if directory == 0xFFFF_FFFF || entries == 0xFFFF {
             // ZIP64: the locator sits just before the end record.
             let locator = eocd - 20
-            guard locator >= 0, u32(locator) == 0x0706_4B50 else { throw DataError(name, "damaged ZIP64 archive") }
-            let record = u64(locator + 8)
-            guard record >= 0, record + 56 <= bytes.count, u32(record) == 0x0606_4B50 else { throw DataError(name, "damaged ZIP64 archive") }
-            entries = u64(record + 32)
-            directory = u64(record + 48)
+            guard locator >= 0, try u32(locator) == 0x0706_4B50 else { throw damaged("no ZIP64 locator") }
+            let record = try position(locator + 8, "ZIP64 end record offset")
+            guard try u32(record) == 0x0606_4B50 else { throw damaged("no ZIP64 end record") }
+            let count = try field(record + 32, 8)
+            guard count <= UInt64(bytes.count / 46) else { throw damaged("\(count) entries cannot fit in \(bytes.count) bytes") }
+            entries = Int(count)
+            directory = try position(record + 48, "directory offset")
         }
+        guard directory <= bytes.count else { throw damaged("the directory starts beyond the file") }
         var arrays: [String: NumPyArray] = [:]
         var offset = directory
         for _ in 0..<entries {
-            guard offset >= 0, offset + 46 <= bytes.count, u32(offset) == 0x0201_4B50 else { throw DataError(name, "damaged zip directory") }
-            let method = u16(offset + 10)
-            var compressed = u32(offset + 20), size = u32(offset + 24)
-            let nameLength = u16(offset + 28), extraLength = u16(offset + 30), commentLength = u16(offset + 32)
-            var local = u32(offset + 42)
-            guard offset + 46 + nameLength + extraLength <= bytes.count else { throw DataError(name, "damaged zip directory") }
+            guard try u32(offset) == 0x0201_4B50 else { throw damaged("bad directory entry") }
+            let method = try u16(offset + 10)
+            var compressed = try u32(offset + 20), size = try u32(offset + 24)
+            let nameLength = try u16(offset + 28), extraLength = try u16(offset + 30), commentLength = try u16(offset + 32)
+            var local = try u32(offset + 42)
+            guard offset + 46 + nameLength + extraLength <= bytes.count else { throw damaged("a directory entry runs past the end") }
             let member = String(decoding: bytes[(offset + 46)..<(offset + 46 + nameLength)], as: UTF8.self)
             // ZIP64 sizes and offsets live in extra field 0x0001, in this order, when saturated.
             var e = offset + 46 + nameLength
             let extraEnd = e + extraLength
             while e + 4 <= extraEnd {
-                let id = u16(e), length = u16(e + 2)
+                let id = try u16(e), length = try u16(e + 2)
                 if id == 1 {
                     var p = e + 4
-                    if size == 0xFFFF_FFFF, p + 8 <= e + 4 + length { size = u64(p); p += 8 }
-                    if compressed == 0xFFFF_FFFF, p + 8 <= e + 4 + length { compressed = u64(p); p += 8 }
-                    if local == 0xFFFF_FFFF, p + 8 <= e + 4 + length { local = u64(p) }
+                    let end = min(e + 4 + length, extraEnd)
+                    if size == 0xFFFF_FFFF, p + 8 <= end { size = Int(min(try field(p, 8), UInt64(Int.max / 2))); p += 8 }
+                    if compressed == 0xFFFF_FFFF, p + 8 <= end { compressed = try position(p, "\(member): compressed size"); p += 8 }
+                    if local == 0xFFFF_FFFF, p + 8 <= end { local = try position(p, "\(member): local header offset") }
                 }
                 e += 4 + length
             }
             offset = extraEnd + commentLength
-            guard local >= 0, local + 30 <= bytes.count, u32(local) == 0x0403_4B50 else { throw DataError(name, "\(member): damaged zip entry") }
-            let start = local + 30 + u16(local + 26) + u16(local + 28)
-            guard compressed >= 0, size >= 0, start + compressed <= bytes.count else { throw DataError(name, "\(member): truncated") }
+            guard local <= bytes.count - 30, try u32(local) == 0x0403_4B50 else { throw DataError(name, "\(member): damaged zip entry") }
+            let start = local + 30 + (try u16(local + 26)) + (try u16(local + 28))
+            guard compressed <= bytes.count, start <= bytes.count - compressed else { throw DataError(name, "\(member): truncated") }
             let payload = Array(bytes[start..<(start + compressed)])
             let content: [UInt8]
             switch method {
             case 0:
                 guard compressed == size else { throw DataError(name, "\(member): stored sizes disagree") }
                 content = payload
-            case 8: content = try Inflate.inflate(payload, format: .raw, expectedSize: size, name: "\(name):\(member)")
+            case 8: content = try Inflate.inflateRaw(payload, declaredSize: size, name: "\(name):\(member)")
             default: throw DataError(name, "\(member): zip compression method \(method) is not supported")
             }
             let key = member.hasSuffix(".npy") ? String(member.dropLast(4)) : member
@@ -218,5 +237,15 @@ public struct NumPyArchive: Sendable {
             throw DataError(name, "has no array '\(key)' (it has \(arrays.keys.sorted().joined(separator: ", ")))")
         }
         return a
+    }
+
+    /// A numeric array's values as Float32, refusing NaN and infinities (and values too large
+    /// for Float32) as the CSV readers do.
+    public func finiteFloats(_ key: String, in name: String) throws -> [Float] {
+        let values = try array(key, in: name).floats
+        if let i = values.firstIndex(where: { !$0.isFinite }) {
+            throw DataError(name, "array '\(key)' holds a non-finite value (\(values[i])) at flat index \(i)")
+        }
+        return values
     }
 }

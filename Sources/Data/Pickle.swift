@@ -129,13 +129,13 @@ enum Pickle {
                 guard case .list(let box)? = stack.last else { throw fail("append to a non-list") }
                 box.items += items
             case 0x29: stack.append(.tuple([]))                            // EMPTY_TUPLE
-            case 0x74: stack.append(.tuple(try popMark()))                 // TUPLE
+            case 0x74: stack.append(try tuple(try popMark(), fail))        // TUPLE
             case 0x85, 0x86, 0x87:                                         // TUPLE1-3
                 let n = Int(op - 0x84)
                 guard stack.count >= n else { throw fail("stack underflow") }
                 let items = Array(stack.suffix(n))
                 stack.removeLast(n)
-                stack.append(.tuple(items))
+                stack.append(try tuple(items, fail))
             case 0x7D: stack.append(.dict)                                 // EMPTY_DICT (contents not needed)
             case 0x71: memo[try uint(1)] = try stack.last ?? { throw fail("stack underflow") }()   // BINPUT
             case 0x72: memo[try uint(4)] = try stack.last ?? { throw fail("stack underflow") }()   // LONG_BINPUT
@@ -162,6 +162,23 @@ enum Pickle {
                 throw fail(String(format: "opcode 0x%02X is not allowed", op))
             }
         }
+    }
+
+    /// Tuples nest inside each other by value, and a value nested a million levels deep would
+    /// overflow the stack when it is freed: NumPy's data nests a few levels, so more than
+    /// `maxDepth` is refused.
+    static let maxDepth = 64
+
+    private static func tuple(_ items: [Value], _ fail: (String) -> DataError) throws -> Value {
+        let depth = 1 + (items.map(tupleDepth).max() ?? 0)
+        guard depth <= maxDepth else { throw fail("tuples nested more than \(maxDepth) levels deep") }
+        return .tuple(items)
+    }
+
+    /// How deeply tuples nest in a value (bounded by `maxDepth` as they are built).
+    private static func tupleDepth(_ value: Value) -> Int {
+        guard case .tuple(let items) = value else { return 0 }
+        return 1 + (items.map(tupleDepth).max() ?? 0)
     }
 
     private static func global(_ name: String, _ fail: (String) -> DataError) throws -> Value {

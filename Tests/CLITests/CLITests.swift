@@ -153,7 +153,7 @@ extension CLITests {
     func testFuzzRegressionCorpusReplaysWithoutACrash() throws {
         let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("tools/fuzz/corpus")
-        for target in ["checkpoint", "idx", "gzip", "npy", "pickle", "npz", "csv", "where"] {
+        for target in ["checkpoint", "idx", "gzip", "npy", "pickle", "npz", "csv", "where", "zip64", "nesting"] {
             let r = try runProcess(builtExecutable("optilog-fuzz"), [target, corpus.appendingPathComponent(target).path])
             XCTAssertEqual(r.status, 0, "\(target): \(r.stderr)")
             XCTAssertTrue(r.stdout.hasPrefix("\(target): "), r.stdout)

@@ -13,7 +13,7 @@ final class LocatorTests: XCTestCase {
     /// The CSV split equals NumPy's `RandomState(113).shuffle(np.arange(506))` (first indices
     /// printed by NumPy 2.4: 22, 202, 368, 335, 461, …; last: …, 74, 162, 220, 165).
     func testBostonSplitIsKeras() throws {
-        let path = try DataLocator().fixturePath("boston_house_prices.csv")
+        let path = Self.fixtures + "/boston_house_prices.csv"
         let (train, test) = try BostonHousing.load(path: path, normalize: false)
         XCTAssertEqual(train.count, 404)
         XCTAssertEqual(test.count, 102)
@@ -38,7 +38,7 @@ final class LocatorTests: XCTestCase {
 
     func testSearchOrderAndFallbacks() throws {
         let first = try temporaryDirectory(), second = try temporaryDirectory(), home = try temporaryDirectory()
-        let fixture = try DataLocator().fixturePath("boston_house_prices.csv")
+        let fixture = Self.fixtures + "/boston_house_prices.csv"
         // Only the OPTILOG_DATA directory holds a Boston file: it is found there.
         try FileManager.default.copyItem(atPath: fixture, toPath: second + "/boston_house_prices.csv")
         var locator = DataLocator(dataDir: first, environment: ["OPTILOG_DATA": second, "HOME": home])
@@ -53,7 +53,7 @@ final class LocatorTests: XCTestCase {
                                ("train-labels-idx1-ubyte.gz", "digits-28x28-train-labels-idx1-ubyte.gz"),
                                ("t10k-images-idx3-ubyte.gz", "digits-28x28-test-images-idx3-ubyte.gz"),
                                ("t10k-labels-idx1-ubyte.gz", "digits-28x28-test-labels-idx1-ubyte.gz")] {
-            try FileManager.default.copyItem(atPath: try DataLocator().fixturePath(source), toPath: cache + "/" + name)
+            try FileManager.default.copyItem(atPath: Self.fixtures + "/" + source, toPath: cache + "/" + name)
         }
         let fashion = try locator.locate(.fashionMNIST)
         XCTAssertEqual(fashion.source, cache)

@@ -7,13 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-30}; shift || true
-targets=${*:-checkpoint idx gzip npy pickle npz csv where}
+targets=${*:-checkpoint idx gzip npy pickle npz csv where zip64 nesting}
 swift build --build-path .build-fuzz --product optilog-fuzz \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -parse-as-library >/dev/null
 swift build --product optilog >/dev/null
 fuzzer=.build-fuzz/debug/optilog-fuzz
 seeds=.build-fuzz/seeds
-rm -rf "$seeds"; mkdir -p "$seeds"/{checkpoint,idx,gzip,npy,pickle,npz,csv,where} .build-fuzz/crashes
+rm -rf "$seeds"; mkdir -p "$seeds"/{checkpoint,idx,gzip,npy,pickle,npz,csv,where,zip64,nesting} .build-fuzz/crashes
 # Seeds: the fixtures, a checkpoint of a one-epoch run, filters.
 cp fixtures/digits-28x28-test-labels-idx1-ubyte.gz fixtures/nycflights13-weather-jfk-hourly.csv.gz "$seeds/gzip/"
 cp fixtures/imdb-format-sample.npz "$seeds/npz/"
@@ -36,6 +36,18 @@ with zipfile.ZipFile("fixtures/imdb-format-sample.npz") as z:
             open(f"{seeds}/pickle/{name}.pickle", "wb").write(data[10 + header:])
 PY
 sed -n 1,20p fixtures/boston_house_prices.csv > "$seeds/csv/boston.csv"
+# zip64: the true fields (all zero), and each one saturated; nesting: tuples, lists, marks.
+python3 - "$seeds" <<'PY'
+import sys
+seeds = sys.argv[1]
+npy = b"\x93NUMPY\x01\x00" + (118).to_bytes(2, "little") + b"{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }".ljust(117) + b"\n" + b"\x00\x00\x80\x3f"
+open(f"{seeds}/zip64/true-fields", "wb").write(bytes(48) + npy)
+for i in range(6):
+    fields = bytearray(48); fields[8 * i:8 * i + 8] = (2**63 - 1).to_bytes(8, "little")
+    open(f"{seeds}/zip64/huge-{i}", "wb").write(bytes(fields) + npy)
+for name, pattern in [("tuples", b"\x00\x10\x00\x02"), ("lists", b"\x01\x10\x00\x00\x04"), ("marks", b"\x02\x10\x00\x01\x00\x06")]:
+    open(f"{seeds}/nesting/{name}", "wb").write(pattern)
+PY
 printf 'task=imdb, optimizer=adam|nadam' > "$seeds/where/1"
 printf 'learning_rate<=0.01 and status!=diverged' > "$seeds/where/2"
 printf "dataset~'fashion', seed>=2" > "$seeds/where/3"
