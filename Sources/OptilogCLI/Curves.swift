@@ -19,6 +19,7 @@ struct Curves: ParsableCommand {
     @Option(help: "The column: \(EpochColumn.allCases.map(\.rawValue).joined(separator: ", ")).") var metric: EpochColumn = .valLoss
     @Flag(help: "Logarithmic y axis.") var logY = false
     @Option(help: ArgumentHelp("Write the chart as SVG to this file instead.", valueName: "FILE")) var svg: String?
+    @Flag(help: "Overwrite the output file even if it is an SQLite database (never the log itself).") var force = false
     @Option(help: "Terminal chart width in characters.") var width: Int = 72
     @Option(help: "Terminal chart height in lines.") var height: Int = 18
     @OptionGroup var store: StoreOptions
@@ -35,7 +36,7 @@ struct Curves: ParsableCommand {
         guard !ids.isEmpty else { throw CleanError("no runs with logged epochs for task \(task ?? "?")") }
         let chart = Self.chart(try reader.series(ids, column: metric), metric: metric, title: "\(task ?? "runs") — \(metric.rawValue)", logY: logY)
         if let svg {
-            try writeOutput(chart.svg(), to: svg, what: "\(chart.lines.count) series")
+            try OutputFile(path: svg, store: store.resolvedPath, force: force).write(chart.svg(), what: "\(chart.lines.count) series")
         } else {
             print(chart.terminal(width: width, height: height, color: Terminal.colorEnabled(for: .table)), terminator: "")
         }

@@ -22,6 +22,7 @@ struct Export: ParsableCommand {
     @Option(help: "Only the runs of this study (by name).") var study: String?
     @Option(help: "csv, tsv, json or ndjson.") var format: OutputFormat = .csv
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Write to this file instead of standard output.", valueName: "FILE")) var output: String?
+    @Flag(help: "Overwrite the output file even if it is an SQLite database (never the log itself).") var force = false
     @OptionGroup var store: StoreOptions
 
     static let runColumns = ["run", "uid", "study", "task", "optimizer", "seed", "batch_size", "status", "epochs_planned", "epochs_done",
@@ -61,7 +62,7 @@ struct Export: ParsableCommand {
                 .render(result.rows.filter { !$0[Self.runColumns.count].isNull }.map { $0.map { Self.exact($0, format) } })
         }
         if let output {
-            try writeOutput(text, to: output, what: "\(Set(result.rows.map { Int64.fromDatabaseValue($0[0]) }).count) runs")
+            try OutputFile(path: output, store: store.resolvedPath, force: force).write(text, what: "\(Set(result.rows.map { Int64.fromDatabaseValue($0[0]) }).count) runs")
         } else {
             print(text, terminator: "")
         }

@@ -16,7 +16,7 @@ public struct Optilog: ParsableCommand {
     /// are a single `optilog: error: …` line with exit 1, never a stack trace.
     public static func main(_ arguments: [String]? = nil) -> Never {
         do {
-            var command = try parseAsRoot(arguments)
+            var command = try parseAsRoot(sqlAsPositional(arguments ?? Array(CommandLine.arguments.dropFirst())))
             try command.run()
             Foundation.exit(0)
         } catch {
@@ -34,6 +34,24 @@ public struct Optilog: ParsableCommand {
             Foundation.exit(1)
         }
     }
+}
+
+/// `optilog sql "-- why\nSELECT …"`: a word that starts with a dash but holds whitespace cannot
+/// be an option; it is SQL that begins with a comment, so it goes behind `--` to be read as the
+/// query.
+func sqlAsPositional(_ arguments: [String]) -> [String] {
+    guard arguments.first == "sql", !arguments.contains("--") else { return arguments }
+    var rest = arguments
+    var queries: [String] = []
+    var i = 1
+    while i < rest.count {
+        if rest[i].hasPrefix("-") && rest[i].contains(where: \.isWhitespace) {
+            queries.append(rest.remove(at: i))
+        } else {
+            i += 1
+        }
+    }
+    return queries.isEmpty ? arguments : rest + ["--"] + queries
 }
 
 enum FileHandleOutput {

@@ -16,6 +16,7 @@ struct Report: ParsableCommand {
         """)
 
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp("The HTML file to write.", valueName: "FILE")) var output: String = "report.html"
+    @Flag(help: "Overwrite the output file even if it is an SQLite database (never the log itself).") var force = false
     @Option(help: "Only the runs of this study (by name).") var study: String?
     @Option(help: "Optimizer steps on each test surface.") var surfaceSteps: Int = 500
     @Option(help: "Learning rate of every optimizer on the test surfaces.") var surfaceLearningRate: Double = 0.01
@@ -29,7 +30,7 @@ struct Report: ParsableCommand {
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
         let html = try Self.page(reader: reader, study: study, surfaceSteps: surfaceSteps, surfaceLearningRate: surfaceLearningRate)
-        try writeOutput(html, to: output, what: "\(html.utf8.count / 1024) KiB")
+        try OutputFile(path: output, store: store.resolvedPath, force: force).write(html, what: "\(html.utf8.count / 1024) KiB")
     }
 
     static func page(reader: ReadOnlyStore, study: String?, surfaceSteps: Int, surfaceLearningRate: Double) throws -> String {

@@ -55,18 +55,27 @@ struct RowPrinter {
         self.color = color ?? Terminal.colorEnabled(for: format)
     }
 
+    /// A Markdown table cell: `|` escaped, line breaks as `<br>` (a row is one line).
+    static func markdownCell(_ text: String) -> String {
+        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\r\n", with: "<br>").replacingOccurrences(of: "\n", with: "<br>")
+    }
+
+    /// A TSV field: tabs and line breaks would split it, so they become spaces.
+    static func tsvField(_ text: String) -> String {
+        text.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")
+    }
+
     func render(_ rows: [[Cell]]) -> String {
         switch format {
         case .csv: return ([columns.map(csvField)] + rows.map { $0.map { csvField($0.plain) } })
             .map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
-        case .tsv: return ([columns] + rows.map { $0.map { $0.plain.replacingOccurrences(of: "\t", with: " ") } })
-            .map { $0.joined(separator: "\t") }.joined(separator: "\n") + "\n"
+        case .tsv: return ([columns] + rows.map { $0.map(\.plain) }).map { $0.map(Self.tsvField).joined(separator: "\t") }.joined(separator: "\n") + "\n"
         case .ndjson: return rows.map(object).map { $0 + "\n" }.joined()
         case .json: return "[" + rows.map(object).joined(separator: ",\n ") + "]\n"
         case .markdown:
-            let header = "| " + columns.joined(separator: " | ") + " |"
+            let header = "| " + columns.map(Self.markdownCell).joined(separator: " | ") + " |"
             let rule = "|" + columns.map { _ in "---" }.joined(separator: "|") + "|"
-            let body = rows.map { "| " + $0.map { $0.plain.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |" }
+            let body = rows.map { "| " + $0.map { Self.markdownCell($0.plain) }.joined(separator: " | ") + " |" }
             return ([header, rule] + body).joined(separator: "\n") + "\n"
         case .table:
             let texts = rows.map { $0.map(\.plain) }

@@ -21,10 +21,15 @@ struct Run: ParsableCommand {
     @OptionGroup var options: TrainingOptions
     @Option(help: "Attach the run to this study (as `optilog study` does).") var studyID: Int64?
     @Option(help: "Seconds between checkpoints (0: every epoch; the last epoch always has one).") var checkpointEvery: Double = 10
+    @Option(help: "A checkpoint at least every this many epochs (0: no such bound).") var checkpointEpochs: Int = 100
+    /// For `study --jobs`: train the cell only if the study has no run for it yet.
+    @Flag(help: .hidden) var studyCell = false
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
-        guard checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must not be negative") }
+        guard checkpointEvery >= 0 && checkpointEvery <= 1e9 else { throw ValidationError("--checkpoint-every must be between 0 and 1e9 seconds") }
+        guard (0...1_000_000).contains(checkpointEpochs) else { throw ValidationError("--checkpoint-epochs must be between 0 and 1000000") }
+        if studyCell && studyID == nil { throw ValidationError("--study-cell needs --study-id") }
     }
 
     func run() throws {
@@ -41,15 +46,28 @@ struct Run: ParsableCommand {
                            batchSize: options.batchSize, seed: options.seed, samples: options.samples,
                            validationSamples: options.validationSamples, synthetic: options.synthetic)
         let log = try store.open()
-        let training = try LoggedTraining.start(spec, store: log, locator: DataLocator(dataDir: options.dataDir), studyID: studyID)
-        training.checkpointInterval = checkpointEvery
+        let policy = CheckpointPolicy(seconds: checkpointEvery, epochs: checkpointEpochs)
+        if studyCell, let studyID {
+            guard let training = try LoggedTraining.startStudyCell(spec, store: log, locator: DataLocator(dataDir: options.dataDir), studyID: studyID, policy: policy) else {
+                FileHandle.standardError.write(Data("study \(studyID) has a run for this cell already (another study process took it); skipped\n".utf8))
+                return
+            }
+            try Self.train(training, dbPath: store.resolvedPath, format: options.format)
+            return
+        }
+        let training = try LoggedTraining.start(spec, store: log, locator: DataLocator(dataDir: options.dataDir), studyID: studyID, policy: policy)
         try Self.train(training, dbPath: store.resolvedPath, format: options.format)
     }
 
     /// Shared by `run` and `resume`: epoch lines as they end, a summary, the exit code.
     static func train(_ training: LoggedTraining, dbPath: String, format: OutputFormat) throws {
         Interruption.install()
+        for warning in training.warnings { FileHandle.standardError.write(Data("optilog: warning: \(warning)\n".utf8)) }
         FileHandle.standardError.write(Data("run \(training.run): \(training.spec.task.rawValue) with \(training.spec.optimizer), epochs \(training.epochsDone + 1)–\(training.spec.epochs), logging to \(dbPath)\n".utf8))
+        let replay = training.epochsDone < training.loggedEpochs ? (training.epochsDone + 1)...training.loggedEpochs : nil
+        if let replay {
+            FileHandle.standardError.write(Data("run \(training.run): replaying epochs \(replay.lowerBound)–\(replay.upperBound) from its newest checkpoint, each checked bit for bit against the log\n".utf8))
+        }
         var lines = EpochLines(metric: training.spec.task.metric.rawValue, format: format)
         // On a terminal, a live line (epoch, step, loss, samples/s, ETA) on stderr; plain lines otherwise.
         let live = isatty(2) == 1
@@ -70,15 +88,24 @@ struct Run: ParsableCommand {
         }
         let ending: LoggedTraining.Ending
         do {
-            ending = try training.train(shouldStop: { Interruption.requested }, onStep: progress) { record in
+            ending = try training.train(shouldStop: { Interruption.requested }, onStep: progress) { record, replayed in
                 if live { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-                lines.add(record)
+                if replayed {
+                    if record.epoch == replay?.upperBound {
+                        FileHandle.standardError.write(Data("run \(training.run): epochs \(replay!.lowerBound)–\(record.epoch) replayed, bit-identical to the log\n".utf8))
+                    }
+                } else {
+                    lines.add(record)
+                }
             }
         } catch {
             // A failed write (a full disk, a lost file) leaves every committed epoch in place.
             if live { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             lines.finish()
-            let kept = training.epochsDone == 0 ? "no epoch was logged" : "the log keeps epochs 1–\(training.epochsDone)"
+            if error is DeterminismFailure { throw CleanError("\(error)") }
+            if case StoreError.lostOwnership = error { throw CleanError("\(error)") }
+            let logged = max(training.epochsDone, training.loggedEpochs)
+            let kept = logged == 0 ? "no epoch was logged" : "the log keeps epochs 1–\(logged)"
             throw CleanError("\(error); \(kept); once fixed, continue with: optilog resume \(training.run) --db \(dbPath)")
         }
         lines.finish()
@@ -104,14 +131,4 @@ struct Run: ParsableCommand {
 struct CleanError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Writes a command's output file (atomically), then says on stderr what was written.
-func writeOutput(_ text: String, to path: String, what: String) throws {
-    do {
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-    } catch {
-        throw CleanError("cannot write \(path): \((error as NSError).localizedDescription)")
-    }
-    FileHandle.standardError.write(Data("wrote \(path) (\(what))\n".utf8))
 }

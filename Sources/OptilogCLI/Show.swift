@@ -26,7 +26,8 @@ struct Show: ParsableCommand {
         let info = try reader.rows("""
             SELECT r.id AS run, r.uid, r.task, r.optimizer, r.status, r.status_detail, r.diverged_step,
                    r.epochs_done, r.epochs_planned, r.best_val_loss, r.best_epoch, r.seed, r.batch_size,
-                   s.name AS study, r.dataset, r.dataset_fingerprint, r.configuration_fingerprint, r.host, r.threads, r.code_version,
+                   s.name AS study, r.dataset, r.dataset_fingerprint, r.data_dir, r.configuration_fingerprint, r.host, r.threads, r.code_version,
+                   r.checkpoint_every, r.checkpoint_epochs, r.epochs_replayed,
                    strftime('%Y-%m-%d %H:%M:%S', r.created_at, 'unixepoch') AS created,
                    strftime('%Y-%m-%d %H:%M:%S', r.finished_at, 'unixepoch') AS finished,
                    r.optimizer_configuration, r.model_configuration

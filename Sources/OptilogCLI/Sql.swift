@@ -8,7 +8,9 @@ struct Sql: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a read-only SQL query over the log (schema: sql/README.md).",
         discussion: """
-        The store is opened read-only: statements that could write are refused. Example:
+        SQLite itself decides that the statement only reads (an authorizer denies ATTACH, DETACH \
+        and every write; the connection is read-only). Parameters are named (:name) and each \
+        needs --param. Example:
           optilog sql "SELECT optimizer, AVG(val_loss) FROM epochs JOIN runs ON runs.id = run_id WHERE task = :t GROUP BY 1" --param t jena
         """)
 
@@ -21,17 +23,19 @@ struct Sql: ParsableCommand {
 
     func validate() throws {
         guard param.count % 2 == 0 else { throw ValidationError("--param takes a name and a value") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard timeout > 0 && timeout <= 86_400 else { throw ValidationError("--timeout must be between 0 and 86400 seconds") }
     }
 
     func run() throws {
-        var named: [String: DatabaseValueConvertible?] = [:]
+        var named: [String: DatabaseValue] = [:]
         for i in stride(from: 0, to: param.count, by: 2) {
             let value = param[i + 1]
-            named[param[i]] = Int64(value).map { $0 as DatabaseValueConvertible } ?? Double(value).map { $0 as DatabaseValueConvertible } ?? value
+            let name = param[i].hasPrefix(":") ? String(param[i].dropFirst()) : param[i]
+            named[name] = Int64(value)?.databaseValue ?? Double(value).map { $0.databaseValue } ?? value.databaseValue
         }
         let reader = try ReadOnlyStore(path: store.resolvedPath)
-        let result = try reader.rows(query, namedArguments: named, timeout: timeout)
+        if let note = reader.note { FileHandle.standardError.write(Data("optilog: note: \(note)\n".utf8)) }
+        let result = try UserQuery.run(path: store.resolvedPath, sql: query, parameters: named, timeout: timeout)
         print(RowPrinter(columns: result.columns, format: format).render(result.rows.map { $0.map(RowPrinter.Cell.init) }), terminator: "")
     }
 }

@@ -37,7 +37,8 @@ struct StudyCommand: ParsableCommand {
         guard jobs >= 1 && jobs <= 64 else { throw ValidationError("--jobs must be between 1 and 64") }
         guard (cell == nil) == (of == nil) else { throw ValidationError("--cell and --of go together") }
         if let cell, let of, !(of >= 1 && (0..<of).contains(cell)) { throw ValidationError("--cell must be in 0…N-1 for --of N (got \(cell) of \(of))") }
-        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if let epochs, !(1...1_000_000).contains(epochs) { throw ValidationError("--epochs must be between 1 and 1000000") }
+        if let of, of > 1_000_000 { throw ValidationError("--of must be at most 1000000") }
         for o in optimizers where !Optimizers.names.contains(o) {
             throw ValidationError("unknown optimizer '\(o)'; available: \(Optimizers.names.joined(separator: ", "))")
         }
@@ -57,7 +58,6 @@ struct StudyCommand: ParsableCommand {
         }
         let log = try store.open()
         let study = try log.study(named: plan.name, configuration: plan.json.json)
-        let locator = DataLocator(dataDir: dataDir)
         Interruption.install()
         var pending: [(StudyPlan.Cell, Action)] = []
         var skipped = 0
@@ -67,25 +67,41 @@ struct StudyCommand: ParsableCommand {
             if case .skip = action { skipped += 1 } else { pending.append((cell, action)) }
         }
         FileHandle.standardError.write(Data("study \(plan.name) (id \(study)): \(cells.count) cells\(of.map { " (shard \(cell!) of \($0))" } ?? ""), \(skipped) done, \(pending.count) to run\n".utf8))
+        var failures = 0
         if jobs == 1 {
             for (cell, action) in pending {
                 if Interruption.requested { break }
-                let training: LoggedTraining
-                switch action {
-                case .resume(let run):
-                    training = try LoggedTraining.resume(run: run, store: log, locator: locator, epochs: cell.epochs)
+                let label = "\(cell.task.rawValue) \(cell.optimizer) seed \(cell.seed)"
+                do {
+                    let training: LoggedTraining
+                    switch action {
+                    case .resume(let run):
+                        training = try LoggedTraining.resume(run: run, store: log, locator: DataLocator(dataDir: dataDir), epochs: cell.epochs)
+                    default:
+                        guard let started = try LoggedTraining.startStudyCell(spec(cell), store: log, locator: DataLocator(dataDir: dataDir), studyID: study) else {
+                            FileHandle.standardError.write(Data("  \(label): taken by another study process; skipped\n".utf8))
+                            continue
+                        }
+                        training = started
+                    }
                     for warning in training.warnings { FileHandle.standardError.write(Data("optilog: warning: \(warning)\n".utf8)) }
-                default: training = try LoggedTraining.start(spec(cell), store: log, locator: locator, studyID: study)
+                    let ending = try training.train(shouldStop: { Interruption.requested })
+                    FileHandle.standardError.write(Data("  \(label): run \(training.run) \(ending)\n".utf8))
+                } catch StoreError.owned(let message) {
+                    FileHandle.standardError.write(Data("  \(label): \(message); skipped\n".utf8))
+                } catch {
+                    // One cell's failure is reported; the others still run.
+                    FileHandle.standardError.write(Data("  \(label): optilog: error: \(error)\n".utf8))
+                    failures += 1
                 }
-                let ending = try training.train(shouldStop: { Interruption.requested })
-                FileHandle.standardError.write(Data("  \(cell.task.rawValue) \(cell.optimizer) seed \(cell.seed): run \(training.run) \(ending)\n".utf8))
             }
         } else {
-            try runInProcesses(pending, study: study)
+            failures = try runInProcesses(pending, study: study)
         }
         print(BestTable.render(try log.bestPerOptimizerPerTask(study: study), tasks: plan.tasks, optimizers: plan.optimizers, format: format),
               terminator: "")
         if Interruption.requested { throw ExitCode(Interruption.exitCode) }
+        if failures > 0 { throw CleanError("\(failures) cell(s) did not complete; run the study again to resume them") }
     }
 
     func spec(_ cell: StudyPlan.Cell) throws -> RunSpec {
@@ -97,14 +113,16 @@ struct StudyCommand: ParsableCommand {
         guard let row = try log.studyRun(study: study, task: cell.task.rawValue, optimizer: cell.optimizer, seed: cell.seed) else { return .start }
         switch row.status {
         case .completed where row.epochsDone >= cell.epochs: return .skip("completed")
-        case .diverged, .failed: return .skip(row.status.rawValue)
-        case .running where (row.heartbeatAt ?? 0) > Date().timeIntervalSince1970 - 120: return .skip("running elsewhere")
+        case .diverged, .failed, .nondeterministic: return .skip(row.status.rawValue)
+        case _ where row.epochsDone > cell.epochs: return .skip("it has more epochs logged than the grid asks")
+        case .running where row.liveOwner(staleAfter: 120) != nil: return .skip("running elsewhere")
         default: return .resume(row.id)
         }
     }
 
-    /// Up to `jobs` child processes at a time: `optilog run … --study-id` or `optilog resume RUN`.
-    func runInProcesses(_ pending: [(StudyPlan.Cell, Action)], study: Int64) throws {
+    /// Up to `jobs` child processes at a time: `optilog run … --study-id` or `optilog resume RUN`;
+    /// returns how many failed.
+    func runInProcesses(_ pending: [(StudyPlan.Cell, Action)], study: Int64) throws -> Int {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var queue = pending[...]
         var running: [(Process, String)] = []
@@ -113,10 +131,10 @@ struct StudyCommand: ParsableCommand {
             while running.count < jobs, let (cell, action) = queue.popFirst(), !Interruption.requested {
                 var args: [String]
                 switch action {
-                case .resume(let run): args = ["resume", String(run), "--epochs", String(cell.epochs)]
+                case .resume(let run): args = ["resume", String(run), "--epochs", String(cell.epochs), "--skip-if-owned"]
                 default:
                     args = ["run", "--task", cell.task.rawValue, "--optimizer", cell.optimizer, "--epochs", String(cell.epochs),
-                            "--seed", String(cell.seed), "--study-id", String(study)]
+                            "--seed", String(cell.seed), "--study-id", String(study), "--study-cell"]
                     if let n = cell.samples { args += ["--samples", String(n)] }
                     if let n = cell.validationSamples { args += ["--validation-samples", String(n)] }
                 }
@@ -141,6 +159,6 @@ struct StudyCommand: ParsableCommand {
                 return true
             }
         }
-        if failures > 0 { FileHandle.standardError.write(Data("\(failures) run(s) did not complete; run the study again to resume them\n".utf8)) }
+        return failures
     }
 }

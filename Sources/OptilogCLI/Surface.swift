@@ -27,6 +27,7 @@ struct Surface: ParsableCommand {
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
     @Option(help: ArgumentHelp("Draw the contour plot with every optimizer's path to this SVG file.", valueName: "FILE")) var svg: String?
     @Option(help: ArgumentHelp("With --svg: the optimizers to draw (comma-separated; default all).", valueName: "NAMES")) var optimizers: String?
+    @Flag(help: "With --svg: overwrite the file even if it is an SQLite database.") var force = false
 
     func validate() throws {
         guard steps >= 0 && steps <= 10_000_000 else { throw ValidationError("--steps must be between 0 and 10000000") }
@@ -37,7 +38,7 @@ struct Surface: ParsableCommand {
             let names = optimizers.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } } ?? Optimizers.names
             let figure = try Self.figure(function, optimizers: names, settings: settings.map { ($0.key, $0.value) },
                                          start: start.map { ($0.x, $0.y) }, steps: steps)
-            try writeOutput(figure.svg(), to: svg, what: "\(figure.paths.count) paths")
+            try OutputFile(path: svg, store: StoreOptions.defaultPath, force: force).write(figure.svg(), what: "\(figure.paths.count) paths")
             return
         }
         let opt = try Optimizers.make(optimizer, settings: settings.map { ($0.key, $0.value) })

@@ -31,7 +31,8 @@ struct Train: ParsableCommand {
         let spec = RunSpec(task: model, optimizer: optimizer, optimizerConfiguration: opt.config, epochs: options.epochs,
                            batchSize: options.batchSize, seed: options.seed, samples: options.samples,
                            validationSamples: options.validationSamples, synthetic: options.synthetic)
-        let (data, dataset) = try spec.prepareData(locator: DataLocator(dataDir: options.dataDir))
+        let (data, dataset, notes) = try spec.prepareData(locator: DataLocator(dataDir: options.dataDir))
+        for note in notes { FileHandle.standardError.write(Data("optilog: note: \(note)\n".utf8)) }
         FileHandle.standardError.write(Data("data: \(dataset); \(data.train.count) training and \(data.validation.count) validation samples\n".utf8))
         let network = try model.build(inputShape: data.train.inputShape, seed: options.seed)
         if summary { print(network.summary()) }

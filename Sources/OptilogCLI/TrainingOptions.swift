@@ -15,12 +15,16 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Threads for matrix work.") var threads: Int = 1
     @Option(help: "Output format of the epoch lines: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
 
+    /// Every number is checked here, before anything is recorded: a value near Int.max must
+    /// not reach arithmetic that would trap.
     func validate() throws {
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard (1...1_000_000).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 1000000") }
+        guard (1...1_000_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 1000000") }
         guard threads >= 1 && threads <= 64 else { throw ValidationError("--threads must be between 1 and 64") }
-        if let samples, samples < 1 { throw ValidationError("--samples must be at least 1") }
-        if let validationSamples, validationSamples < 1 { throw ValidationError("--validation-samples must be at least 1") }
+        if let samples, !(1...1_000_000_000).contains(samples) { throw ValidationError("--samples must be between 1 and 1000000000") }
+        if let validationSamples, !(1...1_000_000_000).contains(validationSamples) {
+            throw ValidationError("--validation-samples must be between 1 and 1000000000")
+        }
     }
 
     var settingPairs: [(key: String, value: String)] { settings.map { ($0.key, $0.value) } }

@@ -29,7 +29,7 @@ extension Store {
     static let runColumns = """
         uid, task, dataset, dataset_fingerprint, model_configuration, optimizer, optimizer_configuration, configuration_fingerprint, \
         seed, batch_size, epochs_planned, epochs_done, status, status_detail, diverged_step, best_val_loss, best_epoch, heartbeat_at, \
-        host, pid, threads, code_version, created_at, finished_at
+        host, pid, threads, code_version, created_at, finished_at, checkpoint_every, checkpoint_epochs, data_dir, epochs_replayed
         """
 
     /// Copies every run of `shard` (another optilog store) with everything it owns into this
@@ -143,19 +143,135 @@ extension Store {
     }
 
     /// Publishes a store safely: `VACUUM INTO` a temporary file beside `destination`, then an
-    /// atomic rename — a reader of `destination` sees the old file or the whole new one.
+    /// atomic rename — a reader of `destination` sees the old file or the whole new one. Refused
+    /// when the destination is not an optilog store, when a process has it open (a live SQLite
+    /// connection holds a lock in its `-shm`), or when its `-wal` holds committed transactions
+    /// that are not in the source. The swap happens while holding that `-shm` lock, and leaves no
+    /// `-wal` or `-shm` of the old file beside the new one (SQLite would replay them onto it).
+    /// Temporary files of publishes that were killed are removed first.
     public static func publish(_ source: String, to destination: String) throws {
-        let reader = try ReadOnlyStore(path: source)
-        let temporary = destination + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
-        try? FileManager.default.removeItem(atPath: temporary)
-        do {
-            try reader.vacuum(into: temporary)
-            guard rename(temporary, destination) == 0 else {
-                throw StoreError.refused("cannot rename \(temporary) to \(destination): \(String(cString: strerror(errno)))")
+        let sameFile = Published.sameFile(source, destination)
+        if FileManager.default.fileExists(atPath: destination) && !sameFile {
+            switch try StoreFile.inspect(destination, check: true) {
+            case .store, .empty: break
+            case .newer: throw StoreError.refused("\(destination) was written by a newer optilog; refusing to replace it")
+            case .foreign(let what): throw StoreError.refused("\(destination) is not an optilog store (\(what)); refusing to replace it")
+            case .damaged(let what): throw StoreError.refused("\(destination) is a damaged store (\(what)); move it aside first")
             }
+        }
+        Published.removeStalePartials(of: destination)
+        let temporary = destination + ".partial-\(Store.hostName)-\(getpid())"
+        unlink(temporary)
+        do {
+            do {
+                let reader = try ReadOnlyStore(path: source)
+                try reader.vacuum(into: StoreFile.absolutePath(temporary))
+            }  // the source's connections close here, before any lock is taken on the destination
+            try Published.fsync(path: temporary)
+            try Published.swap(temporary, into: destination, sameFile: sameFile)
         } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
+            unlink(temporary)
             throw error
         }
+    }
+}
+
+/// The file-level steps of `publish`.
+enum Published {
+    /// Byte of a `-shm` file on which every SQLite connection holds a shared lock while it has
+    /// the database open (SQLite's unix VFS: the "DMS" lock, after the WAL index's 8 locks).
+    static let connectionLockByte: off_t = 128
+
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var x = stat(), y = stat()
+        guard stat(a, &x) == 0, stat(b, &y) == 0 else { return StoreFile.absolutePath(a) == StoreFile.absolutePath(b) }
+        return x.st_dev == y.st_dev && x.st_ino == y.st_ino
+    }
+
+    /// Replaces `destination` by `temporary`, holding the destination's connection lock so that
+    /// no SQLite connection opens it meanwhile.
+    static func swap(_ temporary: String, into destination: String, sameFile: Bool) throws {
+        let shm = destination + "-shm", wal = destination + "-wal"
+        let fd = open(shm, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError.refused("cannot lock \(shm): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var lock = flock()
+        lock.l_type = Int16(F_WRLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_start = connectionLockByte
+        lock.l_len = 1
+        guard fcntl(fd, F_SETLK, &lock) == 0 else {
+            throw StoreError.refused("\(destination) is open in another process (a live SQLite connection); refusing to replace it under it")
+        }
+        if !sameFile && walHasCommits(wal) {
+            throw StoreError.refused("\(wal) holds committed transactions that are not in the source; refusing to replace \(destination) "
+                                     + "(open it with a writing optilog command, e.g. optilog merge, to fold them in, or move it aside)")
+        }
+        unlink(wal)
+        guard rename(temporary, destination) == 0 else {
+            throw StoreError.refused("cannot rename \(temporary) to \(destination): \(String(cString: strerror(errno)))")
+        }
+        unlink(shm)
+        try? fsync(path: (destination as NSString).deletingLastPathComponent.isEmpty ? "." : (destination as NSString).deletingLastPathComponent)
+    }
+
+    static func fsync(path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.refused("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard Foundation.fsync(fd) == 0 else { throw StoreError.refused("cannot flush \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    /// `DEST.partial-HOST-PID` (and the older `DEST.partial-PID`) files whose process is gone.
+    static func removeStalePartials(of destination: String) {
+        let folder = (destination as NSString).deletingLastPathComponent, name = (destination as NSString).lastPathComponent
+        let dir = folder.isEmpty ? "." : folder
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for entry in entries where entry.hasPrefix(name + ".partial-") {
+            var rest = String(entry.dropFirst(name.count + ".partial-".count))
+            if rest.hasPrefix(Store.hostName + "-") { rest = String(rest.dropFirst(Store.hostName.count + 1)) } else if Int(rest) == nil { continue }
+            guard let pid = Int32(rest), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            unlink((dir as NSString).appendingPathComponent(entry))
+        }
+    }
+
+    /// Whether a WAL file holds at least one valid commit frame: its header's checksum holds,
+    /// and a frame with the header's salts, a running checksum that holds, and a commit size.
+    static func walHasCommits(_ path: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: path), data.count >= 32 else { return false }
+        let bytes = [UInt8](data)
+        func be(_ o: Int) -> UInt32 { UInt32(bytes[o]) << 24 | UInt32(bytes[o + 1]) << 16 | UInt32(bytes[o + 2]) << 8 | UInt32(bytes[o + 3]) }
+        let magic = be(0)
+        guard magic & 0xFFFF_FFFE == 0x377F_0682 else { return false }
+        let bigEndian = magic & 1 == 1
+        func word(_ o: Int) -> UInt32 {
+            bigEndian ? be(o) : UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24
+        }
+        func checksum(_ start: Int, _ count: Int, _ s: (UInt32, UInt32)) -> (UInt32, UInt32) {
+            var (s0, s1) = s
+            var o = start
+            while o < start + count {
+                s0 = s0 &+ word(o) &+ s1
+                s1 = s1 &+ word(o + 4) &+ s0
+                o += 8
+            }
+            return (s0, s1)
+        }
+        var pageSize = Int(be(8))
+        if pageSize == 1 { pageSize = 65_536 }
+        guard pageSize >= 512, pageSize <= 65_536, pageSize & (pageSize - 1) == 0 else { return false }
+        var sum = checksum(0, 24, (0, 0))
+        guard sum.0 == be(24), sum.1 == be(28) else { return false }
+        let salts = (be(16), be(20))
+        var offset = 32
+        while offset + 24 + pageSize <= bytes.count {
+            guard be(offset + 8) == salts.0, be(offset + 12) == salts.1 else { return false }
+            sum = checksum(offset, 8, sum)
+            sum = checksum(offset + 24, pageSize, sum)
+            guard sum.0 == be(offset + 16), sum.1 == be(offset + 20) else { return false }
+            if be(offset + 4) != 0 { return true }
+            offset += 24 + pageSize
+        }
+        return false
     }
 }

@@ -9,25 +9,21 @@ public final class ReadOnlyStore: Sendable {
     public let path: String
     let queue: DatabaseQueue
 
+    /// A note for the user when the store could only be read in a degraded way (read-only media).
+    public let note: String?
+
     public init(path: String) throws {
         self.path = path
         guard FileManager.default.fileExists(atPath: path) else { throw StoreError.cannotOpen(path: path, reason: "no such file") }
-        try Store.refuseForeignFile(path)
-        var config = Configuration()
-        config.readonly = true
-        config.busyMode = .timeout(Store.busyTimeout)
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA query_only = 1") }
+        switch try StoreFile.inspect(path, check: false) {
+        case .store: break
+        case .empty: throw StoreError.cannotOpen(path: path, reason: "not an optilog store yet (it has no runs table)")
+        case .newer(let found): throw StoreError.newerSchema(path: path, found: found)
+        case .foreign(let what): throw StoreError.cannotOpen(path: path, reason: "it is not an optilog store (\(what)); nothing was changed")
+        case .damaged(let what): throw StoreError.damaged(path: path, reason: what)
+        }
         do {
-            queue = try DatabaseQueue(path: path, configuration: config)
-            // An empty file, or one a first writer has not set up yet, holds nothing to read.
-            guard try queue.read({ db in try db.tableExists("runs") }) else {
-                throw StoreError.cannotOpen(path: path, reason: "not an optilog store yet (it has no runs table)")
-            }
-            let superseded = try queue.read { db in try Store.migrator.hasBeenSuperseded(db) }
-            if superseded {
-                let applied = try queue.read { db in try Store.migrator.appliedIdentifiers(db) }
-                throw StoreError.newerSchema(path: path, found: applied.subtracting(Store.migrationIdentifiers).sorted())
-            }
+            (queue, note) = try StoreFile.openReadOnly(path, lockless: false)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -77,7 +73,7 @@ public final class ReadOnlyStore: Sendable {
     /// writers go on.
     public func vacuum(into destination: String) throws {
         do {
-            let copy = try DatabaseQueue(path: path, configuration: {
+            let copy = try DatabaseQueue(path: StoreFile.absolutePath(path), configuration: {
                 var c = Configuration()
                 c.readonly = true
                 c.busyMode = .timeout(Store.busyTimeout)

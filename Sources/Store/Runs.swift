@@ -16,10 +16,14 @@ public struct NewRun: Sendable {
     public var epochsPlanned: Int
     public var threads: Int
     public var codeVersion: String
+    public var checkpointPolicy: CheckpointPolicy
+    /// The `--data-dir` the run was started with, looked in again on resume.
+    public var dataDir: String?
 
     public init(studyID: Int64? = nil, task: String, dataset: String, datasetFingerprint: String, modelConfiguration: String,
                 optimizer: String, optimizerConfiguration: String, configurationFingerprint: String, seed: UInt64,
-                batchSize: Int, epochsPlanned: Int, threads: Int = 1, codeVersion: String) {
+                batchSize: Int, epochsPlanned: Int, threads: Int = 1, codeVersion: String,
+                checkpointPolicy: CheckpointPolicy = CheckpointPolicy(), dataDir: String? = nil) {
         self.studyID = studyID
         self.task = task
         self.dataset = dataset
@@ -33,11 +37,43 @@ public struct NewRun: Sendable {
         self.epochsPlanned = epochsPlanned
         self.threads = threads
         self.codeVersion = codeVersion
+        self.checkpointPolicy = checkpointPolicy
+        self.dataDir = dataDir
+    }
+}
+
+/// When a run writes a checkpoint with an epoch: `seconds` after the last one (0: every
+/// epoch), or `epochs` epochs after it (0: no such bound), and always with the last epoch. A
+/// resume replays the epochs after the newest checkpoint, so this bounds a resume's replay to
+/// min(`seconds` + one epoch, `epochs` epochs) of training.
+public struct CheckpointPolicy: Sendable, Equatable {
+    public var seconds: Double
+    public var epochs: Int
+
+    public init(seconds: Double = 10, epochs: Int = 100) {
+        self.seconds = seconds
+        self.epochs = epochs
     }
 }
 
 public enum RunStatus: String, Sendable, CaseIterable {
     case running, completed, interrupted, diverged, failed
+    /// A resume replayed an epoch differently from the log (see `status_detail`).
+    case nondeterministic
+}
+
+/// A run this process owns: every write of its training names the owner token, and the store
+/// refuses it once another process has taken the run over.
+public struct OwnedRun: Sendable, Equatable {
+    public let id: Int64
+    public let owner: String
+
+    public init(id: Int64, owner: String) {
+        self.id = id
+        self.owner = owner
+    }
+
+    static func newToken() -> String { UUID().uuidString.lowercased() }
 }
 
 /// One epoch as the training loop hands it to the log: its row, every step's loss and global
@@ -123,30 +159,50 @@ extension Store {
         }
     }
 
-    /// Records a new run as `running`; returns its id.
-    public func createRun(_ run: NewRun) throws -> Int64 {
+    /// Records a new run as `running`, owned by this process.
+    public func createRun(_ run: NewRun) throws -> OwnedRun {
+        try write { db in try insertRun(db, run) }
+    }
+
+    /// A study's run for a grid cell, created only if the study has none for (task, optimizer,
+    /// seed) yet — checked and inserted in one transaction, so two `study` commands on one store
+    /// split the grid instead of training a cell twice. Nil: the cell has a run already.
+    public func createStudyRun(_ run: NewRun) throws -> OwnedRun? {
         try write { db in
-            try db.execute(sql: """
-                INSERT INTO runs (uid, study_id, task, dataset, dataset_fingerprint, model_configuration, optimizer,
-                                  optimizer_configuration, configuration_fingerprint, seed, batch_size, epochs_planned,
-                                  status, heartbeat_at, host, pid, threads, code_version, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)
-                """, arguments: [UUID().uuidString.lowercased(), run.studyID, run.task, run.dataset, run.datasetFingerprint,
-                                 run.modelConfiguration, run.optimizer, run.optimizerConfiguration, run.configurationFingerprint,
-                                 Int64(bitPattern: run.seed), run.batchSize, run.epochsPlanned, Self.now,
-                                 ProcessInfo.processInfo.hostName, Int(ProcessInfo.processInfo.processIdentifier), run.threads,
-                                 run.codeVersion, Self.now])
-            return db.lastInsertedRowID
+            let existing = try Int64.fetchOne(db, sql: "SELECT id FROM runs WHERE study_id = ? AND task = ? AND optimizer = ? AND seed = ? LIMIT 1",
+                                              arguments: [run.studyID, run.task, run.optimizer, Int64(bitPattern: run.seed)])
+            return existing == nil ? try insertRun(db, run) : nil
         }
+    }
+
+    private func insertRun(_ db: Database, _ run: NewRun) throws -> OwnedRun {
+        if let study = run.studyID, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM studies WHERE id = ?", arguments: [study]) == 0 {
+            throw StoreError.notFound("study \(study) (this store has \(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM studies") ?? 0) studies; `optilog runs` lists their ids)")
+        }
+        let owner = OwnedRun.newToken()
+        try db.execute(sql: """
+            INSERT INTO runs (uid, study_id, task, dataset, dataset_fingerprint, model_configuration, optimizer,
+                              optimizer_configuration, configuration_fingerprint, seed, batch_size, epochs_planned,
+                              status, heartbeat_at, host, pid, threads, code_version, created_at, owner,
+                              checkpoint_every, checkpoint_epochs, data_dir)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [UUID().uuidString.lowercased(), run.studyID, run.task, run.dataset, run.datasetFingerprint,
+                             run.modelConfiguration, run.optimizer, run.optimizerConfiguration, run.configurationFingerprint,
+                             Int64(bitPattern: run.seed), run.batchSize, run.epochsPlanned, Self.now,
+                             Self.hostName, Int(getpid()), run.threads, run.codeVersion, Self.now, owner,
+                             run.checkpointPolicy.seconds, run.checkpointPolicy.epochs, run.dataDir])
+        return OwnedRun(id: db.lastInsertedRowID, owner: owner)
     }
 
     /// Commits one epoch — its row, step series, layer norms, checkpoint, the run's best-so-far,
     /// progress and heartbeat — in a single transaction, then keeps only the newest `retain`
     /// checkpoints of the run (at least 1).
-    public func commitEpoch(_ e: EpochCommit, run: Int64, retain: Int = 2) throws {
+    public func commitEpoch(_ e: EpochCommit, run owned: OwnedRun, retain: Int = 2) throws {
         let losses = Zstd.compress(floats: e.stepLosses), norms = Zstd.compress(floats: e.stepGradNorms)
         precondition(e.stepLosses.count == e.stepGradNorms.count, "one loss and one gradient norm per step")
+        let run = owned.id
         try write { db in
+            try Self.checkOwner(db, owned)
             guard let expected = try Int.fetchOne(db.cachedStatement(sql: "SELECT epochs_done + 1 FROM runs WHERE id = ?"), arguments: [run]) else {
                 throw StoreError.notFound("run \(run)")
             }
@@ -169,16 +225,8 @@ extension Store {
                 try layerInsert.execute(arguments: [run, e.epoch, layer, finite(norm) ?? .nan])
             }
             if let c = e.checkpoint {
-                try db.cachedStatement(sql: """
-                    INSERT INTO checkpoints (run_id, epoch, step, payload_sha256, optimizer_checksum, configuration_fingerprint,
-                                             payload_bytes, blob, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [run, e.epoch, c.step, c.encoded.payloadSHA256, e.optimizerChecksum, c.configurationFingerprint,
-                                     c.encoded.payloadBytes, Data(c.encoded.blob), now])
-                try db.cachedStatement(sql: """
-                    DELETE FROM checkpoints WHERE run_id = ? AND epoch NOT IN
-                        (SELECT epoch FROM checkpoints WHERE run_id = ? ORDER BY epoch DESC LIMIT ?)
-                    """).execute(arguments: [run, run, max(1, retain)])
+                try Self.insertCheckpoint(db, run: run, epoch: e.epoch, step: c.step, optimizerChecksum: e.optimizerChecksum,
+                                          configurationFingerprint: c.configurationFingerprint, encoded: c.encoded, retain: retain)
             }
             FaultInjection.hit("commit-epoch", epoch: e.epoch)
             // Best-so-far (both CASEs see the old values); NaN is stored as NULL and never wins.
@@ -193,33 +241,69 @@ extension Store {
 
     /// A checkpoint outside an epoch commit — at a stop: of the last committed epoch, or of the
     /// epoch in progress (its metadata then says how far it got) — replacing one of that epoch,
-    /// and the run marked interrupted, in one transaction.
-    public func saveCheckpointAndInterrupt(run: Int64, epoch: Int, step: Int, optimizerChecksum: String,
-                                           configurationFingerprint: String, encoded: Checkpoint.Encoded, detail: String) throws {
+    /// and the run marked interrupted (released), in one transaction.
+    public func saveCheckpointAndInterrupt(run owned: OwnedRun, epoch: Int, step: Int, optimizerChecksum: String,
+                                           configurationFingerprint: String, encoded: Checkpoint.Encoded, detail: String,
+                                           replayed: Int = 0) throws {
         try write { db in
+            try Self.checkOwner(db, owned)
+            try Self.insertCheckpoint(db, run: owned.id, epoch: epoch, step: step, optimizerChecksum: optimizerChecksum,
+                                      configurationFingerprint: configurationFingerprint, encoded: encoded, retain: nil)
             try db.execute(sql: """
-                INSERT OR REPLACE INTO checkpoints (run_id, epoch, step, payload_sha256, optimizer_checksum, configuration_fingerprint,
-                                                    payload_bytes, blob, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [run, epoch, step, encoded.payloadSHA256, optimizerChecksum, configurationFingerprint,
-                                 encoded.payloadBytes, Data(encoded.blob), Self.now])
-            try db.execute(sql: "UPDATE runs SET status = 'interrupted', status_detail = ?, heartbeat_at = ? WHERE id = ?",
-                           arguments: [detail, Self.now, run])
+                UPDATE runs SET status = 'interrupted', status_detail = ?, heartbeat_at = ?, epochs_replayed = epochs_replayed + ?
+                WHERE id = ?
+                """, arguments: [detail, Self.now, replayed, owned.id])
         }
     }
 
-    public func heartbeat(run: Int64) throws {
-        try write { db in try db.execute(sql: "UPDATE runs SET heartbeat_at = ? WHERE id = ?", arguments: [Self.now, run]) }
+    /// A checkpoint of an epoch that a resume replayed and found equal to the log (the log's
+    /// rows are not touched), with the count of epochs replayed since the last call.
+    public func saveReplayCheckpoint(run owned: OwnedRun, epoch: Int, step: Int, optimizerChecksum: String,
+                                     configurationFingerprint: String, encoded: Checkpoint.Encoded, replayed: Int, retain: Int = 2) throws {
+        try write { db in
+            try Self.checkOwner(db, owned)
+            try Self.insertCheckpoint(db, run: owned.id, epoch: epoch, step: step, optimizerChecksum: optimizerChecksum,
+                                      configurationFingerprint: configurationFingerprint, encoded: encoded, retain: retain)
+            try db.execute(sql: "UPDATE runs SET heartbeat_at = ?, epochs_replayed = epochs_replayed + ? WHERE id = ?",
+                           arguments: [Self.now, replayed, owned.id])
+        }
     }
 
-    public func setStatus(run: Int64, _ status: RunStatus, detail: String? = nil, divergedStep: Int? = nil) throws {
+    /// Adds (or replaces) the checkpoint of `epoch`; with `retain`, keeps only the newest that many.
+    static func insertCheckpoint(_ db: Database, run: Int64, epoch: Int, step: Int, optimizerChecksum: String,
+                                 configurationFingerprint: String, encoded: Checkpoint.Encoded, retain: Int?) throws {
+        try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO checkpoints (run_id, epoch, step, payload_sha256, optimizer_checksum, configuration_fingerprint,
+                                                payload_bytes, blob, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [run, epoch, step, encoded.payloadSHA256, optimizerChecksum, configurationFingerprint,
+                             encoded.payloadBytes, Data(encoded.blob), now])
+        if let retain {
+            try db.cachedStatement(sql: """
+                DELETE FROM checkpoints WHERE run_id = ? AND epoch NOT IN
+                    (SELECT epoch FROM checkpoints WHERE run_id = ? ORDER BY epoch DESC LIMIT ?)
+                """).execute(arguments: [run, run, max(1, retain)])
+        }
+    }
+
+    public func heartbeat(run owned: OwnedRun, replayed: Int = 0) throws {
         try write { db in
+            try Self.checkOwner(db, owned)
+            try db.execute(sql: "UPDATE runs SET heartbeat_at = ?, epochs_replayed = epochs_replayed + ? WHERE id = ?",
+                           arguments: [Self.now, replayed, owned.id])
+        }
+    }
+
+    /// Sets the run's status; any status but `running` releases it.
+    public func setStatus(run owned: OwnedRun, _ status: RunStatus, detail: String? = nil, divergedStep: Int? = nil, replayed: Int = 0) throws {
+        try write { db in
+            try Self.checkOwner(db, owned)
             try db.execute(sql: """
                 UPDATE runs SET status = ?, status_detail = ?, diverged_step = COALESCE(?, diverged_step), heartbeat_at = ?,
-                                finished_at = CASE WHEN ? IN ('completed', 'diverged', 'failed') THEN ? ELSE NULL END
+                                finished_at = CASE WHEN ? IN ('completed', 'diverged', 'failed', 'nondeterministic') THEN ? ELSE NULL END,
+                                epochs_replayed = epochs_replayed + ?
                 WHERE id = ?
-                """, arguments: [status.rawValue, detail, divergedStep, Self.now, status.rawValue, Self.now, run])
-            if db.changesCount == 0 { throw StoreError.notFound("run \(run)") }
+                """, arguments: [status.rawValue, detail, divergedStep, Self.now, status.rawValue, Self.now, replayed, owned.id])
         }
     }
 
@@ -303,59 +387,173 @@ func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
 /// A run's row, as resume and the query commands need it.
 public struct RunRow: Sendable {
     public var id: Int64
+    public var studyID: Int64?
     public var task: String
     public var optimizer: String
+    public var seed: UInt64
     public var status: RunStatus
+    public var statusDetail: String?
     public var epochsPlanned: Int
     public var epochsDone: Int
+    public var dataset: String
     public var datasetFingerprint: String
     public var modelConfiguration: String
     public var optimizerConfiguration: String
     public var configurationFingerprint: String
     public var heartbeatAt: Double?
+    public var host: String
+    public var pid: Int?
+    public var checkpointPolicy: CheckpointPolicy
+    public var dataDir: String?
+    public var epochsReplayed: Int
+
+    init(_ r: Row) {
+        id = r["id"]
+        studyID = r["study_id"]
+        task = r["task"]
+        optimizer = r["optimizer"]
+        seed = UInt64(bitPattern: r["seed"] as Int64)
+        status = RunStatus(rawValue: r["status"]) ?? .failed
+        statusDetail = r["status_detail"]
+        epochsPlanned = r["epochs_planned"]
+        epochsDone = r["epochs_done"]
+        dataset = r["dataset"]
+        datasetFingerprint = r["dataset_fingerprint"]
+        modelConfiguration = r["model_configuration"]
+        optimizerConfiguration = r["optimizer_configuration"]
+        configurationFingerprint = r["configuration_fingerprint"]
+        heartbeatAt = r["heartbeat_at"]
+        host = r["host"]
+        pid = r["pid"]
+        checkpointPolicy = CheckpointPolicy(seconds: r["checkpoint_every"], epochs: r["checkpoint_epochs"])
+        dataDir = r["data_dir"]
+        epochsReplayed = r["epochs_replayed"]
+    }
+
+    /// Who is training the run, if a live process is: `running` with a heartbeat younger than
+    /// `staleAfter` seconds — and, on this host, a process of that pid still there (a dead
+    /// process's run is free at once).
+    public func liveOwner(staleAfter: Double, now: Double = Date().timeIntervalSince1970) -> String? {
+        guard status == .running else { return nil }
+        let age = now - (heartbeatAt ?? 0)
+        if host == Store.hostName, let pid {
+            if pid == Int(getpid()) { return nil }  // this process: an earlier attempt that did not finish
+            guard kill(pid_t(pid), 0) == 0 || errno == EPERM else { return nil }
+        }
+        guard age < staleAfter else { return nil }
+        return "pid \(pid.map(String.init) ?? "?") on \(host), heartbeat \(String(format: "%.0f", max(0, age))) s ago"
+    }
 }
 
 extension Store {
+    static let hostName = ProcessInfo.processInfo.hostName
+
     public func runRow(_ run: Int64) throws -> RunRow? {
-        try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [run]).map { r in
-                RunRow(id: r["id"], task: r["task"], optimizer: r["optimizer"], status: RunStatus(rawValue: r["status"]) ?? .failed,
-                       epochsPlanned: r["epochs_planned"], epochsDone: r["epochs_done"], datasetFingerprint: r["dataset_fingerprint"],
-                       modelConfiguration: r["model_configuration"], optimizerConfiguration: r["optimizer_configuration"],
-                       configurationFingerprint: r["configuration_fingerprint"], heartbeatAt: r["heartbeat_at"])
-            }
-        }
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [run]).map(RunRow.init) }
     }
 
-    /// Runs to resume: interrupted ones, and running ones whose heartbeat is older than
-    /// `staleAfter` seconds (their process died without saying so).
+    /// Runs to resume: interrupted ones, and running ones no live process owns.
     public func resumableRuns(staleAfter: Double = 120) throws -> [Int64] {
         try read { db in
-            try Int64.fetchAll(db, sql: """
-                SELECT id FROM runs WHERE status = 'interrupted' OR (status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < ?))
-                ORDER BY id
-                """, arguments: [Self.now - staleAfter])
+            try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE status IN ('interrupted', 'running') ORDER BY id").map(RunRow.init)
+                .filter { $0.liveOwner(staleAfter: staleAfter) == nil }.map(\.id)
         }
     }
 
-    /// Before a resume: drops what was logged after the checkpoint being resumed from (epochs
-    /// of a crash between checkpoints cannot exist, as both commit together, but a run resumed
-    /// from an older checkpoint after a damaged newer one must not keep the newer epochs), sets
-    /// the plan and marks the run running again.
-    public func rewind(run: Int64, toEpoch epoch: Int, epochsPlanned: Int, keepingPartialCheckpoint: Bool = false) throws {
+    /// Takes ownership of a run to continue it — refused while a live process owns it (see
+    /// `RunRow.liveOwner`); a stale owner is taken over, and its later writes are refused. Sets
+    /// the plan and policy and marks the run running; the logged epochs are not touched. Returns
+    /// the epochs logged at the moment of the claim (no other process can add any after it).
+    public func claim(run: Int64, epochsPlanned: Int, policy: CheckpointPolicy, staleAfter: Double = 120) throws -> (owned: OwnedRun, epochsDone: Int) {
         try write { db in
-            try db.execute(sql: "DELETE FROM epochs WHERE run_id = ? AND epoch > ?", arguments: [run, epoch])
-            try db.execute(sql: "DELETE FROM checkpoints WHERE run_id = ? AND epoch > ?", arguments: [run, epoch + (keepingPartialCheckpoint ? 1 : 0)])
-            let best = try Row.fetchOne(db, sql: """
-                SELECT epoch, val_loss FROM epochs WHERE run_id = ? AND val_loss IS NOT NULL ORDER BY val_loss, epoch LIMIT 1
-                """, arguments: [run])
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [run]).map(RunRow.init) else {
+                throw StoreError.notFound("run \(run)")
+            }
+            if let owner = row.liveOwner(staleAfter: staleAfter) {
+                throw StoreError.owned("run \(run) is being trained by another process (\(owner)); refusing to resume it twice")
+            }
+            guard epochsPlanned >= row.epochsDone else {
+                throw StoreError.refused("run \(run) has \(row.epochsDone) epochs logged; it cannot be planned for \(epochsPlanned)")
+            }
+            let owner = OwnedRun.newToken()
             try db.execute(sql: """
-                UPDATE runs SET epochs_done = ?, epochs_planned = ?, status = 'running', status_detail = NULL, diverged_step = NULL,
-                                best_val_loss = ?, best_epoch = ?, heartbeat_at = ?, pid = ?, host = ?, finished_at = NULL
+                UPDATE runs SET owner = ?, status = 'running', status_detail = NULL, diverged_step = NULL, finished_at = NULL,
+                                heartbeat_at = ?, pid = ?, host = ?, epochs_planned = ?, checkpoint_every = ?, checkpoint_epochs = ?
                 WHERE id = ?
-                """, arguments: [epoch, epochsPlanned, best?["val_loss"] as Double?, best?["epoch"] as Int?, Self.now,
-                                 Int(ProcessInfo.processInfo.processIdentifier), ProcessInfo.processInfo.hostName, run])
+                """, arguments: [owner, Self.now, Int(getpid()), Self.hostName, epochsPlanned, policy.seconds, policy.epochs, run])
+            return (OwnedRun(id: run, owner: owner), row.epochsDone)
         }
+    }
+
+    /// Inside a write: the run must still be owned by `owned`.
+    static func checkOwner(_ db: Database, _ owned: OwnedRun) throws {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT owner, status, pid, host FROM runs WHERE id = ?"), arguments: [owned.id]) else {
+            throw StoreError.notFound("run \(owned.id)")
+        }
+        guard row["owner"] == owned.owner as String? else {
+            throw StoreError.lostOwnership("run \(owned.id) was taken over by pid \(row["pid"] as Int? ?? 0) on \(row["host"] as String? ?? "?"); this process no longer writes into it")
+        }
+    }
+
+    /// The first difference between a replayed epoch and the logged one, as `commitEpoch` would
+    /// have stored it (timings aside): nil when every value is the same, bit for bit.
+    public func replayDifference(_ e: EpochCommit, run: Int64) throws -> String? {
+        try read { db in
+            guard let r = try Row.fetchOne(db, sql: "SELECT * FROM epochs WHERE run_id = ? AND epoch = ?", arguments: [run, e.epoch]) else {
+                return "the log has no epoch \(e.epoch)"
+            }
+            func describe(_ v: Double?) -> String { v.map { "\($0)" } ?? "NULL" }
+            for (column, value) in [("loss", e.loss), ("metric", e.metric), ("val_loss", e.valLoss), ("val_metric", e.valMetric),
+                                    ("grad_norm_mean", e.gradNormMean), ("grad_norm_min", e.gradNormMin), ("grad_norm_max", e.gradNormMax),
+                                    ("grad_norm_last", e.gradNormLast), ("learning_rate", e.learningRate)] {
+                let logged: Double? = r[column]
+                if logged?.bitPattern != finite(value)?.bitPattern {
+                    return "\(column) (logged \(describe(logged)), replayed \(describe(finite(value))))"
+                }
+            }
+            if r["optimizer_checksum"] != e.optimizerChecksum {
+                return "optimizer_checksum (logged \(r["optimizer_checksum"] as String), replayed \(e.optimizerChecksum))"
+            }
+            guard let series = try Row.fetchOne(db, sql: "SELECT first_step, steps, losses, grad_norms FROM step_series WHERE run_id = ? AND epoch = ?",
+                                                arguments: [run, e.epoch]) else { return "step series (missing from the log)" }
+            if series["first_step"] != e.firstStep { return "first_step (logged \(series["first_step"] as Int), replayed \(e.firstStep))" }
+            let steps: Int = series["steps"]
+            if steps != e.stepLosses.count { return "steps (logged \(steps), replayed \(e.stepLosses.count))" }
+            let losses = try Zstd.decompressFloats(Array(series["losses"] as Data), count: steps)
+            let norms = try Zstd.decompressFloats(Array(series["grad_norms"] as Data), count: steps)
+            for i in 0..<steps where losses[i].bitPattern != e.stepLosses[i].bitPattern {
+                return "the loss of step \(e.firstStep + i + 1) (logged \(losses[i]), replayed \(e.stepLosses[i]))"
+            }
+            for i in 0..<steps where norms[i].bitPattern != e.stepGradNorms[i].bitPattern {
+                return "the gradient norm of step \(e.firstStep + i + 1) (logged \(norms[i]), replayed \(e.stepGradNorms[i]))"
+            }
+            let layers = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT layer, norm FROM layer_norms WHERE run_id = ? AND epoch = ?",
+                                                                           arguments: [run, e.epoch]).map { ($0["layer"] as String, $0["norm"] as Double?) })
+            if Set(layers.keys) != Set(e.layerNorms.map(\.layer)) { return "the layers with gradient norms" }
+            for (layer, norm) in e.layerNorms where layers[layer]??.bitPattern != finite(norm)?.bitPattern {
+                return "the gradient norm of layer \(layer) (logged \(describe(layers[layer] ?? nil)), replayed \(describe(finite(norm))))"
+            }
+            return nil
+        }
+    }
+
+    /// Epochs of a run's checkpoints, newest first.
+    public func checkpointEpochs(run: Int64) throws -> [Int] {
+        try read { db in try Int.fetchAll(db, sql: "SELECT epoch FROM checkpoints WHERE run_id = ? ORDER BY epoch DESC", arguments: [run]) }
+    }
+
+    /// One checkpoint, decoded and checked against its SHA-256.
+    public func checkpoint(run: Int64, epoch: Int) throws -> StoredCheckpoint {
+        guard let row = try read({ db in
+            try Row.fetchOne(db, sql: """
+                SELECT epoch, step, payload_sha256, optimizer_checksum, configuration_fingerprint, blob
+                FROM checkpoints WHERE run_id = ? AND epoch = ?
+                """, arguments: [run, epoch])
+        }) else { throw StoreError.notFound("checkpoint of run \(run) epoch \(epoch)") }
+        let blob: Data = row["blob"]
+        return StoredCheckpoint(runID: run, epoch: row["epoch"], step: row["step"], optimizerChecksum: row["optimizer_checksum"],
+                                configurationFingerprint: row["configuration_fingerprint"],
+                                checkpoint: try Checkpoint(blob: Array(blob), expectedSHA256: row["payload_sha256"]))
     }
 }
 
@@ -380,10 +578,9 @@ extension Store {
 
     /// The newest run of a study for a grid cell, if any.
     public func studyRun(study: Int64, task: String, optimizer: String, seed: UInt64) throws -> RunRow? {
-        let id = try read { db in
-            try Int64.fetchOne(db, sql: "SELECT id FROM runs WHERE study_id = ? AND task = ? AND optimizer = ? AND seed = ? ORDER BY id DESC LIMIT 1",
-                               arguments: [study, task, optimizer, Int64(bitPattern: seed)])
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE study_id = ? AND task = ? AND optimizer = ? AND seed = ? ORDER BY id DESC LIMIT 1",
+                             arguments: [study, task, optimizer, Int64(bitPattern: seed)]).map(RunRow.init)
         }
-        return try id.flatMap { try runRow($0) }
     }
 }

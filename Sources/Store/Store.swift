@@ -17,37 +17,79 @@ public final class Store: Sendable {
     /// Migration identifiers this optilog knows, in order (`sql/migrations/*.sql`).
     public static var migrationIdentifiers: [String] { EmbeddedSQL.migrations.map(\.0) }
 
-    /// Opens (creating if needed) and upgrades the store at `path`; refuses a newer schema and
-    /// anything that is not an SQLite file, without writing to it.
+    /// Opens (creating if needed) and upgrades the store at `path`. The file is first read
+    /// without writing (`StoreFile.inspect`, with SQLite's quick check): only a missing or empty
+    /// file or a sound optilog store of a schema this optilog knows is opened for writing;
+    /// anything else — another program's file, a damaged store, a newer schema — is refused with
+    /// its bytes unchanged.
     public init(path: String) throws {
         self.path = path
-        try Self.refuseForeignFile(path)
+        switch try StoreFile.inspect(path, check: true) {
+        case .empty, .store: break
+        case .newer(let found): throw StoreError.newerSchema(path: path, found: found)
+        case .foreign(let what):
+            throw StoreError.cannotOpen(path: path, reason: "it is not an optilog store (\(what)); nothing was changed")
+        case .damaged(let what): throw StoreError.damaged(path: path, reason: what)
+        }
         var config = Configuration()
         config.busyMode = .timeout(Self.busyTimeout)
         config.foreignKeysEnabled = true
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        do {
-            pool = try DatabasePool(path: path, configuration: config)
-        } catch {
-            throw StoreError.cannotOpen(path: path, reason: Self.reason(error))
-        }
-        let migrator = Self.migrator
-        do {
-            let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
-            if superseded {
-                let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
-                throw StoreError.newerSchema(path: path, found: applied.subtracting(Self.migrationIdentifiers).sorted())
+        // Two processes making the same new store at once: one of them may find it locked while
+        // the other switches it to WAL or migrates it; it tries again until the busy timeout.
+        let deadline = Date().addingTimeInterval(Self.busyTimeout)
+        var attempt = 0
+        while true {
+            do {
+                pool = try Self.openAndMigrate(path: path, configuration: config)
+                break
+            } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode.primaryResultCode) && Date() < deadline {
+                attempt += 1
+                Thread.sleep(forTimeInterval: min(0.5, 0.005 * Double(attempt * attempt)))
+            } catch let error as StoreError {
+                throw error
+            } catch {
+                throw StoreError.cannotOpen(path: path, reason: Self.reason(error))
             }
-            try migrator.migrate(pool)
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError.cannotOpen(path: path, reason: Self.reason(error))
         }
     }
 
+    private static func openAndMigrate(path: String, configuration: Configuration) throws -> DatabasePool {
+        let pool = try DatabasePool(path: StoreFile.absolutePath(path), configuration: configuration)
+        try migrate(pool, path: path)
+        return pool
+    }
+
+    /// Applies the missing migrations in one IMMEDIATE transaction, recorded in GRDB's
+    /// `grdb_migrations` table: the check of what is applied and the applying cannot interleave
+    /// with another process doing the same (as GRDB's migrator's can, when two processes make a
+    /// new store at once). Foreign keys are off while a migration runs, checked before it commits.
+    static func migrate(_ pool: DatabasePool, path: String) throws {
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
+            try db.inTransaction(.immediate) {
+                try db.execute(sql: "CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+                let applied = Set(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations"))
+                let unknown = applied.subtracting(migrationIdentifiers)
+                guard unknown.isEmpty else { throw StoreError.newerSchema(path: path, found: unknown.sorted()) }
+                for (index, (identifier, sql)) in EmbeddedSQL.migrations.enumerated() where !applied.contains(identifier) {
+                    try db.execute(sql: sql)
+                    // PRAGMA user_version mirrors the schema for plain SQLite tools.
+                    try db.execute(sql: "PRAGMA user_version = \(index + 1)")
+                    try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [identifier])
+                }
+                if let violation = try Row.fetchOne(db, sql: "PRAGMA foreign_key_check") {
+                    throw StoreError.corrupt("a migration left a foreign-key violation in \(violation[0] as String? ?? "?")")
+                }
+                return .commit
+            }
+        }
+    }
+
+    /// The migrations as GRDB's migrator (for tests that make stores of earlier versions).
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         for (identifier, sql) in EmbeddedSQL.migrations {
@@ -58,17 +100,6 @@ public final class Store: Sendable {
             }
         }
         return migrator
-    }
-
-    /// A file that exists but does not start like an SQLite database is refused before SQLite
-    /// touches it (SQLite would otherwise only fail later, and WAL set-up could write to it).
-    static func refuseForeignFile(_ path: String) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return }
-        defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: 16)) ?? Data()
-        guard head.isEmpty || head == Data("SQLite format 3\0".utf8) else {
-            throw StoreError.cannotOpen(path: path, reason: "it is not an optilog store (not an SQLite database); nothing was changed")
-        }
     }
 
     static func reason(_ error: Error) -> String {

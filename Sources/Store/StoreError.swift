@@ -10,6 +10,12 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case notFound(String)
     /// A statement a read-only connection refuses, or a request that contradicts the store.
     case refused(String)
+    /// An SQLite file that fails its structural check.
+    case damaged(path: String, reason: String)
+    /// A run another live process is training.
+    case owned(String)
+    /// This process no longer owns the run it was writing (another took it over).
+    case lostOwnership(String)
 
     public var description: String {
         switch self {
@@ -19,6 +25,11 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case let .cannotOpen(path, reason): return "cannot open \(path): \(reason)"
         case .notFound(let what): return "not found: \(what)"
         case .refused(let what): return what
+        case let .damaged(path, reason):
+            return "\(path) is damaged (\(reason)); nothing was written. `optilog verify --db \(path)` says more; "
+                + "SQLite's .recover salvages what is left: sqlite3 \(path) .recover | sqlite3 recovered.sqlite"
+        case .owned(let what): return what
+        case .lostOwnership(let what): return what
         }
     }
 }

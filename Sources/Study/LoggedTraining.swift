@@ -4,8 +4,14 @@ import Foundation
 import Store
 
 /// A training run written to the research log: each epoch committed with its step series,
-/// layer norms and a checkpoint in one transaction; resumable from its last checkpoint to the
-/// same bits as a run that never stopped.
+/// layer norms and (by its checkpoint policy) a checkpoint in one transaction; resumable from
+/// its newest checkpoint to the same bits as a run that never stopped.
+///
+/// A resume never touches the epochs already logged: it restores the newest good checkpoint and
+/// replays the epochs after it, comparing each with the logged one bit for bit (losses,
+/// metrics, gradient norms, step series, layer norms, optimizer-state checksum), and appends
+/// only the epochs past the logged end. A replayed epoch that differs marks the run
+/// `nondeterministic` and stops it; every resume is thereby a check of determinism.
 public final class LoggedTraining {
     public enum Ending: Sendable, Equatable {
         case completed
@@ -14,99 +20,187 @@ public final class LoggedTraining {
     }
 
     public static let codeVersion = "optilog 0.1.0"
+    /// Seconds between heartbeats while training (a run without one for `staleAfter` seconds,
+    /// 120 by default, may be taken over by another host).
+    static let heartbeatInterval: Double = 5
 
     public let store: Store
-    public let run: Int64
+    public let owned: OwnedRun
+    public var run: Int64 { owned.id }
     public let spec: RunSpec
     let loop: TrainingLoop
     let configurationFingerprint: String
-    /// Epochs already done (0 for a new run).
+    /// Epochs done: committed, or replayed and checked.
     public private(set) var epochsDone: Int
-    /// A checkpoint is written with an epoch when this many seconds have passed since the last
-    /// one, and always with the last epoch (0: every epoch). Epochs after the newest checkpoint
-    /// are recomputed on resume, to the same bits, so this trades re-done work after a crash
-    /// against the cost of writing checkpoints of short epochs.
-    public var checkpointInterval: Double = 10
-    private var lastCheckpoint = Date()
+    /// Epochs in the log when this training began; epochs up to it are replayed and checked.
+    public let loggedEpochs: Int
+    public let policy: CheckpointPolicy
+    private var lastCheckpointTime = Date()
+    private var lastCheckpointEpoch: Int
+    private var lastHeartbeat = Date()
+    /// Replayed epochs not yet counted in the run's row.
+    private var replayedUncounted = 0
+    /// Epochs this training replayed and found equal to the log.
+    public private(set) var epochsReplayed = 0
+    /// Set when a heartbeat finds that the run was taken over; training stops at once.
+    private var lost: Error?
     /// Set when resuming from a checkpoint taken part-way through an epoch.
     var pendingProgress: EpochProgress?
-    /// What a resume had to work around (a damaged checkpoint skipped), for the user to see.
+    /// What a resume had to work around (a checkpoint skipped), for the user to see.
     public internal(set) var warnings: [String] = []
 
-    /// Starts a new run: data, model and optimizer from `spec`, recorded as `running`.
-    public static func start(_ spec: RunSpec, store: Store, locator: DataLocator, studyID: Int64? = nil) throws -> LoggedTraining {
-        let (data, dataset) = try spec.prepareData(locator: locator)
-        let datasetFingerprint = Fingerprint.of(data.train) + ":" + Fingerprint.of(data.validation)
-        let model = try spec.task.build(inputShape: data.train.inputShape, seed: spec.seed)
-        let optimizer = try Optimizers.make(spec.optimizer, config: spec.optimizerConfiguration)
-        let fingerprint = spec.fingerprint(datasetFingerprint: datasetFingerprint)
-        let run = try store.createRun(NewRun(
-            studyID: studyID, task: spec.task.rawValue, dataset: dataset, datasetFingerprint: datasetFingerprint,
-            modelConfiguration: spec.json.json, optimizer: spec.optimizer, optimizerConfiguration: optimizer.config.json,
-            configurationFingerprint: fingerprint, seed: spec.seed, batchSize: spec.batchSize, epochsPlanned: spec.epochs,
-            threads: BLAS.threads, codeVersion: codeVersion))
-        return try LoggedTraining(store: store, run: run, spec: spec, data: data, model: model, optimizer: optimizer,
-                                  fingerprint: fingerprint, epochsDone: 0)
+    /// Everything a run needs before it is recorded, so that bad input fails before the log
+    /// holds a run that cannot train.
+    struct Prepared {
+        var data: DataSplits
+        var dataset: String
+        var datasetFingerprint: String
+        var fingerprint: String
+        var model: Sequential
+        var optimizer: Optimizer
+        var notes: [String]
     }
 
-    /// Reopens a run at its newest good checkpoint, after checking that the data, the
-    /// configuration and the optimizer state are exactly what the log says they were.
-    public static func resume(run: Int64, store: Store, locator: DataLocator, epochs: Int? = nil) throws -> LoggedTraining {
-        guard let row = try store.runRow(run) else { throw StoreError.notFound("run \(run)") }
-        guard row.status != .completed || (epochs ?? row.epochsPlanned) > row.epochsDone else {
-            throw StoreError.refused("run \(run) is already completed (\(row.epochsDone) epochs)")
-        }
-        let spec = try RunSpec(json: try ConfigValue.parse(row.modelConfiguration), optimizer: row.optimizer,
-                               optimizerConfiguration: try ConfigValue.parse(row.optimizerConfiguration), epochs: epochs ?? row.epochsPlanned)
-        let (data, _) = try spec.prepareData(locator: locator)
+    static func prepare(_ spec: RunSpec, locator: DataLocator) throws -> Prepared {
+        let (data, dataset, notes) = try spec.prepareData(locator: locator)
+        guard data.train.count > 0 else { throw EngineError.invalidConfiguration("\(dataset): the training set is empty") }
+        guard data.validation.count > 0 else { throw EngineError.invalidConfiguration("\(dataset): the validation set is empty") }
         let datasetFingerprint = Fingerprint.of(data.train) + ":" + Fingerprint.of(data.validation)
-        guard datasetFingerprint == row.datasetFingerprint else {
-            throw StoreError.refused("run \(run): its data set has changed since it ran (fingerprint \(datasetFingerprint.prefix(12))… now, \(row.datasetFingerprint.prefix(12))… logged); refusing to resume")
-        }
-        let fingerprint = spec.fingerprint(datasetFingerprint: datasetFingerprint)
-        guard fingerprint == row.configurationFingerprint else {
-            throw StoreError.refused("run \(run): its configuration does not match the log (fingerprint changed); refusing to resume")
-        }
         let model = try spec.task.build(inputShape: data.train.inputShape, seed: spec.seed)
         let optimizer = try Optimizers.make(spec.optimizer, config: spec.optimizerConfiguration)
-        var done = 0
-        var progress: EpochProgress?
-        let (newest, damaged) = try store.newestGoodCheckpoint(run: run)
-        var warnings = damaged.map { "run \(run): the checkpoint of epoch \($0.epoch) is damaged (\($0.error))" }
-        if !damaged.isEmpty {
-            warnings.append(newest.map { "run \(run): resuming from the previous good checkpoint, of epoch \($0.epoch)" }
-                            ?? "run \(run): no good checkpoint left; training it again from the start")
-        }
-        if let stored = newest {
-            guard stored.configurationFingerprint == fingerprint else {
-                throw StoreError.refused("run \(run): checkpoint of epoch \(stored.epoch) was made with another configuration")
-            }
-            for p in model.parameters {
-                guard let t = stored.checkpoint.tensor(p.name), t.shape == p.shape, let values = t.floats else {
-                    throw StoreError.corrupt("run \(run): checkpoint of epoch \(stored.epoch) lacks weights \(p.name)")
-                }
-                p.value = values
-            }
-            guard let state = stored.checkpoint.tensor("optimizer_state") else {
-                throw StoreError.corrupt("run \(run): checkpoint of epoch \(stored.epoch) lacks the optimizer state")
-            }
-            try optimizer.restore(OptimizerState(bytes: state.data), variableCounts: model.parameters.map(\.count))
-            progress = try Self.progress(from: stored.checkpoint)
-            // A full checkpoint's state must be the one logged for its epoch; a part-way one
-            // (no epoch row yet) must match the checksum stored with it.
-            let logged = progress != nil ? stored.optimizerChecksum
-                : try store.epochs(run: run).first { $0.epoch == stored.epoch }?.optimizerChecksum
-            guard optimizer.state.checksum == stored.optimizerChecksum, optimizer.state.checksum == logged else {
-                throw StoreError.refused("run \(run): the optimizer state in the checkpoint of epoch \(stored.epoch) does not match its logged checksum; refusing to resume")
-            }
-            done = progress != nil ? stored.epoch - 1 : stored.epoch
-        }
-        try store.rewind(run: run, toEpoch: done, epochsPlanned: spec.epochs, keepingPartialCheckpoint: progress != nil)
-        let training = try LoggedTraining(store: store, run: run, spec: spec, data: data, model: model, optimizer: optimizer,
-                                          fingerprint: fingerprint, epochsDone: done)
-        training.pendingProgress = progress
-        training.warnings = warnings
+        return Prepared(data: data, dataset: dataset, datasetFingerprint: datasetFingerprint,
+                        fingerprint: spec.fingerprint(datasetFingerprint: datasetFingerprint), model: model, optimizer: optimizer,
+                        notes: notes)
+    }
+
+    static func newRun(_ spec: RunSpec, _ p: Prepared, studyID: Int64?, policy: CheckpointPolicy, dataDir: String?) -> NewRun {
+        NewRun(studyID: studyID, task: spec.task.rawValue, dataset: p.dataset, datasetFingerprint: p.datasetFingerprint,
+               modelConfiguration: spec.json.json, optimizer: spec.optimizer, optimizerConfiguration: p.optimizer.config.json,
+               configurationFingerprint: p.fingerprint, seed: spec.seed, batchSize: spec.batchSize, epochsPlanned: spec.epochs,
+               threads: BLAS.threads, codeVersion: codeVersion, checkpointPolicy: policy, dataDir: dataDir)
+    }
+
+    /// Starts a new run: data, model and optimizer from `spec`, recorded as `running` and owned
+    /// by this process.
+    public static func start(_ spec: RunSpec, store: Store, locator: DataLocator = DataLocator(), studyID: Int64? = nil,
+                             policy: CheckpointPolicy = CheckpointPolicy()) throws -> LoggedTraining {
+        let p = try prepare(spec, locator: locator)
+        let owned = try store.createRun(newRun(spec, p, studyID: studyID, policy: policy, dataDir: locator.dataDir.map(StoreFile.absolutePath)))
+        let training = try LoggedTraining(store: store, owned: owned, spec: spec, prepared: p, epochsDone: 0, loggedEpochs: 0, policy: policy)
+        training.warnings = p.notes
         return training
+    }
+
+    /// Starts a study's cell unless the study has a run for it already (another `study` took
+    /// it meanwhile): nil then.
+    public static func startStudyCell(_ spec: RunSpec, store: Store, locator: DataLocator = DataLocator(), studyID: Int64,
+                                      policy: CheckpointPolicy = CheckpointPolicy()) throws -> LoggedTraining? {
+        let p = try prepare(spec, locator: locator)
+        guard let owned = try store.createStudyRun(newRun(spec, p, studyID: studyID, policy: policy, dataDir: locator.dataDir.map(StoreFile.absolutePath))) else {
+            return nil
+        }
+        let training = try LoggedTraining(store: store, owned: owned, spec: spec, prepared: p, epochsDone: 0, loggedEpochs: 0, policy: policy)
+        training.warnings = p.notes
+        return training
+    }
+
+    /// Reopens a run at its newest usable checkpoint, after checking that the data, the
+    /// configuration and the optimizer state are exactly what the log says they were, and takes
+    /// it over (refused while a live process trains it). `dataDir` nil: where the run found its
+    /// data. `policy` nil: the run's own checkpoint policy.
+    public static func resume(run: Int64, store: Store, locator: DataLocator = DataLocator(), epochs: Int? = nil,
+                              policy: CheckpointPolicy? = nil, staleAfter: Double = 120) throws -> LoggedTraining {
+        guard let row = try store.runRow(run) else { throw StoreError.notFound("run \(run)") }
+        if row.status == .nondeterministic {
+            throw StoreError.refused("run \(run) is marked nondeterministic (\(row.statusDetail ?? "a replayed epoch differed from the log")); it is not resumed")
+        }
+        let planned = epochs ?? row.epochsPlanned
+        guard planned >= row.epochsDone else {
+            throw StoreError.refused("run \(run) has \(row.epochsDone) epochs logged; --epochs \(planned) would be fewer (give at least \(row.epochsDone))")
+        }
+        guard row.status != .completed || planned > row.epochsDone else {
+            throw StoreError.refused("run \(run) is already completed (\(row.epochsDone) epochs); give --epochs N with N > \(row.epochsDone) to extend it")
+        }
+        if let owner = row.liveOwner(staleAfter: staleAfter) {
+            throw StoreError.owned("run \(run) is being trained by another process (\(owner)); refusing to resume it twice")
+        }
+        let spec = try RunSpec(json: try ConfigValue.parse(row.modelConfiguration), optimizer: row.optimizer,
+                               optimizerConfiguration: try ConfigValue.parse(row.optimizerConfiguration), epochs: planned)
+        let dataDir = locator.dataDir
+        let folder = locator.with(dataDir: dataDir ?? row.dataDir)
+        if dataDir == nil, let logged = row.dataDir, !FileManager.default.fileExists(atPath: logged) {
+            throw StoreError.refused("run \(run) was trained on data from \(logged), which is gone; pass --data-dir with the folder that holds that data now")
+        }
+        var p = try prepare(spec, locator: folder)
+        guard p.datasetFingerprint == row.datasetFingerprint else {
+            throw StoreError.refused("run \(run): its data differ from the logged data (\(Self.fingerprintDifference(now: p.datasetFingerprint, logged: row.datasetFingerprint))); "
+                                     + "logged: \(row.dataset); found now: \(p.dataset). Refusing to resume"
+                                     + (dataDir == nil && row.dataDir == nil ? " (if the data sits elsewhere, pass --data-dir)" : ""))
+        }
+        guard p.fingerprint == row.configurationFingerprint else {
+            throw StoreError.refused("run \(run): its configuration does not match the log (fingerprint changed); refusing to resume")
+        }
+        // The newest checkpoint that decodes and agrees with the log; older ones if not.
+        let loggedEpochs = try store.epochs(run: run)
+        var warnings: [String] = []
+        var position = 0
+        var progress: EpochProgress?
+        for epoch in try store.checkpointEpochs(run: run) {
+            do {
+                let stored = try store.checkpoint(run: run, epoch: epoch)
+                progress = try restore(stored, into: p, fingerprint: p.fingerprint, logged: loggedEpochs, run: run)
+                position = progress != nil ? stored.epoch - 1 : stored.epoch
+                break
+            } catch {
+                warnings.append("run \(run): the checkpoint of epoch \(epoch) cannot be used (\(error))")
+                progress = nil
+                // Fresh weights and optimizer state for the next try (the data stay).
+                p.model = try spec.task.build(inputShape: p.data.train.inputShape, seed: spec.seed)
+                p.optimizer = try Optimizers.make(spec.optimizer, config: spec.optimizerConfiguration)
+            }
+        }
+        if !warnings.isEmpty {
+            warnings.append(position > 0 || progress != nil ? "run \(run): resuming from the previous good checkpoint, of epoch \(position + (progress != nil ? 1 : 0))"
+                                                         : "run \(run): no good checkpoint left; replaying it from the start")
+        }
+        let (owned, logged) = try store.claim(run: run, epochsPlanned: planned, policy: policy ?? row.checkpointPolicy, staleAfter: staleAfter)
+        let training = try LoggedTraining(store: store, owned: owned, spec: spec, prepared: p, epochsDone: position,
+                                          loggedEpochs: logged, policy: policy ?? row.checkpointPolicy)
+        training.pendingProgress = progress
+        training.warnings = p.notes + warnings
+        return training
+    }
+
+    /// Which part of a data-set fingerprint ("train:validation") changed, briefly.
+    static func fingerprintDifference(now: String, logged: String) -> String {
+        let a = now.split(separator: ":"), b = logged.split(separator: ":")
+        guard a.count == 2, b.count == 2 else { return "fingerprint \(now.prefix(12))… now, \(logged.prefix(12))… logged" }
+        let parts = [("training", a[0], b[0]), ("validation", a[1], b[1])].filter { $0.1 != $0.2 }
+        return parts.map { "\($0.0) fingerprint \($0.1.prefix(12))… now, \($0.2.prefix(12))… logged" }.joined(separator: "; ")
+    }
+
+    /// Loads a checkpoint into the prepared model and optimizer after checking it against the
+    /// log; returns the epoch progress of a part-way checkpoint.
+    static func restore(_ stored: StoredCheckpoint, into p: Prepared, fingerprint: String, logged: [EpochRow], run: Int64) throws -> EpochProgress? {
+        guard stored.configurationFingerprint == fingerprint else {
+            throw StoreError.refused("it was made with another configuration")
+        }
+        for parameter in p.model.parameters {
+            guard let t = stored.checkpoint.tensor(parameter.name), t.shape == parameter.shape, let values = t.floats else {
+                throw StoreError.corrupt("it lacks weights \(parameter.name)")
+            }
+            parameter.value = values
+        }
+        guard let state = stored.checkpoint.tensor("optimizer_state") else { throw StoreError.corrupt("it lacks the optimizer state") }
+        try p.optimizer.restore(OptimizerState(bytes: state.data), variableCounts: p.model.parameters.map(\.count))
+        let progress = try Self.progress(from: stored.checkpoint)
+        // A full checkpoint's state must be the one logged for its epoch; a part-way one (no
+        // epoch row yet) must match the checksum stored with it.
+        let expected = progress != nil ? stored.optimizerChecksum : logged.first { $0.epoch == stored.epoch }?.optimizerChecksum
+        guard p.optimizer.state.checksum == stored.optimizerChecksum, p.optimizer.state.checksum == expected else {
+            throw StoreError.refused("its optimizer state does not match the logged checksum")
+        }
+        return progress
     }
 
     /// The epoch progress a part-way checkpoint carries, nil for an end-of-epoch one.
@@ -129,73 +223,118 @@ public final class LoggedTraining {
                              norms: norms, learningRate: try bits("learning_rate"))
     }
 
-    init(store: Store, run: Int64, spec: RunSpec, data: DataSplits, model: Sequential, optimizer: Optimizer,
-         fingerprint: String, epochsDone: Int) throws {
+    init(store: Store, owned: OwnedRun, spec: RunSpec, prepared p: Prepared, epochsDone: Int, loggedEpochs: Int, policy: CheckpointPolicy) throws {
         self.store = store
-        self.run = run
+        self.owned = owned
         self.spec = spec
-        self.configurationFingerprint = fingerprint
+        self.configurationFingerprint = p.fingerprint
         self.epochsDone = epochsDone
-        loop = try TrainingLoop(model: model, optimizer: optimizer, loss: spec.task.loss, metric: spec.task.metric, data: data,
+        self.loggedEpochs = loggedEpochs
+        self.policy = policy
+        self.lastCheckpointEpoch = epochsDone
+        loop = try TrainingLoop(model: p.model, optimizer: p.optimizer, loss: spec.task.loss, metric: spec.task.metric, data: p.data,
                                 configuration: TrainingConfiguration(epochs: spec.epochs, batchSize: spec.batchSize, seed: spec.seed))
     }
 
-    /// Trains the remaining epochs, committing each; stops at a step boundary when
-    /// `shouldStop` says so (the partial epoch is dropped; the run resumes from its last epoch).
+    /// Trains the remaining epochs — replaying and checking those already logged, committing
+    /// the others — and stops at a step boundary when `shouldStop` says so (a checkpoint of that
+    /// very point is written; the run resumes from it). `onEpoch` hears each epoch and whether
+    /// it was a replay.
     @discardableResult
-    public func train(shouldStop: () -> Bool = { false }, onStep: (_ epoch: Int, _ step: Int, _ steps: Int, _ loss: Float) -> Void = { _, _, _, _ in },
-                      onEpoch: (EpochRecord) -> Void = { _ in }) throws -> Ending {
-        try store.heartbeat(run: run)
+    public func train(shouldStop: @escaping () -> Bool = { false },
+                      onStep: (_ epoch: Int, _ step: Int, _ steps: Int, _ loss: Float) -> Void = { _, _, _, _ in },
+                      onEpoch: (EpochRecord, _ replayed: Bool) -> Void = { _, _ in }) throws -> Ending {
+        try store.heartbeat(run: owned)
+        lastHeartbeat = Date()
+        let stop = { [unowned self] in self.lost != nil || shouldStop() }
         while epochsDone < spec.epochs {
             let epoch = epochsDone + 1, steps = loop.stepsPerEpoch
-            let record = loop.runEpoch(epochsDone, from: pendingProgress, shouldStop: shouldStop) { onStep(epoch, $0, steps, $1) }
+            let replaying = epoch <= loggedEpochs
+            let record = loop.runEpoch(epochsDone, from: pendingProgress, shouldStop: stop) { step, loss in
+                self.beat()
+                onStep(epoch, step, steps, loss)
+            }
             pendingProgress = nil
+            if let lost { throw lost }
             switch record.outcome {
             case .stopped(let step):
                 try saveAtStop(record, step: step)
                 return .interrupted
             case .diverged(let step):
-                try store.setStatus(run: run, .diverged, detail: "non-finite loss or gradient at step \(step) (epoch \(record.epoch))",
-                                    divergedStep: step)
+                if replaying { try failReplay(epoch: record.epoch, "it diverged at step \(step) on replay; the log has it complete") }
+                try store.setStatus(run: owned, .diverged, detail: "non-finite loss or gradient at step \(step) (epoch \(record.epoch))",
+                                    divergedStep: step, replayed: takeReplayed())
                 return .diverged(atStep: step)
             case .completed:
                 break
             }
             let state = loop.optimizer.state
+            let due = record.epoch == spec.epochs || policy.seconds <= 0 || Date().timeIntervalSince(lastCheckpointTime) >= policy.seconds
+                || (policy.epochs > 0 && record.epoch - lastCheckpointEpoch >= policy.epochs)
             let step = record.firstStep + record.stepLosses.count
-            var checkpoint: (Int, String, Checkpoint.Encoded)?
-            if record.epoch == spec.epochs || Date().timeIntervalSince(lastCheckpoint) >= checkpointInterval {
-                var tensors = loop.model.parameters.map { Checkpoint.Tensor(name: $0.name, shape: $0.shape, floats: $0.value) }
-                tensors.append(Checkpoint.Tensor(name: "optimizer_state", dtype: .u8, shape: [state.bytes.count], data: state.bytes))
-                checkpoint = (step, configurationFingerprint, Checkpoint(tensors: tensors, metadata: [
-                    "epoch": String(record.epoch), "step": String(step), "next_shuffle_epoch": String(record.epoch),
-                    "seed": String(spec.seed), "configuration_fingerprint": configurationFingerprint, "optimizer": loop.optimizer.className,
-                ]).encoded())
-                lastCheckpoint = Date()
+            let checkpoint = due ? (step, configurationFingerprint, checkpointTensors(state: state, metadata: [
+                "epoch": String(record.epoch), "step": String(step), "next_shuffle_epoch": String(record.epoch),
+            ]).encoded()) : nil
+            let commit = EpochCommit(record, optimizerChecksum: state.checksum, checkpoint: checkpoint)
+            if replaying {
+                if let difference = try store.replayDifference(commit, run: run) { try failReplay(epoch: record.epoch, "it differs in \(difference)") }
+                replayedUncounted += 1
+                epochsReplayed += 1
+                if let checkpoint {
+                    try store.saveReplayCheckpoint(run: owned, epoch: record.epoch, step: step, optimizerChecksum: state.checksum,
+                                                   configurationFingerprint: configurationFingerprint, encoded: checkpoint.2,
+                                                   replayed: takeReplayed())
+                }
+            } else {
+                try store.commitEpoch(commit, run: owned)
             }
-            try store.commitEpoch(EpochCommit(
-                epoch: record.epoch, loss: record.trainLoss, metric: record.trainMetric, valLoss: record.validationLoss,
-                valMetric: record.validationMetric, gradNormMean: record.gradientNormMean, gradNormMin: record.gradientNormMin,
-                gradNormMax: record.gradientNormMax, gradNormLast: record.gradientNormLast, learningRate: record.learningRate,
-                optimizerChecksum: state.checksum, seconds: record.seconds, samplesPerSecond: record.samplesPerSecond,
-                firstStep: record.firstStep, stepLosses: record.stepLosses, stepGradNorms: record.stepGradientNorms,
-                layerNorms: record.layerGradientNorms.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                checkpoint: checkpoint), run: run)
+            if due {
+                lastCheckpointTime = Date()
+                lastCheckpointEpoch = record.epoch
+            }
             epochsDone = record.epoch
-            onEpoch(record)
+            onEpoch(record, replaying)
         }
-        try store.setStatus(run: run, .completed)
+        try store.setStatus(run: owned, .completed, replayed: takeReplayed())
         return .completed
+    }
+
+    /// A replayed epoch that differs from the log: the run is marked, nothing logged changes.
+    func failReplay(epoch: Int, _ what: String) throws -> Never {
+        let detail = "replayed epoch \(epoch) differs from the log: \(what)"
+        try store.setStatus(run: owned, .nondeterministic, detail: detail, replayed: takeReplayed())
+        throw DeterminismFailure(description: "run \(run): \(detail); nothing logged was changed, and the run is marked nondeterministic")
+    }
+
+    private func takeReplayed() -> Int {
+        defer { replayedUncounted = 0 }
+        return replayedUncounted
+    }
+
+    /// A heartbeat every few seconds, from the step loop (epochs may be long, and a replay
+    /// commits nothing); a lost run stops training at the next step.
+    private func beat() {
+        guard lost == nil, Date().timeIntervalSince(lastHeartbeat) >= Self.heartbeatInterval else { return }
+        lastHeartbeat = Date()
+        do { try store.heartbeat(run: owned, replayed: takeReplayed()) } catch { lost = error }
+    }
+
+    func checkpointTensors(state: OptimizerState, metadata: [String: String]) -> Checkpoint {
+        var tensors = loop.model.parameters.map { Checkpoint.Tensor(name: $0.name, shape: $0.shape, floats: $0.value) }
+        tensors.append(Checkpoint.Tensor(name: "optimizer_state", dtype: .u8, shape: [state.bytes.count], data: state.bytes))
+        var all = metadata
+        all["seed"] = String(spec.seed)
+        all["configuration_fingerprint"] = configurationFingerprint
+        all["optimizer"] = loop.optimizer.className
+        return Checkpoint(tensors: tensors, metadata: all)
     }
 
     /// At a stop: a checkpoint of where training is — part-way through the epoch, with the
     /// epoch's progress, or at its start — and the run marked interrupted, together.
     func saveAtStop(_ record: EpochRecord, step: Int) throws {
         let state = loop.optimizer.state
-        var tensors = loop.model.parameters.map { Checkpoint.Tensor(name: $0.name, shape: $0.shape, floats: $0.value) }
-        tensors.append(Checkpoint.Tensor(name: "optimizer_state", dtype: .u8, shape: [state.bytes.count], data: state.bytes))
-        var metadata = ["step": String(step), "seed": String(spec.seed), "configuration_fingerprint": configurationFingerprint,
-                        "optimizer": loop.optimizer.className]
+        var metadata = ["step": String(step)]
+        var tensors: [Checkpoint.Tensor] = []
         var epoch = epochsDone
         if let progress = record.progress, progress.stepsDone > 0 {
             epoch = record.epoch
@@ -209,16 +348,35 @@ public final class LoggedTraining {
         }
         metadata["epoch"] = String(epoch)
         guard epoch > 0 else {  // stopped before the first step: nothing to keep
-            try store.setStatus(run: run, .interrupted, detail: "stopped before its first step")
+            try store.setStatus(run: owned, .interrupted, detail: "stopped before its first step", replayed: takeReplayed())
             return
         }
-        try store.saveCheckpointAndInterrupt(run: run, epoch: epoch, step: step, optimizerChecksum: state.checksum,
-                                             configurationFingerprint: configurationFingerprint,
-                                             encoded: Checkpoint(tensors: tensors, metadata: metadata).encoded(),
-                                             detail: "stopped at step \(step) (epoch \(record.epoch))")
+        var checkpoint = checkpointTensors(state: state, metadata: metadata)
+        checkpoint.tensors.append(contentsOf: tensors)
+        try store.saveCheckpointAndInterrupt(run: owned, epoch: epoch, step: step, optimizerChecksum: state.checksum,
+                                             configurationFingerprint: configurationFingerprint, encoded: checkpoint.encoded(),
+                                             detail: "stopped at step \(step) (epoch \(record.epoch))", replayed: takeReplayed())
     }
 
     public var model: Sequential { loop.model }
     public var stepsPerEpoch: Int { loop.stepsPerEpoch }
     public var optimizer: Optimizer { loop.optimizer }
+}
+
+/// A replayed epoch differed from the logged one.
+public struct DeterminismFailure: Error, CustomStringConvertible {
+    public let description: String
+}
+
+extension EpochCommit {
+    /// The epoch as the log stores it.
+    init(_ record: EpochRecord, optimizerChecksum: String, checkpoint: (Int, String, Checkpoint.Encoded)?) {
+        self.init(epoch: record.epoch, loss: record.trainLoss, metric: record.trainMetric, valLoss: record.validationLoss,
+                  valMetric: record.validationMetric, gradNormMean: record.gradientNormMean, gradNormMin: record.gradientNormMin,
+                  gradNormMax: record.gradientNormMax, gradNormLast: record.gradientNormLast, learningRate: record.learningRate,
+                  optimizerChecksum: optimizerChecksum, seconds: record.seconds, samplesPerSecond: record.samplesPerSecond,
+                  firstStep: record.firstStep, stepLosses: record.stepLosses, stepGradNorms: record.stepGradientNorms,
+                  layerNorms: record.layerGradientNorms.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                  checkpoint: checkpoint.map { (step: $0.0, configurationFingerprint: $0.1, encoded: $0.2) })
+    }
 }

@@ -69,16 +69,17 @@ extension RunSpec {
 
     /// The run's data (the located data set, or synthetic data), cut to the sample limits, and
     /// what it is.
-    public func prepareData(locator: DataLocator) throws -> (splits: DataSplits, dataset: String) {
+    /// (`notes`: what the user should hear about where the data came from.)
+    public func prepareData(locator: DataLocator) throws -> (splits: DataSplits, dataset: String, notes: [String]) {
         if synthetic {
             let train = samples ?? Self.defaultSyntheticSamples(task)
             return (try SyntheticData.splits(task, train: train, validation: validationSamples ?? max(1, train / 4), seed: seed),
-                    "synthetic \(task.rawValue)")
+                    "synthetic \(task.rawValue)", [])
         }
         let found = try locator.locate(task)
         var data = found.splits
         if let samples { data.train = Prefix(data.train, count: samples) }
         if let validationSamples { data.validation = Prefix(data.validation, count: validationSamples) }
-        return (data, "\(found.dataset) from \(found.source)")
+        return (data, "\(found.dataset) from \(found.source)", found.notes)
     }
 }

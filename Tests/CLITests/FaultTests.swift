@@ -105,7 +105,7 @@ final class FaultTests: XCTestCase {
         XCTAssertTrue(verify.stdout.contains("run 1 checkpoint e4,PROBLEM,"), verify.stdout)
         let resumed = try optilog(["resume", "1", "--epochs", "6", "--checkpoint-every", "0", "--db", db])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
-        XCTAssertTrue(resumed.stderr.contains("optilog: warning: run 1: the checkpoint of epoch 4 is damaged"), resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("optilog: warning: run 1: the checkpoint of epoch 4 cannot be used (corrupt data"), resumed.stderr)
         XCTAssertTrue(resumed.stderr.contains("optilog: warning: run 1: resuming from the previous good checkpoint, of epoch 3"), resumed.stderr)
         XCTAssertEqual(try epochs(db), try epochs(twin))
         XCTAssertEqual(try optilog(["verify", "--db", db]).status, 0)
@@ -127,7 +127,7 @@ final class FaultTests: XCTestCase {
         try text.write(to: csv, atomically: true, encoding: .utf8)
         let r = try optilog(["resume", "1", "--epochs", "3", "--data-dir", data.path, "--db", db])
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderr.contains("its data set has changed since it ran"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("its data differ from the logged data (training fingerprint "), r.stderr)
         XCTAssertEqual(try epochs(db).count, 2)
     }
 

@@ -262,13 +262,15 @@ final class QueryCommandTests: XCTestCase {
         for statement in ["INSERT INTO studies (uid, name, created_at) VALUES ('x', 'y', 0)", "UPDATE runs SET seed = 2", "DELETE FROM epochs",
                           "DROP TABLE runs", "ATTACH DATABASE '\(Self.db)' AS other", "  -- a comment\n detach other",
                           "PRAGMA user_version = 7", "PRAGMA journal_mode = DELETE", "SELECT 1; DELETE FROM runs", "CREATE TABLE t (x)",
-                          "VACUUM", "REINDEX"] {
+                          "VACUUM", "REINDEX", ";ATTACH DATABASE '\(Self.db).other' AS a", "PRAGMA query_only = 0", "PRAGMA writable_schema = 1",
+                          "BEGIN", "SAVEPOINT x", "SELECT load_extension('x')"] {
             let r = try optilog("sql", statement)
             XCTAssertEqual(r.status, 1, "\(statement): \(r.stdout)")
             XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
         }
         XCTAssertEqual(try optilog("sql", "SELECT COUNT(*) FROM epochs", "--format", "csv").stdout, "COUNT(*)\n18\n")
-        XCTAssertEqual(try optilog("sql", "PRAGMA user_version", "--format", "csv").stdout, "user_version\n1\n")
+        XCTAssertEqual(try optilog("sql", "PRAGMA user_version", "--format", "csv").stdout, "user_version\n2\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: Self.db + ".other"), "ATTACH created no file")
     }
 
     /// Colour on a terminal only: `script` gives the command a pseudo-terminal.

@@ -70,9 +70,39 @@ final class SchemaTests: XCTestCase {
         }
     }
 
+    /// A schema-1 store (no application_id, the old runs table) keeps every row through the
+    /// upgrade, gets the mark, and its runs the defaults of the new columns.
+    func testASchemaOneStoreKeepsItsRowsThroughTheUpgrade() throws {
+        let path = temporaryStorePath()
+        let pool = try DatabasePool(path: path)
+        try Store.migrator.migrate(pool, upTo: "0001_initial")
+        try pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO runs (uid, task, dataset, dataset_fingerprint, model_configuration, optimizer, optimizer_configuration,
+                                  configuration_fingerprint, seed, batch_size, epochs_planned, epochs_done, status, host, code_version, created_at)
+                VALUES ('u1', 'boston', 'd', 'f', '{}', 'adam', '{}', 'c', 1, 32, 5, 1, 'interrupted', 'h', 'v', 0);
+                INSERT INTO epochs (run_id, epoch, val_loss, optimizer_checksum, committed_at) VALUES (1, 1, 0.5, 's1', 0);
+                INSERT INTO step_series (run_id, epoch, first_step, steps, losses, grad_norms) VALUES (1, 1, 0, 0, X'', X'');
+                """)
+            XCTAssertEqual(try Int32.fetchOne(db, sql: "PRAGMA application_id"), 0)
+        }
+        try pool.close()
+        XCTAssertEqual(try StoreFile.inspect(path, check: true), .store(migrations: ["0001_initial"]))
+        let store = try Store(path: path)
+        try store.read { db in
+            XCTAssertEqual(try Int32.fetchOne(db, sql: "PRAGMA application_id"), StoreFile.applicationID)
+            XCTAssertEqual(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check"), [])
+            XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM step_series"), 1)
+        }
+        let row = try XCTUnwrap(try store.runRow(1))
+        XCTAssertEqual([row.status.rawValue, row.dataset], ["interrupted", "d"])
+        XCTAssertEqual(row.checkpointPolicy, CheckpointPolicy(seconds: 10, epochs: 100))
+        XCTAssertEqual(try store.epochs(run: 1).map(\.optimizerChecksum), ["s1"])
+    }
+
     func testNewerSchemaIsRefusedAndLeftAlone() throws {
         let path = temporaryStorePath()
-        let run = try Store(path: path).createRun(sampleRun())
+        let run = try Store(path: path).createRun(sampleRun()).id
         let pool = try DatabasePool(path: path)
         try pool.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('0099_future')") }
         try pool.close()
@@ -100,10 +130,11 @@ final class SchemaTests: XCTestCase {
 final class EpochLogTests: XCTestCase {
     func testAnEpochIsCommittedWholeWithItsSeriesNormsAndBest() throws {
         let store = try Store(path: temporaryStorePath())
-        let run = try store.createRun(sampleRun())
-        try store.commitEpoch(sampleEpoch(1, valLoss: 0.9), run: run)
-        try store.commitEpoch(sampleEpoch(2, valLoss: .nan), run: run)  // a NaN is stored as NULL and never wins
-        try store.commitEpoch(sampleEpoch(3, valLoss: 0.7), run: run)
+        let owned = try store.createRun(sampleRun())
+        let run = owned.id
+        try store.commitEpoch(sampleEpoch(1, valLoss: 0.9), run: owned)
+        try store.commitEpoch(sampleEpoch(2, valLoss: .nan), run: owned)  // a NaN is stored as NULL and never wins
+        try store.commitEpoch(sampleEpoch(3, valLoss: 0.7), run: owned)
         let rows = try store.epochs(run: run)
         XCTAssertEqual(rows.map(\.epoch), [1, 2, 3])
         XCTAssertEqual(rows[0].valLoss, 0.9)
@@ -116,9 +147,9 @@ final class EpochLogTests: XCTestCase {
         XCTAssertEqual(try store.layerNorms(run: run, epoch: 2), ["dense": 1.25, "dense_1": 0.5])
         XCTAssertEqual(try store.bestPerOptimizerPerTask(), [BestRow(task: "boston", optimizer: "adam", bestValLoss: 0.7, bestEpoch: 3, runID: run)])
         // Epochs go in order, once.
-        XCTAssertThrowsError(try store.commitEpoch(sampleEpoch(3, valLoss: 0.1), run: run)) { XCTAssertTrue("\($0)".contains("in order, once"), "\($0)") }
-        XCTAssertThrowsError(try store.commitEpoch(sampleEpoch(5, valLoss: 0.1), run: run))
-        XCTAssertThrowsError(try store.commitEpoch(sampleEpoch(1, valLoss: 0.1), run: 999)) { XCTAssertEqual("\($0)", "not found: run 999") }
+        XCTAssertThrowsError(try store.commitEpoch(sampleEpoch(3, valLoss: 0.1), run: owned)) { XCTAssertTrue("\($0)".contains("in order, once"), "\($0)") }
+        XCTAssertThrowsError(try store.commitEpoch(sampleEpoch(5, valLoss: 0.1), run: owned))
+        XCTAssertThrowsError(try store.commitEpoch(sampleEpoch(1, valLoss: 0.1), run: OwnedRun(id: 999, owner: "x"))) { XCTAssertEqual("\($0)", "not found: run 999") }
         XCTAssertEqual(try store.epochs(run: run).count, 3)
     }
 
@@ -129,10 +160,11 @@ final class EpochLogTests: XCTestCase {
             for optimizer in ["adam", "sgd"] {
                 var best: (Double, Int, Int64)?
                 for seed in 0..<3 {
-                    let run = try store.createRun(sampleRun(task, optimizer: optimizer))
+                    let owned = try store.createRun(sampleRun(task, optimizer: optimizer))
+        let run = owned.id
                     for e in 1...3 {
                         let v = Double((seed * 7 + e * 3 + task.count + optimizer.count) % 11) / 10
-                        try store.commitEpoch(sampleEpoch(e, valLoss: v), run: run)
+                        try store.commitEpoch(sampleEpoch(e, valLoss: v), run: owned)
                         if best == nil || v < best!.0 { best = (v, e, run) }
                     }
                 }
@@ -144,10 +176,11 @@ final class EpochLogTests: XCTestCase {
 
     func testRetentionKeepsTheNewestCheckpointsAndFallsBackPastADamagedOne() throws {
         let store = try Store(path: temporaryStorePath())
-        let run = try store.createRun(sampleRun(epochs: 5))
+        let owned = try store.createRun(sampleRun(epochs: 5))
+        let run = owned.id
         for e in 1...5 {
             let c = Checkpoint(tensors: [Checkpoint.Tensor(name: "w", shape: [3], floats: [Float(e), 0, -1])], metadata: ["epoch": "\(e)"])
-            try store.commitEpoch(sampleEpoch(e, valLoss: 1, checkpoint: c), run: run, retain: 2)
+            try store.commitEpoch(sampleEpoch(e, valLoss: 1, checkpoint: c), run: owned, retain: 2)
         }
         XCTAssertEqual(try store.read { try Int.fetchAll($0, sql: "SELECT epoch FROM checkpoints WHERE run_id = ? ORDER BY epoch", arguments: [run]) }, [4, 5])
         XCTAssertEqual(try store.latestCheckpoint(run: run)?.epoch, 5)
@@ -162,13 +195,14 @@ final class EpochLogTests: XCTestCase {
 
     func testStatusAndHeartbeat() throws {
         let store = try Store(path: temporaryStorePath())
-        let run = try store.createRun(sampleRun())
-        try store.setStatus(run: run, .diverged, detail: "loss is NaN", divergedStep: 17)
+        let owned = try store.createRun(sampleRun())
+        let run = owned.id
+        try store.setStatus(run: owned, .diverged, detail: "loss is NaN", divergedStep: 17)
         let row = try store.read { try Row.fetchOne($0, sql: "SELECT status, status_detail, diverged_step, finished_at FROM runs WHERE id = ?", arguments: [run]) }
         XCTAssertEqual(row?["status"], "diverged")
         XCTAssertEqual(row?["diverged_step"], 17)
         XCTAssertNotNil(row?["finished_at"] as Double?)
-        XCTAssertThrowsError(try store.setStatus(run: 12345, .failed))
+        XCTAssertThrowsError(try store.setStatus(run: OwnedRun(id: 12345, owner: "x"), .failed))
         // The schema itself refuses an unknown status.
         XCTAssertThrowsError(try store.write { db in try db.execute(sql: "UPDATE runs SET status = 'paused' WHERE id = ?", arguments: [run]) })
     }
@@ -176,8 +210,9 @@ final class EpochLogTests: XCTestCase {
     func testReadOnlyAccessRefusesWrites() throws {
         let path = temporaryStorePath()
         let store = try Store(path: path)
-        let run = try store.createRun(sampleRun())
-        try store.commitEpoch(sampleEpoch(1, valLoss: 0.5), run: run)
+        let owned = try store.createRun(sampleRun())
+        let run = owned.id
+        try store.commitEpoch(sampleEpoch(1, valLoss: 0.5), run: owned)
         let reader = try ReadOnlyStore(path: path)
         let result = try reader.rows("SELECT id, task FROM runs WHERE id = ?", arguments: [run])
         XCTAssertEqual(result.columns, ["id", "task"])

@@ -160,13 +160,11 @@ final class ResumeTests: XCTestCase {
                            epochs: 3, batchSize: 16, samples: 160)
         let locator = DataLocator(environment: ["HOME": "/nonexistent"])
         let reference = try Store(path: path("reference.sqlite"))
-        let straight = try LoggedTraining.start(spec, store: reference, locator: locator)
-        straight.checkpointInterval = 0
+        let straight = try LoggedTraining.start(spec, store: reference, locator: locator, policy: CheckpointPolicy(seconds: 0))
         XCTAssertEqual(try straight.train(), .completed)
 
         let stopped = try Store(path: path("stopped.sqlite"))
-        let first = try LoggedTraining.start(spec, store: stopped, locator: locator)
-        first.checkpointInterval = 0
+        let first = try LoggedTraining.start(spec, store: stopped, locator: locator, policy: CheckpointPolicy(seconds: 0))
         var steps = 0
         // Stop before the 4th step of epoch 2 (10 steps per epoch).
         XCTAssertEqual(try first.train(shouldStop: { steps == 13 }, onStep: { _, _, _, _ in steps += 1 }), .interrupted)
@@ -175,7 +173,7 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(partial.checkpoint.metadata["partial_steps"], "3")
         XCTAssertEqual(try stopped.runRow(1)?.status, .interrupted)
         let resumed = try LoggedTraining.resume(run: 1, store: stopped, locator: locator)
-        resumed.checkpointInterval = 0
+        XCTAssertEqual(resumed.policy, CheckpointPolicy(seconds: 0), "the run's own policy")
         XCTAssertEqual(resumed.epochsDone, 1)
         XCTAssertEqual(try resumed.train(), .completed)
         XCTAssertEqual(try logged(stopped.path), try logged(reference.path))
@@ -209,17 +207,44 @@ final class ResumeTests: XCTestCase {
         let store = try Store(path: db)
         // Completed runs are not resumed (unless asked for more epochs).
         XCTAssertThrowsError(try LoggedTrainingProbe.resume(store, epochs: nil)) { XCTAssertTrue("\($0)".contains("already completed"), "\($0)") }
-        // A logged optimizer checksum that does not match the checkpoint: refused.
-        try store.setStatus(run: 1, .interrupted)
+        // Fewer epochs than are logged: refused, not recorded as "completed 2/1".
         let dbq = try ReadWrite(db)
-        try dbq.execute("UPDATE epochs SET optimizer_checksum = 'tampered' WHERE run_id = 1 AND epoch = 2")
-        XCTAssertThrowsError(try LoggedTrainingProbe.resume(store, epochs: nil)) { XCTAssertTrue("\($0)".contains("does not match its logged checksum"), "\($0)") }
+        try dbq.execute("UPDATE runs SET status = 'interrupted' WHERE id = 1")
+        XCTAssertThrowsError(try LoggedTrainingProbe.resume(store, epochs: 1)) { XCTAssertTrue("\($0)".contains("2 epochs logged; --epochs 1 would be fewer"), "\($0)") }
         // A changed configuration: refused.
         try dbq.execute("UPDATE runs SET configuration_fingerprint = 'other' WHERE id = 1")
         XCTAssertThrowsError(try LoggedTrainingProbe.resume(store, epochs: nil)) { XCTAssertTrue("\($0)".contains("configuration does not match"), "\($0)") }
-        // Changed data: refused by fingerprint.
-        try dbq.execute("UPDATE runs SET dataset_fingerprint = 'other' WHERE id = 1")
-        XCTAssertThrowsError(try LoggedTrainingProbe.resume(store, epochs: nil)) { XCTAssertTrue("\($0)".contains("data set has changed"), "\($0)") }
+        // Changed data: refused by fingerprint, naming what the log says the data were.
+        try dbq.execute("UPDATE runs SET dataset_fingerprint = 'other:other' WHERE id = 1")
+        XCTAssertThrowsError(try LoggedTrainingProbe.resume(store, epochs: nil)) {
+            XCTAssertTrue("\($0)".contains("its data differ from the logged data (training fingerprint"), "\($0)")
+            XCTAssertTrue("\($0)".contains("logged: Boston housing"), "\($0)")
+        }
+        XCTAssertEqual(try store.epochs(run: 1).count, 2, "refusals leave the log alone")
+    }
+
+    /// A logged epoch that the replay does not reproduce (here: a tampered optimizer checksum)
+    /// is a determinism failure: the checkpoint that disagrees is skipped with a warning, the
+    /// replay from the start stops at the epoch, the run is marked, and nothing logged changes.
+    func testAReplayThatDiffersFromTheLogMarksTheRunAndChangesNothing() throws {
+        let db = path("replay.sqlite")
+        XCTAssertEqual(try runToEnd(["run", "--task", "boston", "--optimizer", "sgd", "--epochs", "3", "--samples", "64", "--db", db]), 0)
+        let dbq = try ReadWrite(db)
+        try dbq.execute("UPDATE runs SET status = 'interrupted' WHERE id = 1")
+        try dbq.execute("UPDATE epochs SET optimizer_checksum = 'tampered' WHERE run_id = 1 AND epoch = 3")
+        let before = try logged(db)
+        let store = try Store(path: db)
+        let training = try LoggedTraining.resume(run: 1, store: store, locator: DataLocator(environment: ["HOME": "/nonexistent"]), epochs: 4)
+        XCTAssertEqual(training.epochsDone, 0)
+        XCTAssertTrue(training.warnings.contains { $0.contains("checkpoint of epoch 3 cannot be used") }, "\(training.warnings)")
+        XCTAssertThrowsError(try training.train()) {
+            XCTAssertEqual("\($0)", "run 1: replayed epoch 3 differs from the log: it differs in optimizer_checksum (logged tampered, replayed "
+                           + "\(training.optimizer.state.checksum)); nothing logged was changed, and the run is marked nondeterministic")
+        }
+        XCTAssertEqual(try store.runRow(1)?.status, .nondeterministic)
+        XCTAssertEqual(try store.runRow(1)?.epochsReplayed, 2)
+        XCTAssertEqual(Array(try logged(db).dropLast()), Array(before.dropLast()), "every logged epoch unchanged")
+        XCTAssertThrowsError(try LoggedTrainingProbe.resume(store, epochs: nil)) { XCTAssertTrue("\($0)".contains("marked nondeterministic"), "\($0)") }
     }
 }
 

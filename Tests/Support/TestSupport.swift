@@ -29,11 +29,12 @@ public struct ProcessResult {
 }
 
 /// Runs an executable to the end, collecting both outputs; `environment` entries are added to
-/// this process's environment.
-public func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+/// this process's environment; `directory`: its working directory.
+public func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) throws -> ProcessResult {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    if let directory { process.currentDirectoryURL = directory }
     if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let err = Pipe(), out = Pipe()
     process.standardError = err

@@ -35,7 +35,7 @@ func loggingBenchmark(_ options: Options, emit: (String) -> Void) throws {
             defer { try? FileManager.default.removeItem(at: dir) }
             let store = try Store(path: dir.appendingPathComponent("log.sqlite").path)
             t = now()
-            let training = try LoggedTraining.start(spec, store: store, locator: DataLocator())
+            let training = try LoggedTraining.start(spec, store: store)
             try training.train()
             logged.append(now() - t)
         }

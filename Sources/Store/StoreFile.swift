@@ -1,0 +1,153 @@
+import Foundation
+import GRDB
+
+/// What a file given as `--db` is, decided by reading it only: optilog writes into nothing
+/// but an empty file, a new one, or a sound optilog store of a schema it knows.
+public enum StoreFile {
+    /// `PRAGMA application_id` of every optilog store: "optl".
+    public static let applicationID: Int32 = 0x6F70_746C
+    /// Tables every optilog store has had since schema 1.
+    static let coreTables: Set<String> = ["studies", "runs", "epochs", "step_series", "layer_norms", "checkpoints", "grdb_migrations"]
+
+    public enum Kind: Equatable, Sendable {
+        /// No file, an empty file, or an SQLite file without a single table: it may become a store.
+        case empty
+        /// An optilog store with these migrations applied (all known to this optilog).
+        case store(migrations: [String])
+        /// An optilog store with migrations this optilog does not know.
+        case newer(found: [String])
+        /// Anything else: another program's file, SQLite or not.
+        case foreign(String)
+        /// An SQLite file that fails its structural check, or cannot be read as one.
+        case damaged(String)
+    }
+
+    /// Decides what `path` is without writing to it or beside it (but for SQLite's `-shm`
+    /// index when a `-wal` with content must be read). `check` runs `PRAGMA quick_check`.
+    public static func inspect(_ path: String, check: Bool) throws -> Kind {
+        guard FileManager.default.fileExists(atPath: path) else { return .empty }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw StoreError.cannotOpen(path: path, reason: "the file cannot be read (no permission?)")
+        }
+        let header = (try? handle.read(upToCount: 100)) ?? Data()
+        try? handle.close()
+        if header.isEmpty && walBytes(path) == 0 { return .empty }
+        if !header.isEmpty {
+            guard header.count >= 100, header.prefix(16) == Data("SQLite format 3\0".utf8) else {
+                return .foreign("not an SQLite database")
+            }
+        }
+        let connection: (queue: DatabaseQueue, note: String?)
+        do {
+            connection = try openReadOnly(path, lockless: true)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            return classifyOpenFailure(error)
+        }
+        defer { try? connection.queue.close() }
+        do {
+            return try connection.queue.read { db in
+                let tables = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
+                let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+                if tables.isEmpty {
+                    return applicationID == 0 || applicationID == Self.applicationID ? .empty : .foreign("an SQLite database of another program (application_id \(applicationID))")
+                }
+                guard applicationID == Self.applicationID || applicationID == 0 else {
+                    return .foreign("an SQLite database of another program (application_id \(applicationID))")
+                }
+                // Schema 1 stores carry no application_id: recognised by their tables and migrations.
+                guard tables.isSuperset(of: coreTables) else {
+                    return .foreign("an SQLite database of another program (its tables: \(tables.sorted().prefix(6).joined(separator: ", ")))")
+                }
+                let applied = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
+                let known = Store.migrationIdentifiers
+                guard applied.first == known.first else { return .foreign("an SQLite database of another program (migrations \(applied.prefix(3)))") }
+                let unknown = applied.filter { !known.contains($0) }
+                let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                if !unknown.isEmpty || version > known.count { return .newer(found: unknown.isEmpty ? ["user_version \(version)"] : unknown) }
+                if check {
+                    let problems = try String.fetchAll(db, sql: "PRAGMA quick_check(3)")
+                    guard problems == ["ok"] else { return .damaged(problems.joined(separator: "; ")) }
+                }
+                return .store(migrations: applied)
+            }
+        } catch {
+            return classifyOpenFailure(error)
+        }
+    }
+
+    static func classifyOpenFailure(_ error: Error) -> Kind {
+        if let db = error as? DatabaseError {
+            switch db.resultCode {
+            case .SQLITE_NOTADB: return .foreign("not an SQLite database")
+            case .SQLITE_CORRUPT: return .damaged(db.message ?? "the database file is corrupt")
+            default: return .damaged(db.message ?? "\(db.resultCode)")
+            }
+        }
+        return .damaged("\(error)")
+    }
+
+    /// A read-only connection that never writes the database or its WAL. `lockless`: a WAL-mode
+    /// file without a `-wal` (no connection has it open) is opened `immutable`, so that nothing
+    /// is created beside a file that may not be ours. Any file SQLite cannot open read-only in
+    /// place (a read-only folder or medium) is opened `immutable` too, with a note on what that
+    /// means for committed transactions still in its WAL.
+    static func openReadOnly(_ path: String, lockless: Bool, busyTimeout: TimeInterval = Store.busyTimeout,
+                             prepare: (@Sendable (Database) throws -> Void)? = nil) throws -> (queue: DatabaseQueue, note: String?) {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(busyTimeout)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA query_only = 1")
+            try prepare?(db)
+        }
+        let absolute = absolutePath(path)
+        let wal = walBytes(path)
+        if lockless && !FileManager.default.fileExists(atPath: path + "-wal") && isWALModeFile(path) {
+            return (try DatabaseQueue(path: immutableURI(absolute), configuration: config), nil)
+        }
+        do {
+            let queue = try DatabaseQueue(path: absolute, configuration: config)
+            _ = try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") }
+            return (queue, nil)
+        } catch let error as DatabaseError where [.SQLITE_CANTOPEN, .SQLITE_READONLY].contains(error.resultCode.primaryResultCode) {
+            // A read-only folder or medium: SQLite cannot make the WAL index it needs.
+            let queue = try DatabaseQueue(path: immutableURI(absolute), configuration: config)
+            let note = wal > 0
+                ? "\(path) is read-only here and its WAL (\(path)-wal, \(wal) bytes) cannot be read without \(path)-shm; showing the store as of its last checkpoint"
+                : "\(path) is read-only here; reading it without locks (immutable)"
+            return (queue, note)
+        }
+    }
+
+    /// `file:` URI for SQLite's immutable mode (this SQLite is built with URI support).
+    static func immutableURI(_ absolute: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%")
+        return "file:" + (absolute.addingPercentEncoding(withAllowedCharacters: allowed) ?? absolute) + "?immutable=1"
+    }
+
+    /// An absolute path, so that SQLite never reads a user's `file:…` path as a URI.
+    public static func absolutePath(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
+    /// Bytes in `path`-wal (0 when there is none).
+    static func walBytes(_ path: String) -> Int {
+        (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+    }
+
+    /// Header bytes 18–19 say 2 in a WAL-mode database.
+    static func isWALModeFile(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let header = (try? handle.read(upToCount: 20)) ?? Data()
+        return header.count == 20 && header[18] == 2 && header[19] == 2
+    }
+
+    /// The files SQLite keeps beside a database.
+    public static func companions(of path: String) -> [String] {
+        [path + "-wal", path + "-shm", path + "-journal"]
+    }
+}
