@@ -5,8 +5,31 @@ public struct IDXArray: Sendable {
     /// The values as unsigned bytes (type 0x08, the only one the image and label files use).
     public let bytes: [UInt8]
 
+    /// A gzip'd file inflates no further than its IDX header declares.
     public init(path: String) throws {
-        try self.init(bytes: readFile(path), name: path)
+        let raw = try readRaw(path)
+        if Inflate.isGzip(raw) {
+            let head = try Inflate.gunzipPrefix(raw, count: 4 + 4 * 4, name: path)
+            try self.init(bytes: try Inflate.gunzip(raw, name: path, limit: try Self.declaredBytes(head, name: path)), name: path)
+        } else {
+            try self.init(bytes: raw, name: path)
+        }
+    }
+
+    /// Header and values, as the header declares them.
+    static func declaredBytes(_ head: [UInt8], name: String) throws -> Int {
+        guard head.count >= 4, head[0] == 0, head[1] == 0 else { throw DataError(name, "not an IDX file (bad magic)") }
+        let rank = Int(head[3])
+        guard rank >= 1, rank <= 4, head.count >= 4 + 4 * rank else { throw DataError(name, "IDX header is truncated") }
+        var count = 1
+        for d in 0..<rank {
+            let o = 4 + 4 * d
+            let n = Int(head[o]) << 24 | Int(head[o + 1]) << 16 | Int(head[o + 2]) << 8 | Int(head[o + 3])
+            let (product, overflow) = count.multipliedReportingOverflow(by: n)
+            guard !overflow else { throw DataError(name, "IDX dimensions are too large for any file") }
+            count = product
+        }
+        return min(count, Int.max - 64) + 4 + 4 * rank
     }
 
     public init(bytes: [UInt8], name: String) throws {

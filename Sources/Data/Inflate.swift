@@ -19,16 +19,15 @@ enum Inflate {
             throw DataError(name, "declares \(declaredSize) bytes from \(input.count) compressed, more than deflate can hold")
         }
         guard declaredSize <= limit else { throw DataError(name, "declares \(declaredSize) bytes, more than the \(limit) this reader accepts") }
-        var output = [UInt8](repeating: 0, count: declaredSize)
-        var filled = 0
+        // Memory follows what actually inflates (a member may declare more than it holds), and
+        // never goes past what it declares.
+        var output: [UInt8] = []
+        output.reserveCapacity(min(declaredSize, 64 << 20))
         try stream(input, windowBits: -15, name: name, members: false) { chunk in
-            guard chunk.count <= declaredSize - filled else { throw DataError(name, "inflates to more than the \(declaredSize) bytes it declares") }
-            output.withUnsafeMutableBufferPointer { dst in
-                _ = UnsafeMutableBufferPointer(rebasing: dst[filled..<(filled + chunk.count)]).initialize(from: chunk)
-            }
-            filled += chunk.count
+            guard chunk.count <= declaredSize - output.count else { throw DataError(name, "inflates to more than the \(declaredSize) bytes it declares") }
+            output.append(contentsOf: chunk)
         }
-        guard filled == declaredSize else { throw DataError(name, "decompressed to \(filled) bytes, \(declaredSize) declared") }
+        guard output.count == declaredSize else { throw DataError(name, "decompressed to \(output.count) bytes, \(declaredSize) declared") }
         return output
     }
 
@@ -48,6 +47,20 @@ enum Inflate {
             }
             filled += chunk.count
         }
+        return output
+    }
+
+    /// The first `count` bytes a gzip file inflates to (fewer if it holds fewer): enough to read
+    /// a header that declares the size of the rest.
+    static func gunzipPrefix(_ input: [UInt8], count: Int, name: String) throws -> [UInt8] {
+        struct Enough: Error {}
+        var output: [UInt8] = []
+        do {
+            try stream(input, windowBits: 15 + 16, name: name, members: true) { chunk in
+                output.append(contentsOf: chunk.prefix(count - output.count))
+                if output.count >= count { throw Enough() }
+            }
+        } catch is Enough {}
         return output
     }
 

@@ -7,7 +7,8 @@ import Foundation
 enum Pickle {
     indirect enum Value {
         case none, bool(Bool), int(Int), float(Double), string(String), bytes([UInt8])
-        case list(ListBox), tuple([Value]), dict
+        /// A tuple and how deeply tuples nest in it (kept, so that checking it costs no walk).
+        case list(ListBox), tuple([Value], depth: Int), dict
         case global(String)
         case array(ArrayBox), dtype(DTypeBox)
     }
@@ -128,7 +129,7 @@ enum Pickle {
                 let items = op == 0x61 ? [try pop()] : try popMark()
                 guard case .list(let box)? = stack.last else { throw fail("append to a non-list") }
                 box.items += items
-            case 0x29: stack.append(.tuple([]))                            // EMPTY_TUPLE
+            case 0x29: stack.append(.tuple([], depth: 1))                  // EMPTY_TUPLE
             case 0x74: stack.append(try tuple(try popMark(), fail))        // TUPLE
             case 0x85, 0x86, 0x87:                                         // TUPLE1-3
                 let n = Int(op - 0x84)
@@ -169,16 +170,12 @@ enum Pickle {
     /// `maxDepth` is refused.
     static let maxDepth = 64
 
+    /// Depth from the items' own recorded depths: no walk of the tree (shared through DUP or the
+    /// memo, a tree of depth 40 can have 3⁴⁰ paths).
     private static func tuple(_ items: [Value], _ fail: (String) -> DataError) throws -> Value {
-        let depth = 1 + (items.map(tupleDepth).max() ?? 0)
+        let depth = 1 + (items.map { if case .tuple(_, let d) = $0 { return d } else { return 0 } }.max() ?? 0)
         guard depth <= maxDepth else { throw fail("tuples nested more than \(maxDepth) levels deep") }
-        return .tuple(items)
-    }
-
-    /// How deeply tuples nest in a value (bounded by `maxDepth` as they are built).
-    private static func tupleDepth(_ value: Value) -> Int {
-        guard case .tuple(let items) = value else { return 0 }
-        return 1 + (items.map(tupleDepth).max() ?? 0)
+        return .tuple(items, depth: depth)
     }
 
     private static func global(_ name: String, _ fail: (String) -> DataError) throws -> Value {
@@ -187,7 +184,7 @@ enum Pickle {
     }
 
     private static func reduce(_ callable: Value, _ args: Value, _ arena: Arena, _ fail: (String) -> DataError) throws -> Value {
-        guard case .global(let name) = callable, case .tuple(let a) = args else { throw fail("call of a non-global") }
+        guard case .global(let name) = callable, case .tuple(let a, _) = args else { throw fail("call of a non-global") }
         if name.hasSuffix("_reconstruct") {
             guard a.count == 3, case .global("numpy.ndarray") = a[0] else { throw fail("_reconstruct of something other than ndarray") }
             return .array(ArrayBox(arena))
@@ -208,14 +205,14 @@ enum Pickle {
         switch target {
         case .dtype(let d):
             // (version, byte order, subdescr, names, fields, elsize, alignment, flags): the order is all we need.
-            if case .tuple(let s) = state, s.count > 1 {
+            if case .tuple(let s, _) = state, s.count > 1 {
                 if case .string(let order) = s[1], order == ">" { d.descr = ">" + d.descr }
                 if case .bytes(let order) = s[1], order == [0x3E] { d.descr = ">" + d.descr }
             }
         case .array(let box):
-            guard case .tuple(var s) = state else { throw fail("array state is not a tuple") }
+            guard case .tuple(var s, _) = state else { throw fail("array state is not a tuple") }
             if s.count == 5 { s.removeFirst() }                            // version
-            guard s.count == 4, case .tuple(let shape) = s[0], case .dtype(let dtype) = s[1] else { throw fail("malformed array state") }
+            guard s.count == 4, case .tuple(let shape, _) = s[0], case .dtype(let dtype) = s[1] else { throw fail("malformed array state") }
             box.shape = try shape.map {
                 guard case .int(let n) = $0, n >= 0 else { throw fail("malformed array shape") }
                 return n

@@ -36,8 +36,8 @@ public struct Optilog: ParsableCommand {
     }
 }
 
-/// `optilog sql "-- why\nSELECT …"`: a word that starts with a dash but holds whitespace cannot
-/// be an option; it is SQL that begins with a comment, so it goes behind `--` to be read as the
+/// `optilog sql "-- why\nSELECT …"`: a word that starts with `--` but holds whitespace cannot be
+/// an option; it is SQL that begins with a comment, so it goes behind `--` to be read as the
 /// query.
 func sqlAsPositional(_ arguments: [String]) -> [String] {
     guard arguments.first == "sql", !arguments.contains("--") else { return arguments }
@@ -45,7 +45,7 @@ func sqlAsPositional(_ arguments: [String]) -> [String] {
     var queries: [String] = []
     var i = 1
     while i < rest.count {
-        if rest[i].hasPrefix("-") && rest[i].contains(where: \.isWhitespace) {
+        if rest[i].hasPrefix("--") && rest[i].contains(where: \.isWhitespace) {
             queries.append(rest.remove(at: i))
         } else {
             i += 1

@@ -3,7 +3,9 @@ import Store
 
 /// Where a command writes a file (`report -o`, `export -o`, `curves --svg`, `surface --svg`),
 /// such that no output path can destroy the log or anything that is not a plain file:
-/// - `-` is standard output;
+/// - `-` is standard output; `/dev/stdout`, `/dev/stderr`, `/dev/fd/N` and `/proc/self/fd/N` are
+///   written through that descriptor (a redirected file is appended to or written as the shell
+///   set it up, never replaced);
 /// - the store, its `-wal`, `-shm` or `-journal` — by file identity (device and inode, after
 ///   links are resolved) or by name — is refused, `--force` or not;
 /// - an existing file that is not a regular file (a device, a FIFO, `/dev/stdout`) is written
@@ -22,14 +24,31 @@ struct OutputFile {
             FileHandle.standardOutput.write(Data(text.utf8))
             return
         }
-        let target = try checkedTarget()
         let bytes = Array(text.utf8)
+        if let fd = Self.descriptor(path) {
+            try writeAll(fd, bytes)
+            return
+        }
+        let target = try checkedTarget()
         if let target {
             try writeInPlace(bytes, to: target)
         } else {
             try replace(with: bytes, at: resolved(path))
         }
         FileHandle.standardError.write(Data("wrote \(path) (\(what))\n".utf8))
+    }
+
+    /// The open descriptor a path names, for the names that mean one.
+    static func descriptor(_ path: String) -> Int32? {
+        switch path {
+        case "/dev/stdout": return 1
+        case "/dev/stderr": return 2
+        default:
+            for prefix in ["/dev/fd/", "/proc/self/fd/"] where path.hasPrefix(prefix) {
+                if let n = Int32(path.dropFirst(prefix.count)), fcntl(n, F_GETFD) != -1 { return n }
+            }
+            return nil
+        }
     }
 
     /// Refuses what must not be written; returns the path to write in place, or nil for an
@@ -56,7 +75,8 @@ struct OutputFile {
         }
         switch info.st_mode & S_IFMT {
         case S_IFREG:
-            if target.hasPrefix("/proc/") { return target }
+            // A name under /dev or /proc stands for something else: written in place.
+            if path.hasPrefix("/dev/") || path.hasPrefix("/proc/") || target.hasPrefix("/proc/") { return target }
             if !force, let kind = sqliteKind(target) {
                 throw CleanError("\(path) is \(kind); give --force to overwrite it")
             }
@@ -102,7 +122,7 @@ struct OutputFile {
     }
 
     func writeInPlace(_ bytes: [UInt8], to target: String) throws {
-        let fd = open(target, O_WRONLY | O_CLOEXEC)
+        let fd = open(target, O_WRONLY | O_TRUNC | O_CLOEXEC)
         guard fd >= 0 else { throw CleanError("cannot write \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         try writeAll(fd, bytes)

@@ -66,7 +66,8 @@ struct Run: ParsableCommand {
         FileHandle.standardError.write(Data("run \(training.run): \(training.spec.task.rawValue) with \(training.spec.optimizer), epochs \(training.epochsDone + 1)–\(training.spec.epochs), logging to \(dbPath)\n".utf8))
         let replay = training.epochsDone < training.loggedEpochs ? (training.epochsDone + 1)...training.loggedEpochs : nil
         if let replay {
-            FileHandle.standardError.write(Data("run \(training.run): replaying epochs \(replay.lowerBound)–\(replay.upperBound) from its newest checkpoint, each checked bit for bit against the log\n".utf8))
+            let from = replay.lowerBound == 1 ? "from the start (no usable checkpoint)" : "from the checkpoint of epoch \(replay.lowerBound - 1)"
+            FileHandle.standardError.write(Data("run \(training.run): replaying epochs \(replay.lowerBound)–\(replay.upperBound) \(from), each checked bit for bit against the log\n".utf8))
         }
         var lines = EpochLines(metric: training.spec.task.metric.rawValue, format: format)
         // On a terminal, a live line (epoch, step, loss, samples/s, ETA) on stderr; plain lines otherwise.
@@ -114,7 +115,9 @@ struct Run: ParsableCommand {
         case .completed:
             FileHandle.standardError.write(Data("run \(training.run) completed: \(training.epochsDone) epochs; best val_loss \(bestText(training)) \(best.map { "(\($0.epochsDone) epochs logged)" } ?? "")\n".utf8))
         case .interrupted:
-            FileHandle.standardError.write(Data("run \(training.run) interrupted after epoch \(training.epochsDone); continue with: optilog resume \(training.run) --db \(dbPath)\n".utf8))
+            let whereStopped = training.epochsDone < training.loggedEpochs
+                ? "while replaying epoch \(training.epochsDone + 1) (the log keeps epochs 1–\(training.loggedEpochs))" : "after epoch \(training.epochsDone)"
+            FileHandle.standardError.write(Data("run \(training.run) interrupted \(whereStopped); continue with: optilog resume \(training.run) --db \(dbPath)\n".utf8))
             throw ExitCode(Interruption.exitCode)
         case .diverged(let step):
             FileHandle.standardError.write(Data("run \(training.run) diverged at step \(step) (non-finite loss or gradient); its last good checkpoint is epoch \(training.epochsDone)\n".utf8))

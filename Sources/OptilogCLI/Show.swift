@@ -23,11 +23,15 @@ struct Show: ParsableCommand {
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
         let id = try reader.resolveRun(reference)
+        // Schema 2's columns, where the store has them (a schema-1 store on read-only media is
+        // read as it is).
+        let present = Set(try reader.rows("SELECT name FROM pragma_table_info('runs')").rows.compactMap { String.fromDatabaseValue($0[0]) })
+        let newer = ["data_dir", "checkpoint_every", "checkpoint_epochs", "epochs_replayed"].filter(present.contains).map { "r.\($0), " }.joined()
         let info = try reader.rows("""
             SELECT r.id AS run, r.uid, r.task, r.optimizer, r.status, r.status_detail, r.diverged_step,
                    r.epochs_done, r.epochs_planned, r.best_val_loss, r.best_epoch, r.seed, r.batch_size,
-                   s.name AS study, r.dataset, r.dataset_fingerprint, r.data_dir, r.configuration_fingerprint, r.host, r.threads, r.code_version,
-                   r.checkpoint_every, r.checkpoint_epochs, r.epochs_replayed,
+                   s.name AS study, r.dataset, r.dataset_fingerprint, r.configuration_fingerprint, r.host, r.threads, r.code_version,
+                   \(newer)
                    strftime('%Y-%m-%d %H:%M:%S', r.created_at, 'unixepoch') AS created,
                    strftime('%Y-%m-%d %H:%M:%S', r.finished_at, 'unixepoch') AS finished,
                    r.optimizer_configuration, r.model_configuration

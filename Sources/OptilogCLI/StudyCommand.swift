@@ -38,11 +38,14 @@ struct StudyCommand: ParsableCommand {
         guard (cell == nil) == (of == nil) else { throw ValidationError("--cell and --of go together") }
         if let cell, let of, !(of >= 1 && (0..<of).contains(cell)) { throw ValidationError("--cell must be in 0…N-1 for --of N (got \(cell) of \(of))") }
         if let epochs, !(1...1_000_000).contains(epochs) { throw ValidationError("--epochs must be between 1 and 1000000") }
+        if let seed = seeds.first(where: { $0 > UInt64(Int64.max) }) { throw ValidationError("--seeds: \(seed) is above 9223372036854775807") }
         if let of, of > 1_000_000 { throw ValidationError("--of must be at most 1000000") }
         for o in optimizers where !Optimizers.names.contains(o) {
             throw ValidationError("unknown optimizer '\(o)'; available: \(Optimizers.names.joined(separator: ", "))")
         }
     }
+
+    static let runningElsewhere = "being trained by another process"
 
     /// What to do with a cell.
     enum Action { case skip(String), resume(Int64), start }
@@ -52,7 +55,7 @@ struct StudyCommand: ParsableCommand {
         if listCells {
             let printer = RowPrinter(columns: ["cell", "task", "optimizer", "seed", "epochs"], format: format)
             print(printer.render(plan.cells.enumerated().map { i, c in
-                [.integer(i), .text(c.task.rawValue), .text(c.optimizer), .integer(Int(c.seed)), .integer(c.epochs)]
+                [.integer(i), .text(c.task.rawValue), .text(c.optimizer), .text(String(c.seed)), .integer(c.epochs)]
             }), terminator: "")
             return
         }
@@ -60,13 +63,17 @@ struct StudyCommand: ParsableCommand {
         let study = try log.study(named: plan.name, configuration: plan.json.json)
         Interruption.install()
         var pending: [(StudyPlan.Cell, Action)] = []
-        var skipped = 0
+        var skipped = 0, elsewhere = 0
         let cells = of.map { plan.shard(cell!, of: $0) } ?? plan.cells
         for cell in cells {
-            let action = try decide(cell, study: study, log: log)
-            if case .skip = action { skipped += 1 } else { pending.append((cell, action)) }
+            switch try decide(cell, study: study, log: log) {
+            case .skip(let why) where why == Self.runningElsewhere: elsewhere += 1
+            case .skip: skipped += 1
+            case let action: pending.append((cell, action))
+            }
         }
-        FileHandle.standardError.write(Data("study \(plan.name) (id \(study)): \(cells.count) cells\(of.map { " (shard \(cell!) of \($0))" } ?? ""), \(skipped) done, \(pending.count) to run\n".utf8))
+        FileHandle.standardError.write(Data(("study \(plan.name) (id \(study)): \(cells.count) cells\(of.map { " (shard \(cell!) of \($0))" } ?? ""), \(skipped) done, "
+                                              + (elsewhere > 0 ? "\(elsewhere) being trained by another process, " : "") + "\(pending.count) to run\n").utf8))
         var failures = 0
         if jobs == 1 {
             for (cell, action) in pending {
@@ -115,7 +122,7 @@ struct StudyCommand: ParsableCommand {
         case .completed where row.epochsDone >= cell.epochs: return .skip("completed")
         case .diverged, .failed, .nondeterministic: return .skip(row.status.rawValue)
         case _ where row.epochsDone > cell.epochs: return .skip("it has more epochs logged than the grid asks")
-        case .running where row.liveOwner(staleAfter: 120) != nil: return .skip("running elsewhere")
+        case .running where row.liveOwner(staleAfter: 120) != nil: return .skip(Self.runningElsewhere)
         default: return .resume(row.id)
         }
     }

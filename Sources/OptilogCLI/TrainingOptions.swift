@@ -21,6 +21,7 @@ struct TrainingOptions: ParsableArguments {
         guard (1...1_000_000).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 1000000") }
         guard (1...1_000_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 1000000") }
         guard threads >= 1 && threads <= 64 else { throw ValidationError("--threads must be between 1 and 64") }
+        guard seed <= UInt64(Int64.max) else { throw ValidationError("--seed must be at most 9223372036854775807") }
         if let samples, !(1...1_000_000_000).contains(samples) { throw ValidationError("--samples must be between 1 and 1000000000") }
         if let validationSamples, !(1...1_000_000_000).contains(validationSamples) {
             throw ValidationError("--validation-samples must be between 1 and 1000000000")

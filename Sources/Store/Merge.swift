@@ -237,40 +237,41 @@ enum Published {
 
     /// Whether a WAL file holds at least one valid commit frame: its header's checksum holds,
     /// and a frame with the header's salts, a running checksum that holds, and a commit size.
+    /// Read a frame at a time.
     static func walHasCommits(_ path: String) -> Bool {
-        guard let data = FileManager.default.contents(atPath: path), data.count >= 32 else { return false }
-        let bytes = [UInt8](data)
-        func be(_ o: Int) -> UInt32 { UInt32(bytes[o]) << 24 | UInt32(bytes[o + 1]) << 16 | UInt32(bytes[o + 2]) << 8 | UInt32(bytes[o + 3]) }
-        let magic = be(0)
+        guard let file = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? file.close() }
+        func read(_ count: Int) -> [UInt8]? {
+            guard let data = try? file.read(upToCount: count), data.count == count else { return nil }
+            return [UInt8](data)
+        }
+        guard let header = read(32) else { return false }
+        func be(_ b: [UInt8], _ o: Int) -> UInt32 { UInt32(b[o]) << 24 | UInt32(b[o + 1]) << 16 | UInt32(b[o + 2]) << 8 | UInt32(b[o + 3]) }
+        let magic = be(header, 0)
         guard magic & 0xFFFF_FFFE == 0x377F_0682 else { return false }
         let bigEndian = magic & 1 == 1
-        func word(_ o: Int) -> UInt32 {
-            bigEndian ? be(o) : UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24
-        }
-        func checksum(_ start: Int, _ count: Int, _ s: (UInt32, UInt32)) -> (UInt32, UInt32) {
+        func checksum(_ b: [UInt8], _ range: Range<Int>, _ s: (UInt32, UInt32)) -> (UInt32, UInt32) {
+            func word(_ o: Int) -> UInt32 {
+                bigEndian ? be(b, o) : UInt32(b[o]) | UInt32(b[o + 1]) << 8 | UInt32(b[o + 2]) << 16 | UInt32(b[o + 3]) << 24
+            }
             var (s0, s1) = s
-            var o = start
-            while o < start + count {
+            for o in stride(from: range.lowerBound, to: range.upperBound, by: 8) {
                 s0 = s0 &+ word(o) &+ s1
                 s1 = s1 &+ word(o + 4) &+ s0
-                o += 8
             }
             return (s0, s1)
         }
-        var pageSize = Int(be(8))
+        var pageSize = Int(be(header, 8))
         if pageSize == 1 { pageSize = 65_536 }
         guard pageSize >= 512, pageSize <= 65_536, pageSize & (pageSize - 1) == 0 else { return false }
-        var sum = checksum(0, 24, (0, 0))
-        guard sum.0 == be(24), sum.1 == be(28) else { return false }
-        let salts = (be(16), be(20))
-        var offset = 32
-        while offset + 24 + pageSize <= bytes.count {
-            guard be(offset + 8) == salts.0, be(offset + 12) == salts.1 else { return false }
-            sum = checksum(offset, 8, sum)
-            sum = checksum(offset + 24, pageSize, sum)
-            guard sum.0 == be(offset + 16), sum.1 == be(offset + 20) else { return false }
-            if be(offset + 4) != 0 { return true }
-            offset += 24 + pageSize
+        var sum = checksum(header, 0..<24, (0, 0))
+        guard sum.0 == be(header, 24), sum.1 == be(header, 28) else { return false }
+        while let frame = read(24 + pageSize) {
+            guard be(frame, 8) == be(header, 16), be(frame, 12) == be(header, 20) else { return false }
+            sum = checksum(frame, 0..<8, sum)
+            sum = checksum(frame, 24..<(24 + pageSize), sum)
+            guard sum.0 == be(frame, 16), sum.1 == be(frame, 20) else { return false }
+            if be(frame, 4) != 0 { return true }
         }
         return false
     }

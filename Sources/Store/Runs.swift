@@ -407,41 +407,48 @@ public struct RunRow: Sendable {
     public var dataDir: String?
     public var epochsReplayed: Int
 
-    init(_ r: Row) {
-        id = r["id"]
-        studyID = r["study_id"]
-        task = r["task"]
-        optimizer = r["optimizer"]
-        seed = UInt64(bitPattern: r["seed"] as Int64)
-        status = RunStatus(rawValue: r["status"]) ?? .failed
-        statusDetail = r["status_detail"]
-        epochsPlanned = r["epochs_planned"]
-        epochsDone = r["epochs_done"]
-        dataset = r["dataset"]
-        datasetFingerprint = r["dataset_fingerprint"]
-        modelConfiguration = r["model_configuration"]
-        optimizerConfiguration = r["optimizer_configuration"]
-        configurationFingerprint = r["configuration_fingerprint"]
-        heartbeatAt = r["heartbeat_at"]
-        host = r["host"]
-        pid = r["pid"]
-        checkpointPolicy = CheckpointPolicy(seconds: r["checkpoint_every"], epochs: r["checkpoint_epochs"])
-        dataDir = r["data_dir"]
-        epochsReplayed = r["epochs_replayed"]
+    /// Read with errors, not traps: a store whose columns hold values of the wrong type (a
+    /// damaged or hand-edited file, or a shard merged from one) names the run and column.
+    init(_ r: Row) throws {
+        func value<T: DatabaseValueConvertible>(_ column: String) throws -> T {
+            do { return try r.decode(T.self, forColumn: column) } catch {
+                throw StoreError.corrupt("run \(r["id"] as DatabaseValue? ?? .null): column \(column) holds \(r[column] as DatabaseValue? ?? .null), not \(T.self)")
+            }
+        }
+        id = try value("id")
+        studyID = try value("study_id")
+        task = try value("task")
+        optimizer = try value("optimizer")
+        seed = UInt64(bitPattern: try value("seed") as Int64)
+        status = RunStatus(rawValue: try value("status")) ?? .failed
+        statusDetail = try value("status_detail")
+        epochsPlanned = try value("epochs_planned")
+        epochsDone = try value("epochs_done")
+        dataset = try value("dataset")
+        datasetFingerprint = try value("dataset_fingerprint")
+        modelConfiguration = try value("model_configuration")
+        optimizerConfiguration = try value("optimizer_configuration")
+        configurationFingerprint = try value("configuration_fingerprint")
+        heartbeatAt = try value("heartbeat_at")
+        host = try value("host")
+        pid = try value("pid")
+        checkpointPolicy = CheckpointPolicy(seconds: try value("checkpoint_every"), epochs: try value("checkpoint_epochs"))
+        dataDir = try value("data_dir")
+        epochsReplayed = try value("epochs_replayed")
     }
 
-    /// Who is training the run, if a live process is: `running` with a heartbeat younger than
-    /// `staleAfter` seconds — and, on this host, a process of that pid still there (a dead
-    /// process's run is free at once).
+    /// Who is training the run, if a live process is. On this host: the process of that pid,
+    /// while it exists (a dead process's run is free at once; a stopped or slow one keeps it).
+    /// From another host: a heartbeat younger than `staleAfter` seconds.
     public func liveOwner(staleAfter: Double, now: Double = Date().timeIntervalSince1970) -> String? {
         guard status == .running else { return nil }
         let age = now - (heartbeatAt ?? 0)
+        let owner = "pid \(pid.map(String.init) ?? "?") on \(host), heartbeat \(String(format: "%.0f", max(0, age))) s ago"
         if host == Store.hostName, let pid {
             if pid == Int(getpid()) { return nil }  // this process: an earlier attempt that did not finish
-            guard kill(pid_t(pid), 0) == 0 || errno == EPERM else { return nil }
+            return kill(pid_t(pid), 0) == 0 || errno == EPERM ? owner : nil
         }
-        guard age < staleAfter else { return nil }
-        return "pid \(pid.map(String.init) ?? "?") on \(host), heartbeat \(String(format: "%.0f", max(0, age))) s ago"
+        return age < staleAfter ? owner : nil
     }
 }
 
@@ -449,13 +456,13 @@ extension Store {
     static let hostName = ProcessInfo.processInfo.hostName
 
     public func runRow(_ run: Int64) throws -> RunRow? {
-        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [run]).map(RunRow.init) }
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [run]).map { try RunRow($0) } }
     }
 
     /// Runs to resume: interrupted ones, and running ones no live process owns.
     public func resumableRuns(staleAfter: Double = 120) throws -> [Int64] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE status IN ('interrupted', 'running') ORDER BY id").map(RunRow.init)
+            try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE status IN ('interrupted', 'running') ORDER BY id").map { try RunRow($0) }
                 .filter { $0.liveOwner(staleAfter: staleAfter) == nil }.map(\.id)
         }
     }
@@ -466,7 +473,7 @@ extension Store {
     /// the epochs logged at the moment of the claim (no other process can add any after it).
     public func claim(run: Int64, epochsPlanned: Int, policy: CheckpointPolicy, staleAfter: Double = 120) throws -> (owned: OwnedRun, epochsDone: Int) {
         try write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [run]).map(RunRow.init) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [run]).map({ try RunRow($0) }) else {
                 throw StoreError.notFound("run \(run)")
             }
             if let owner = row.liveOwner(staleAfter: staleAfter) {
@@ -580,7 +587,7 @@ extension Store {
     public func studyRun(study: Int64, task: String, optimizer: String, seed: UInt64) throws -> RunRow? {
         try read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE study_id = ? AND task = ? AND optimizer = ? AND seed = ? ORDER BY id DESC LIMIT 1",
-                             arguments: [study, task, optimizer, Int64(bitPattern: seed)]).map(RunRow.init)
+                             arguments: [study, task, optimizer, Int64(bitPattern: seed)]).map { try RunRow($0) }
         }
     }
 }

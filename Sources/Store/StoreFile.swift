@@ -25,7 +25,28 @@ public enum StoreFile {
     /// Decides what `path` is without writing to it or beside it (but for SQLite's `-shm`
     /// index when a `-wal` with content must be read). `check` runs `PRAGMA quick_check`.
     public static func inspect(_ path: String, check: Bool) throws -> Kind {
-        guard FileManager.default.fileExists(atPath: path) else { return .empty }
+        let kind = try inspect(path, check: check, lockless: true)
+        // Read without locks (no -wal: nobody had it open), the file could have been changed under
+        // the check by a writer that opened it meanwhile; if one did (a -wal now exists), look
+        // again under SQLite's locks before calling it damaged.
+        if case .damaged = kind, FileManager.default.fileExists(atPath: path + "-wal") {
+            return try inspect(path, check: check, lockless: false)
+        }
+        return kind
+    }
+
+    static func inspect(_ path: String, check: Bool, lockless: Bool) throws -> Kind {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT { return .empty }
+            throw StoreError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
+        // A device, a FIFO, a folder: never a store (and opening a FIFO to read would block).
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw StoreError.cannotOpen(path: path, reason: "it is a folder")
+        default: return .foreign("not a regular file")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw StoreError.cannotOpen(path: path, reason: "the file cannot be read (no permission?)")
         }
@@ -39,19 +60,21 @@ public enum StoreFile {
         }
         let connection: (queue: DatabaseQueue, note: String?)
         do {
-            connection = try openReadOnly(path, lockless: true)
+            connection = try openReadOnly(path, lockless: lockless)
         } catch let error as StoreError {
             throw error
         } catch {
-            return classifyOpenFailure(error)
+            return try classifyOpenFailure(error, path: path)
         }
         defer { try? connection.queue.close() }
         do {
             return try connection.queue.read { db in
                 let tables = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
+                let objects = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") ?? 0
                 let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
-                if tables.isEmpty {
-                    return applicationID == 0 || applicationID == Self.applicationID ? .empty : .foreign("an SQLite database of another program (application_id \(applicationID))")
+                let userVersion = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                if objects == 0 && userVersion == 0 && (applicationID == 0 || applicationID == Self.applicationID) {
+                    return .empty  // not a single table, view, index or trigger, nor a version: nothing to lose
                 }
                 guard applicationID == Self.applicationID || applicationID == 0 else {
                     return .foreign("an SQLite database of another program (application_id \(applicationID))")
@@ -64,28 +87,31 @@ public enum StoreFile {
                 let known = Store.migrationIdentifiers
                 guard applied.first == known.first else { return .foreign("an SQLite database of another program (migrations \(applied.prefix(3)))") }
                 let unknown = applied.filter { !known.contains($0) }
-                let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
-                if !unknown.isEmpty || version > known.count { return .newer(found: unknown.isEmpty ? ["user_version \(version)"] : unknown) }
+                if !unknown.isEmpty || userVersion > known.count { return .newer(found: unknown.isEmpty ? ["user_version \(userVersion)"] : unknown) }
                 if check {
                     let problems = try String.fetchAll(db, sql: "PRAGMA quick_check(3)")
                     guard problems == ["ok"] else { return .damaged(problems.joined(separator: "; ")) }
                 }
                 return .store(migrations: applied)
             }
+        } catch let error as StoreError {
+            throw error
         } catch {
-            return classifyOpenFailure(error)
+            return try classifyOpenFailure(error, path: path)
         }
     }
 
-    static func classifyOpenFailure(_ error: Error) -> Kind {
+    /// Damage is what SQLite calls corrupt or not a database; any other failure (busy, I/O,
+    /// permissions) is reported as itself.
+    static func classifyOpenFailure(_ error: Error, path: String) throws -> Kind {
         if let db = error as? DatabaseError {
-            switch db.resultCode {
+            switch db.resultCode.primaryResultCode {
             case .SQLITE_NOTADB: return .foreign("not an SQLite database")
             case .SQLITE_CORRUPT: return .damaged(db.message ?? "the database file is corrupt")
-            default: return .damaged(db.message ?? "\(db.resultCode)")
+            default: throw StoreError.cannotOpen(path: path, reason: Store.reason(db))
             }
         }
-        return .damaged("\(error)")
+        throw StoreError.cannotOpen(path: path, reason: "\(error)")
     }
 
     /// A read-only connection that never writes the database or its WAL. `lockless`: a WAL-mode

@@ -68,14 +68,37 @@ final class LogSafetyTests: XCTestCase {
             var info = stat()
             return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFCHR
         }
-        XCTAssertEqual(try optilog(["export", "-o", "/dev/null", "--db", db]).status, 0)
-        XCTAssertTrue(isCharacterDevice("/dev/null"))
-        if getuid() == 0 {
-            let full = try optilog(["report", "-o", "/dev/full", "--db", db])
-            XCTAssertEqual(full.status, 1)
-            XCTAssertEqual(full.stderr, "optilog: error: cannot write /dev/full: No space left on device\n")
-            XCTAssertTrue(isCharacterDevice("/dev/full"))
+        // As root, device nodes of our own (a regression must not take the system's with it).
+        let null = getuid() == 0 ? dir.appendingPathComponent("null").path : "/dev/null"
+        let full = dir.appendingPathComponent("full").path
+        if getuid() == 0 {  // makedev(1, 3) and makedev(1, 7): the null and full devices
+            XCTAssertEqual(mknod(null, S_IFCHR | 0o666, dev_t(1 << 8 | 3)), 0)
+            XCTAssertEqual(mknod(full, S_IFCHR | 0o666, dev_t(1 << 8 | 7)), 0)
         }
+        XCTAssertEqual(try optilog(["export", "-o", null, "--db", db]).status, 0)
+        XCTAssertTrue(isCharacterDevice(null))
+        if getuid() == 0 {
+            let r = try optilog(["report", "-o", full, "--db", db])
+            XCTAssertEqual(r.status, 1)
+            XCTAssertEqual(r.stderr, "optilog: error: cannot write \(full): No space left on device\n")
+            XCTAssertTrue(isCharacterDevice(full))
+            // Nor does merge --publish replace a device (or wait on a FIFO).
+            let published = try optilog(["merge", "--publish", db, "-o", null])
+            XCTAssertEqual(published.status, 1)
+            XCTAssertTrue(published.stderr.contains("not a regular file"), published.stderr)
+            XCTAssertTrue(isCharacterDevice(null))
+            XCTAssertFalse(FileManager.default.fileExists(atPath: null + "-shm"))
+        }
+        // /dev/stdout redirected to a file is written through the descriptor: appended to, as the
+        // shell set it up, not replaced.
+        let appended = dir.appendingPathComponent("appended.csv").path
+        try "precious\n".write(toFile: appended, atomically: true, encoding: .utf8)
+        let shell = try runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", "\"$0\" export -o /dev/stdout --format csv --db \"$1\" >> \"$2\"",
+                                                                    builtExecutable("optilog").path, db, appended])
+        XCTAssertEqual(shell.status, 0, shell.stderr)
+        let lines = try String(contentsOfFile: appended, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.first, "precious")
+        XCTAssertEqual(lines.count, 4)
         let stdout = try optilog(["export", "-o", "-", "--format", "csv", "--db", db])
         XCTAssertEqual(stdout.status, 0)
         XCTAssertEqual(stdout.stdout.split(separator: "\n").count, 3)
@@ -94,6 +117,9 @@ final class LogSafetyTests: XCTestCase {
         XCTAssertEqual(String(decoding: received.data, as: UTF8.self).split(separator: "\n").count, 2)
         var info = stat()
         XCTAssertTrue(lstat(fifo, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO, "the FIFO is still a FIFO")
+        // A FIFO as the store: refused at once (reading it would wait for a writer forever).
+        let asStore = try optilog(["runs", "--db", fifo])
+        XCTAssertEqual(asStore.stderr, "optilog: error: cannot open \(fifo): it is not an optilog store (not a regular file); nothing was changed\n")
         // Another SQLite file: only with --force.
         let other = dir.appendingPathComponent("other.sqlite").path
         let queue = try DatabaseQueue(path: other)
@@ -125,7 +151,9 @@ final class LogSafetyTests: XCTestCase {
         for (name, sql, wal) in [("notes.sqlite", "CREATE TABLE notes (x); INSERT INTO notes VALUES (1)", false),
                                  ("notes-wal.sqlite", "CREATE TABLE notes (x); INSERT INTO notes VALUES (1)", true),
                                  ("own-runs.sqlite", "CREATE TABLE runs (id INTEGER PRIMARY KEY, task TEXT)", false),
-                                 ("app.sqlite", "PRAGMA application_id = 42; CREATE TABLE t (x)", false)] {
+                                 ("app.sqlite", "PRAGMA application_id = 42; CREATE TABLE t (x)", false),
+                                 ("view-only.sqlite", "CREATE VIEW v AS SELECT 1 AS x", false),
+                                 ("versioned.sqlite", "PRAGMA user_version = 3", false)] {
             let path = dir.appendingPathComponent(name).path
             let queue = try DatabaseQueue(path: path)
             if wal { _ = try queue.writeWithoutTransaction { try String.fetchOne($0, sql: "PRAGMA journal_mode = WAL") } }
@@ -276,6 +304,12 @@ final class LogSafetyTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path + "/x.sqlite"))
         let commented = try optilog(["sql", "-- how many epochs\nSELECT COUNT(*) AS n FROM epochs", "--db", db, "--format", "csv"])
         XCTAssertEqual(commented.stdout, "n\n2\n", commented.stderr)
+        // Only a word that starts with "--" and holds whitespace is taken for commented SQL: a
+        // parameter value like "-1 2" stays where it is (a usage error for now: values that start
+        // with a dash are the grammar's next issue).
+        let negative = try optilog(["sql", "SELECT :a AS a", "--param", "a", "-1 2", "--db", db, "--format", "csv"])
+        XCTAssertEqual(negative.status, 2, negative.stderr)
+        XCTAssertEqual(negative.stdout, "")
         let extra = try optilog(["sql", "SELECT 1", "--param", "x", "3", "--db", db])
         XCTAssertEqual(extra.stderr, "optilog: error: --param x is not a parameter of the query\n")
     }
@@ -296,6 +330,8 @@ final class LogSafetyTests: XCTestCase {
         XCTAssertEqual(try optilog(["resume", "--all", "--stale-after", "inf", "--db", db]).status, 2)
         XCTAssertEqual(try optilog(["sql", "SELECT 1", "--timeout", "1e300", "--db", db]).status, 2)
         XCTAssertEqual(try optilog(["study", "--epochs", "9223372036854775807", "--db", db]).status, 2)
+        XCTAssertEqual(try optilog(["study", "--list-cells", "--seeds", "18446744073709551615"]).status, 2)
+        XCTAssertEqual(try optilog(["run", "--task", "boston", "--optimizer", "adam", "--seed", "18446744073709551615", "--db", db]).status, 2)
         // One house: Keras's 80% split leaves no training row.
         let data = dir.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
@@ -340,6 +376,42 @@ final class LogSafetyTests: XCTestCase {
         let gone = try optilog(["resume", "1", "--epochs", "4", "--db", db], environment: ["HOME": dir.path, "OPTILOG_DATA": ""])
         XCTAssertEqual(gone.status, 1)
         XCTAssertEqual(gone.stderr, "optilog: error: run 1 was trained on data from \(data.path), which is gone; pass --data-dir with the folder that holds that data now\n")
+    }
+
+    /// Query commands read a schema-1 store as it is (they never migrate: it may be an archive
+    /// on read-only media); a column holding a value of the wrong type is an error, not a trap.
+    func testOldAndHandEditedStoresAreReadWithoutCrashing() throws {
+        let dir = freshDirectory("optilog-schema1")
+        let old = dir.appendingPathComponent("v1.sqlite").path
+        let schema = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("sql/migrations/0001_initial.sql"), encoding: .utf8)
+        let queue = try DatabaseQueue(path: old)
+        try queue.write { db in
+            try db.execute(sql: schema)
+            try db.execute(sql: """
+                CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY); INSERT INTO grdb_migrations VALUES ('0001_initial');
+                PRAGMA user_version = 1;
+                INSERT INTO runs (uid, task, dataset, dataset_fingerprint, model_configuration, optimizer, optimizer_configuration,
+                                  configuration_fingerprint, seed, batch_size, epochs_planned, epochs_done, status, host, code_version, created_at)
+                VALUES ('u1', 'boston', 'd', 'f', '{}', 'adam', '{}', 'c', 1, 32, 5, 0, 'interrupted', 'h', 'v', 0);
+                """)
+        }
+        try queue.close()
+        for command in [["show", "1"], ["runs"], ["best"], ["export", "--format", "csv"]] {
+            let r = try optilog(command + ["--db", old])
+            XCTAssertEqual(r.status, 0, "\(command): \(r.stderr)")
+        }
+        // A hand-edited column: resume names it instead of crashing.
+        let db = dir.appendingPathComponent("edited.sqlite").path
+        XCTAssertEqual(try optilog(["run", "--task", "boston", "--optimizer", "adam", "--epochs", "2", "--samples", "64", "--db", db]).status, 0)
+        let edit = try DatabaseQueue(path: db)
+        try edit.write { try $0.execute(sql: "UPDATE runs SET checkpoint_epochs = 'lots', status = 'interrupted'") }
+        try edit.close()
+        for command in [["resume", "1", "--epochs", "3"], ["resume", "--all"]] {
+            let r = try optilog(command + ["--db", db])
+            XCTAssertEqual(r.status, 1, "\(command)")
+            XCTAssertEqual(r.stderr, "optilog: error: corrupt data: run 1: column checkpoint_epochs holds \"lots\", not Int\n", "\(command)")
+        }
     }
 
     /// A store on read-only media (an archive): every query command reads it, with a note. Needs

@@ -76,6 +76,11 @@ final class HostileDataTests: XCTestCase {
         XCTAssertThrowsError(try NumPyArray(npy: objectArray(tuples), name: "t")) {
             XCTAssertEqual("\($0)", "t: pickled object: tuples nested more than 64 levels deep (at byte 68)")
         }
+        // A tuple of depth 40 shared through DUP: 3⁴⁰ paths, read at once (it once walked them all).
+        let shared: [UInt8] = [0x80, 0x02, 0x29] + (0..<40).flatMap { _ in [UInt8]([0x32, 0x32, 0x87]) } + [0x2E]
+        let started = Date()
+        XCTAssertThrowsError(try NumPyArray(npy: objectArray(shared), name: "d")) { XCTAssertEqual("\($0)", "d: pickled object is not a NumPy array") }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
         let lists: [UInt8] = [0x80, 0x02] + [UInt8](repeating: 0x5D, count: depth) + [UInt8](repeating: 0x61, count: depth - 1) + [0x2E]
         XCTAssertThrowsError(try NumPyArray(npy: objectArray(lists), name: "l")) {
             XCTAssertEqual("\($0)", "l: pickled object is not a NumPy array")
@@ -183,6 +188,11 @@ final class HostileDataTests: XCTestCase {
         XCTAssertLessThan(bomb.count, 100_000)
         XCTAssertThrowsError(try Inflate.gunzip(bomb, name: "b", limit: 1 << 20)) { XCTAssertEqual("\($0)", "b: decompresses to more than 1048576 bytes") }
         XCTAssertEqual(try Inflate.gunzip(bomb, name: "b").count, 64 << 20)
+        // An IDX file inflates no further than its header declares: 100 labels declared, a
+        // megabyte of them inflated.
+        let idx = gzipMember([0, 0, 8, 1, 0, 0, 0, 100] + [UInt8](repeating: 1, count: 1 << 20))
+        let idxPath = try temporary(idx, "labels.gz")
+        XCTAssertThrowsError(try IDXArray(path: idxPath)) { XCTAssertEqual("\($0)", "\(idxPath): decompresses to more than 108 bytes") }
         // A member whose trailer lies about its size is caught by zlib's own length check.
         var lying = gzipMember(Array("hello".utf8))
         lying[lying.count - 4] = 2

@@ -106,6 +106,9 @@ final class ReplayTests: XCTestCase {
         XCTAssertTrue(second.stderr.hasSuffix(" s ago); refusing to resume it twice\n"), second.stderr)
         let all = try runProcess(optilog, ["resume", "--all", "--db", db])
         XCTAssertEqual(all.stderr, "nothing to resume\n", "a live run is not resumable")
+        // On this host a live owner keeps its run whatever its heartbeat's age.
+        XCTAssertEqual(try runProcess(optilog, ["resume", "1", "--stale-after", "0", "--db", db]).status, 1)
+        XCTAssertTrue(owner.isRunning)
         kill(owner.processIdentifier, SIGKILL)
         owner.waitUntilExit()
         let done = epochs(db).count

@@ -6,9 +6,11 @@ not one byte changed.
   output paths   report -o / export -o [--force] / curves --svg / surface --svg at the store, at
                  it through ./, a symbolic and a hard link, and at its -wal and -shm (the store's
                  last epochs still in its WAL, as a kill leaves them): refused, nothing changed;
-                 /dev/null (and /dev/full as root) and a FIFO written in place, still what they were
+                 null and full devices and a FIFO written in place, still what they were; merge
+                 --publish onto them and --db pointing at a FIFO refused at once
   foreign files  another program's SQLite file (rollback and WAL mode, with its own `runs` table,
-                 with another application_id), a text file, stores with one damaged page header,
+                 with another application_id, with only a view, with only a user_version), a
+                 text file, stores with one damaged page header,
                  a store of a newer schema: run, study, resume --all, merge -o and merge --publish
                  -o all refuse, and the file, its -wal and the presence of its -shm are unchanged
   publish        merge --publish of a killed store onto itself: whole, no stale -wal or -shm
@@ -83,11 +85,21 @@ class Soak:
         self.expect(snapshot(db) == before, "the store or its WAL changed")
         r = self.run("sql", "SELECT COUNT(*) FROM epochs", "--db", db, "--format", "csv")
         self.expect(r.stdout == "COUNT(*)\n2\n", f"epochs after the attempts: {r.stdout!r}")
-        # Devices and FIFOs are written in place.
-        devices = ["/dev/null"] + (["/dev/full"] if os.geteuid() == 0 else [])
-        for device in devices:
+        # Devices and FIFOs are written in place, never replaced; merge --publish refuses them. As
+        # root the devices are nodes of our own (a regression must not take the system's with it).
+        if os.geteuid() == 0:
+            devices = {os.path.join(self.work, "null"): 0, os.path.join(self.work, "full"): 1}
+            os.mknod(os.path.join(self.work, "null"), 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+            os.mknod(os.path.join(self.work, "full"), 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+        else:
+            devices = {"/dev/null": 0}
+        for device, expected in devices.items():
             r = self.run("export", "-o", device, "--db", db)
-            self.expect(r.returncode == (0 if device == "/dev/null" else 1), f"export -o {device}: {r.returncode}")
+            self.expect(r.returncode == expected, f"export -o {device}: {r.returncode}")
+            if os.geteuid() == 0:
+                r = self.run("merge", "--publish", db, "-o", device)
+                self.expect(r.returncode == 1 and "not a regular file" in r.stderr, f"merge --publish -o {device}: {r.stderr.strip()}")
+                count += 1
             self.expect(stat.S_ISCHR(os.lstat(device).st_mode), f"{device} is no longer a device")
             count += 1
         fifo = os.path.join(self.work, "fifo")
@@ -99,7 +111,13 @@ class Soak:
         reader.join(timeout=30)
         self.expect(r.returncode == 0 and received and len(received[0].splitlines()) == 2 and stat.S_ISFIFO(os.lstat(fifo).st_mode),
                     "export into a FIFO")
-        count += 1
+        for command in (["merge", "--publish", db, "-o", fifo], ["runs", "--db", fifo], ["run", "--task", "boston", "--optimizer", "adam", "--db", fifo]):
+            try:
+                r = subprocess.run([self.binary, *command], capture_output=True, text=True, timeout=30)
+                self.expect(r.returncode == 1 and "not a regular file" in r.stderr, f"{command[0]} on a FIFO: {r.stderr.strip()}")
+            except subprocess.TimeoutExpired:
+                self.expect(False, f"{command[0]} on a FIFO waited for a writer")
+            count += 1
         print(f"output paths: {count} attempts at the store, its companions and devices; store bytes unchanged: {snapshot(db) == before}")
 
     def foreign_files(self):
@@ -119,6 +137,8 @@ class Soak:
         sqlite_file("notes-wal.sqlite", "CREATE TABLE notes (x); INSERT INTO notes VALUES (1);", wal=True)
         sqlite_file("own-runs.sqlite", "CREATE TABLE runs (id INTEGER PRIMARY KEY, task TEXT);")
         sqlite_file("app.sqlite", "PRAGMA application_id = 42; CREATE TABLE t (x);")
+        sqlite_file("view-only.sqlite", "CREATE VIEW v AS SELECT 1 AS x;")
+        sqlite_file("versioned.sqlite", "PRAGMA user_version = 3;")
         text = os.path.join(self.work, "notes.txt")
         with open(text, "w") as f:
             f.write("date,loss\n2026-01-01,0.5\n")
