@@ -18,16 +18,6 @@ final class FaultTests: XCTestCase {
         return r.stdout.split(separator: "\n").dropFirst().map(String.init)
     }
 
-    func shell(_ command: String) -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", command]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try? p.run()
-        p.waitUntilExit()
-        return p.terminationStatus
-    }
 
     /// A 384 kB tmpfs fills up part-way through a run: one clear error, every epoch committed
     /// before it intact, and once there is room again the run resumes to the same bits as a run

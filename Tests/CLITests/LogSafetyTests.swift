@@ -433,14 +433,4 @@ final class LogSafetyTests: XCTestCase {
         XCTAssertTrue(sql.stderr.contains("is read-only here"), sql.stderr)
     }
 
-    func shell(_ command: String) -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", command]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try? p.run()
-        p.waitUntilExit()
-        return p.terminationStatus
-    }
 }

@@ -11,15 +11,8 @@ import GRDB
 final class ReplayTests: XCTestCase {
     var optilog: URL { builtExecutable("optilog") }
 
-    func launch(_ arguments: [String]) throws -> Process {
-        let p = Process()
-        p.executableURL = optilog
-        p.arguments = arguments
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        return p
-    }
+    @discardableResult
+    func launch(_ arguments: [String]) throws -> Process { try launchProcess(optilog, arguments) }
 
     /// Every logged epoch of run 1 as text (timings aside), from a read-only connection.
     func epochs(_ db: String) -> [String] {

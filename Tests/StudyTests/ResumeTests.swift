@@ -13,15 +13,7 @@ final class ResumeTests: XCTestCase {
     func path(_ name: String) -> String { freshDirectory("optilog-resume").appendingPathComponent(name).path }
 
     @discardableResult
-    func launch(_ arguments: [String]) throws -> Process {
-        let p = Process()
-        p.executableURL = optilog
-        p.arguments = arguments
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        return p
-    }
+    func launch(_ arguments: [String]) throws -> Process { try launchProcess(optilog, arguments) }
 
     func runToEnd(_ arguments: [String]) throws -> Int32 {
         let p = try launch(arguments)

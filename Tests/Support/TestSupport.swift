@@ -53,3 +53,28 @@ public func runProcess(_ executable: URL, _ arguments: [String], environment: [S
     process.waitUntilExit()
     return ProcessResult(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: errorData.data, as: UTF8.self))
 }
+
+/// Starts an executable in the background, its output discarded.
+@discardableResult
+public func launchProcess(_ executable: URL, _ arguments: [String]) throws -> Process {
+    let p = Process()
+    p.executableURL = executable
+    p.arguments = arguments
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    return p
+}
+
+/// Runs a shell command to the end, its output discarded; its exit status.
+@discardableResult
+public func shell(_ command: String) -> Int32 {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", command]
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try? p.run()
+    p.waitUntilExit()
+    return p.terminationStatus
+}
