@@ -44,9 +44,11 @@ enum FuzzTarget: String, CaseIterable {
             _ = try? NumPyArchive(bytes: Zip64.archive(member: Array(bytes.dropFirst(48)), fields: fields), name: "fuzz")
         case .nesting:
             // Deep pickles: the first byte picks a pattern length n, the next two a repeat count
-            // (up to 65,535 × 16), the next n bytes the pattern, mapped onto the opcodes that nest.
+            // (up to 65,535 × 2: deep enough to overflow the stack before tuples were bounded,
+            // quick enough for the fuzzer to try many; HostileDataTests nests a million), the
+            // next n bytes the pattern, mapped onto the opcodes that nest.
             guard bytes.count >= 4 else { return }
-            let n = Int(bytes[0] % 8) + 1, repeats = (Int(bytes[1]) | Int(bytes[2]) << 8) * 16
+            let n = Int(bytes[0] % 8) + 1, repeats = (Int(bytes[1]) | Int(bytes[2]) << 8) * 2
             let alphabet: [UInt8] = [0x5D, 0x28, 0x85, 0x86, 0x61, 0x65, 0x74, 0x6C, 0x4E, 0x29, 0x94, 0x68, 0x71, 0x00, 0x30, 0x32]
             let pattern = bytes.dropFirst(3).prefix(n).map { alphabet[Int($0) % alphabet.count] }
             var pickle: [UInt8] = [0x80, 0x02]
