@@ -106,8 +106,8 @@ public final class LoggedTraining {
 
     /// Reopens a run at its newest usable checkpoint, after checking that the data, the
     /// configuration and the optimizer state are exactly what the log says they were, and takes
-    /// it over (refused while a live process trains it). `dataDir` nil: where the run found its
-    /// data. `policy` nil: the run's own checkpoint policy.
+    /// it over (refused while a live process trains it). A locator without a `--data-dir` looks
+    /// where the run found its data. `policy` nil: the run's own checkpoint policy.
     public static func resume(run: Int64, store: Store, locator: DataLocator = DataLocator(), epochs: Int? = nil,
                               policy: CheckpointPolicy? = nil, staleAfter: Double = 120) throws -> LoggedTraining {
         guard let row = try store.runRow(run) else { throw StoreError.notFound("run \(run)") }
