@@ -40,7 +40,8 @@ final class OptimizerParityTests: XCTestCase {
     }
 
     func testEveryConfigurationOnTheFixedGradientTrace() throws {
-        let t = try XCTUnwrap(try traces()["fixed_gradient_trace"] as? [String: Any])
+        let all = try traces()   // outside XCTUnwrap, which would count a skip as a failure
+        let t = try XCTUnwrap(all["fixed_gradient_trace"] as? [String: Any])
         let runs = t["optimizers"] as? [[String: Any]] ?? []
         XCTAssertEqual(runs.count, 18)
         for run in runs {
@@ -83,7 +84,8 @@ final class OptimizerParityTests: XCTestCase {
     /// Beale and Rosenbrock paths from Keras's recorded gradients: 200 steps, 0 ulp, and the
     /// same Inf/NaN pattern where SGD diverges.
     func testTrajectoriesFromKerasGradients() throws {
-        let trajectories = try XCTUnwrap(try traces()["trajectories"] as? [[String: Any]])
+        let all = try traces()
+        let trajectories = try XCTUnwrap(all["trajectories"] as? [[String: Any]])
         XCTAssertEqual(trajectories.count, 2)
         for trajectory in trajectories {
             for run in trajectory["runs"] as? [[String: Any]] ?? [] {
@@ -132,7 +134,8 @@ extension OptimizerParityTests {
     /// GradientTape) on Beale and Rosenbrock for all 18 configurations over 200 steps, to a
     /// relative 1e-5 on x and y, and diverge where Keras's diverge (within 3 steps).
     func testSurfacePathsFollowKerasPaths() throws {
-        let trajectories = try XCTUnwrap(try traces()["trajectories"] as? [[String: Any]])
+        let all = try traces()
+        let trajectories = try XCTUnwrap(all["trajectories"] as? [[String: Any]])
         for trajectory in trajectories {
             let function = try XCTUnwrap(TestFunction(rawValue: trajectory["function"] as? String ?? ""))
             let start = floats(trajectory["start"])
