@@ -61,7 +61,7 @@ struct OutputFile {
             if names.contains(target) {
                 throw CleanError("\(path) is the research log \(store) (or one of its companion files); refusing to write over it")
             }
-            if let id = identity(target), names.compactMap(identity).contains(where: { $0 == id }) {
+            if let id = StoreFile.identity(target), names.compactMap(StoreFile.identity).contains(id) {
                 throw CleanError("\(path) is the research log \(store) (or one of its companion files, through a link); refusing to write over it")
             }
         }
@@ -99,12 +99,6 @@ struct OutputFile {
             return (String(cString: real) as NSString).appendingPathComponent(name)
         }
         return absolute
-    }
-
-    func identity(_ path: String) -> [UInt64]? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return [UInt64(info.st_dev), UInt64(info.st_ino)]
     }
 
     /// What kind of SQLite file `path` is, if it is one.

@@ -183,9 +183,8 @@ enum Published {
     static let connectionLockByte: off_t = 128
 
     static func sameFile(_ a: String, _ b: String) -> Bool {
-        var x = stat(), y = stat()
-        guard stat(a, &x) == 0, stat(b, &y) == 0 else { return StoreFile.absolutePath(a) == StoreFile.absolutePath(b) }
-        return x.st_dev == y.st_dev && x.st_ino == y.st_ino
+        guard let x = StoreFile.identity(a), let y = StoreFile.identity(b) else { return StoreFile.absolutePath(a) == StoreFile.absolutePath(b) }
+        return x == y
     }
 
     /// Replaces `destination` by `temporary`, holding the destination's connection lock so that

@@ -202,10 +202,7 @@ extension Store {
         precondition(e.stepLosses.count == e.stepGradNorms.count, "one loss and one gradient norm per step")
         let run = owned.id
         try write { db in
-            try Self.checkOwner(db, owned)
-            guard let expected = try Int.fetchOne(db.cachedStatement(sql: "SELECT epochs_done + 1 FROM runs WHERE id = ?"), arguments: [run]) else {
-                throw StoreError.notFound("run \(run)")
-            }
+            let expected = try Self.checkOwner(db, owned) + 1
             guard e.epoch == expected else {
                 throw StoreError.refused("run \(run): epoch \(e.epoch) committed after epoch \(expected - 1); epochs are committed in order, once")
             }
@@ -492,14 +489,16 @@ extension Store {
         }
     }
 
-    /// Inside a write: the run must still be owned by `owned`.
-    static func checkOwner(_ db: Database, _ owned: OwnedRun) throws {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT owner, status, pid, host FROM runs WHERE id = ?"), arguments: [owned.id]) else {
+    /// Inside a write: the run must still be owned by `owned`. Returns its epochs done.
+    @discardableResult
+    static func checkOwner(_ db: Database, _ owned: OwnedRun) throws -> Int {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT owner, pid, host, epochs_done FROM runs WHERE id = ?"), arguments: [owned.id]) else {
             throw StoreError.notFound("run \(owned.id)")
         }
         guard row["owner"] == owned.owner as String? else {
             throw StoreError.lostOwnership("run \(owned.id) was taken over by pid \(row["pid"] as Int? ?? 0) on \(row["host"] as String? ?? "?"); this process no longer writes into it")
         }
+        return row["epochs_done"]
     }
 
     /// The first difference between a replayed epoch and the logged one, as `commitEpoch` would

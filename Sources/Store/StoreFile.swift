@@ -128,10 +128,10 @@ public enum StoreFile {
             try db.execute(sql: "PRAGMA query_only = 1")
             try prepare?(db)
         }
-        let absolute = absolutePath(path)
+        let absolute = absolutePath(path), target = readOnlyTarget(path, lockless: lockless)
         let wal = walBytes(path)
-        if lockless && !FileManager.default.fileExists(atPath: path + "-wal") && isWALModeFile(path) {
-            return (try DatabaseQueue(path: immutableURI(absolute), configuration: config), nil)
+        if target != absolute {
+            return (try DatabaseQueue(path: target, configuration: config), nil)
         }
         do {
             let queue = try DatabaseQueue(path: absolute, configuration: config)
@@ -170,6 +170,22 @@ public enum StoreFile {
         defer { try? handle.close() }
         let header = (try? handle.read(upToCount: 20)) ?? Data()
         return header.count == 20 && header[18] == 2 && header[19] == 2
+    }
+
+    /// Device and inode of the file a path leads to (links followed): two paths with the same
+    /// identity are one file.
+    public static func identity(_ path: String) -> [UInt64]? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return [UInt64(info.st_dev), UInt64(info.st_ino)]
+    }
+
+    /// Where a read-only connection opens `path`: the path itself, or (`lockless`, a WAL-mode
+    /// file with no `-wal`: nobody has it open) SQLite's immutable mode, which makes nothing
+    /// beside it.
+    static func readOnlyTarget(_ path: String, lockless: Bool) -> String {
+        let absolute = absolutePath(path)
+        return lockless && !FileManager.default.fileExists(atPath: path + "-wal") && isWALModeFile(path) ? immutableURI(absolute) : absolute
     }
 
     /// The files SQLite keeps beside a database.

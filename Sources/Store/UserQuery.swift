@@ -70,11 +70,7 @@ public struct UserQuery {
                                               "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check"]
 
     static func open(_ path: String) throws -> OpaquePointer {
-        let absolute = StoreFile.absolutePath(path)
-        var target = absolute
-        if !FileManager.default.fileExists(atPath: path + "-wal") && StoreFile.isWALModeFile(path) {
-            target = StoreFile.immutableURI(absolute)
-        }
+        let absolute = StoreFile.absolutePath(path), target = StoreFile.readOnlyTarget(path, lockless: true)
         var connection: OpaquePointer?
         var code = sqlite3_open_v2(target, &connection, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nil)
         if code == SQLITE_OK {

@@ -66,11 +66,15 @@ public final class LoggedTraining {
         guard data.train.count > 0 else { throw EngineError.invalidConfiguration("\(dataset): the training set is empty") }
         guard data.validation.count > 0 else { throw EngineError.invalidConfiguration("\(dataset): the validation set is empty") }
         let datasetFingerprint = Fingerprint.of(data.train) + ":" + Fingerprint.of(data.validation)
-        let model = try spec.task.build(inputShape: data.train.inputShape, seed: spec.seed)
-        let optimizer = try Optimizers.make(spec.optimizer, config: spec.optimizerConfiguration)
+        let (model, optimizer) = try fresh(spec, inputShape: data.train.inputShape)
         return Prepared(data: data, dataset: dataset, datasetFingerprint: datasetFingerprint,
                         fingerprint: spec.fingerprint(datasetFingerprint: datasetFingerprint), model: model, optimizer: optimizer,
                         notes: notes)
+    }
+
+    /// The run's model with its initial weights, and its optimizer with empty state.
+    static func fresh(_ spec: RunSpec, inputShape: [Int]) throws -> (Sequential, Optimizer) {
+        (try spec.task.build(inputShape: inputShape, seed: spec.seed), try Optimizers.make(spec.optimizer, config: spec.optimizerConfiguration))
     }
 
     static func newRun(_ spec: RunSpec, _ p: Prepared, studyID: Int64?, policy: CheckpointPolicy, dataDir: String?) -> NewRun {
@@ -155,8 +159,7 @@ public final class LoggedTraining {
                 warnings.append("run \(run): the checkpoint of epoch \(epoch) cannot be used (\(error))")
                 progress = nil
                 // Fresh weights and optimizer state for the next try (the data stay).
-                p.model = try spec.task.build(inputShape: p.data.train.inputShape, seed: spec.seed)
-                p.optimizer = try Optimizers.make(spec.optimizer, config: spec.optimizerConfiguration)
+                (p.model, p.optimizer) = try fresh(spec, inputShape: p.data.train.inputShape)
             }
         }
         if !warnings.isEmpty {
