@@ -29,7 +29,6 @@ let package = Package(
         .target(name: "OptilogCLI", dependencies: [
             "Engine", "Data", "Store", "Study",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .executableTarget(name: "optilog", dependencies: ["OptilogCLI"]),
         .executableTarget(name: "optilog-bench", dependencies: ["Engine", "Data", "Study", "Store", "COpenBLAS",

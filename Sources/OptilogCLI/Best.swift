@@ -1,7 +1,6 @@
 import ArgumentParser
 import Engine
 import Foundation
-import GRDB
 import Store
 
 /// `optilog best`: the study's results table from the log.
@@ -40,7 +39,7 @@ struct Best: ParsableCommand {
     func validate() throws {
         guard !groupKeys.isEmpty, !groupKeys.contains(where: \.isEmpty) else { throw ValidationError("--by needs one or more keys, e.g. task,optimizer") }
         do {
-            for key in groupKeys { _ = try RunFilter.expression(key) }
+            for key in groupKeys { try RunFilter.checkGroupKey(key) }
             if let filter { _ = try RunFilter(filter) }
         } catch {
             throw ValidationError("\(error)")
@@ -49,58 +48,34 @@ struct Best: ParsableCommand {
 
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
-        var conditions = try RunFilter(filter ?? "").sql()
-        if let study {
-            conditions.sql += " AND s.name = ?"
-            conditions.arguments.append(study)
-        }
         // Which way is better, per task: losses and MAE go down, accuracies up.
         func direction(_ task: Architecture) -> Mode {
             mode ?? (metric == .valLoss || metric == .loss || task.metric == .meanAbsoluteError ? .min : .max)
         }
-        let minTasks = Architecture.allCases.filter { direction($0) == .min }.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-        let groups = try groupKeys.map(RunFilter.expression)
-        let aliases = groups.indices.map { "g\($0)" }
-        // val_loss downwards is kept per run as epochs commit; anything else scans the epochs.
-        // Lower is better after this: values of tasks where higher wins are negated.
-        let key = { (v: String) in "CASE WHEN r.task IN (\(minTasks.isEmpty ? "''" : minTasks)) THEN \(v) ELSE -\(v) END" }
-        // One row per run with its best: val_loss downwards is kept in the run's row as epochs
-        // commit; anything else takes each run's epochs in key order (the table is clustered by
-        // run and epoch, so no sort) and SQLite's min() keeps the first, i.e. earliest, best epoch.
-        let groupColumns = zip(groups, aliases).map { "\($0.sql) AS \($1)" }.joined(separator: ", ")
-        let perRun = metric == .valLoss && mode != .max
-            ? """
-              SELECT \(groupColumns), r.id AS run_id, r.task AS task, r.best_val_loss AS k, r.best_val_loss AS value, r.best_epoch AS epoch
-              FROM runs r LEFT JOIN studies s ON s.id = r.study_id WHERE r.best_val_loss IS NOT NULL AND \(conditions.sql)
-              """
-            : """
-              SELECT \(groupColumns), r.id AS run_id, r.task AS task, MIN(\(key("e.\(metric.rawValue)"))) AS k, e.\(metric.rawValue) AS value, e.epoch AS epoch
-              FROM runs r LEFT JOIN studies s ON s.id = r.study_id JOIN epochs e ON e.run_id = r.id
-              WHERE e.\(metric.rawValue) IS NOT NULL AND \(conditions.sql) GROUP BY r.id
-              """
-        // Identifiers come from the enums and RunFilter's checked keys; values are parameters.
-        let sql = """
-            SELECT \(aliases.joined(separator: ", ")), value, epoch, run_id, task FROM (
-                SELECT *, ROW_NUMBER() OVER (PARTITION BY \(aliases.joined(separator: ", ")) ORDER BY k, run_id) AS rank FROM (\(perRun)))
-            WHERE rank = 1 ORDER BY \(aliases.joined(separator: ", "))
-            """
-        let result = try reader.rows(sql, arguments: groups.flatMap(\.arguments) + conditions.arguments)
-        let n = groups.count
+        let query = BestQuery(metric: metric.column, groupBy: groupKeys, filter: try RunFilter(filter ?? ""), study: study,
+                              maximizedTasks: Set(Architecture.allCases.filter { direction($0) == .max }.map(\.rawValue)))
+        let results = try reader.best(query)
         if groupKeys == ["task", "optimizer"] && !long {
-            let rows = result.rows.map { r in
-                BestRow(task: String.fromDatabaseValue(r[0]) ?? "", optimizer: String.fromDatabaseValue(r[1]) ?? "",
-                        bestValLoss: Double.fromDatabaseValue(r[2]) ?? .nan, bestEpoch: Int.fromDatabaseValue(r[3]) ?? 0,
-                        runID: Int64.fromDatabaseValue(r[4]) ?? 0)
-            }
-            let tasks = Architecture.allCases.map(\.rawValue).filter { t in rows.contains { $0.task == t } }
-            let optimizers = Optimizers.names.filter { o in rows.contains { $0.optimizer == o } }
-            print(BestTable.render(rows, tasks: tasks.compactMap(Architecture.init(rawValue:)), optimizers: optimizers, format: format,
+            let tasks = Architecture.allCases.filter { t in results.contains { $0.task == t.rawValue } }
+            let optimizers = Optimizers.names.filter { o in results.contains { $0.optimizer == o } }
+            print(BestTable.render(results, tasks: tasks, optimizers: optimizers, format: format,
                                    better: { direction($0) == .min ? (<) : (>) }), terminator: "")
             return
         }
         let printer = RowPrinter(columns: groupKeys + [metric.rawValue, "epoch", "run"], format: format)
-        print(printer.render(result.rows.map { r in
-            r[0..<n].map(RowPrinter.Cell.init) + [.number(Double.fromDatabaseValue(r[n]) ?? .nan, digits: 6), .init(r[n + 1]), .init(r[n + 2])]
+        print(printer.render(results.map { r in
+            r.group.map(RowPrinter.Cell.init) + [.number(r.value, digits: 6), .integer(r.epoch), .integer(Int(r.run))]
         }), terminator: "")
+    }
+}
+
+extension Best.Column {
+    var column: Epoch.Columns {
+        switch self {
+        case .valLoss: return .valLoss
+        case .loss: return .loss
+        case .valMetric: return .valMetric
+        case .metric: return .metric
+        }
     }
 }

@@ -4,18 +4,18 @@ import Store
 /// The results table: one row per task, one column per optimizer, each cell the best value and
 /// its epoch, the row's winner marked with * (and in colour on a terminal).
 enum BestTable {
-    static func render(_ rows: [BestRow], tasks: [Architecture], optimizers: [String], format: OutputFormat,
+    static func render(_ rows: [BestResult], tasks: [Architecture], optimizers: [String], format: OutputFormat,
                        better: (Architecture) -> (Double, Double) -> Bool = { _ in (<) }) -> String {
         var winners: Set<[Int]> = []
         let lines: [[RowPrinter.Cell]] = tasks.enumerated().map { r, task in
             let cells = rows.filter { $0.task == task.rawValue }
             let isBetter = better(task)
-            let best = cells.map(\.bestValLoss).reduce(nil as Double?) { b, v in b.map { isBetter(v, $0) ? v : $0 } ?? v }
+            let best = cells.map(\.value).reduce(nil as Double?) { b, v in b.map { isBetter(v, $0) ? v : $0 } ?? v }
             return [.text(task.rawValue)] + optimizers.enumerated().map { c, optimizer in
                 guard let cell = cells.first(where: { $0.optimizer == optimizer }) else { return .text("–") }
-                if cell.bestValLoss == best { winners.insert([r, c + 1]) }
-                if format == .json || format == .ndjson { return .number(cell.bestValLoss, digits: 6) }
-                return .text(String(format: "%.4f (e%d)%@", cell.bestValLoss, cell.bestEpoch, cell.bestValLoss == best ? " *" : ""))
+                if cell.value == best { winners.insert([r, c + 1]) }
+                if format == .json || format == .ndjson { return .number(cell.value, digits: 6) }
+                return .text(String(format: "%.4f (e%d)%@", cell.value, cell.epoch, cell.value == best ? " *" : ""))
             }
         }
         return RowPrinter(columns: ["task"] + optimizers, format: format, emphasis: winners).render(lines)

@@ -17,7 +17,7 @@ struct Compare: ParsableCommand {
     @Argument(help: ArgumentHelp("Runs: ids or uid prefixes.", valueName: "run")) var references: [String] = []
     @Option(help: "Each optimizer's best run of this task.") var task: String?
     @Option(help: "With --task: only runs of this study.") var study: String?
-    @Option(help: "The column: \(EpochColumn.allCases.map(\.rawValue).joined(separator: ", ")).") var metric: EpochColumn = .valLoss
+    @Option(help: "The column: \(Epoch.Columns.allValueStrings.joined(separator: ", ")).") var metric: Epoch.Columns = .valLoss
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
     @OptionGroup var store: StoreOptions
 
@@ -27,15 +27,15 @@ struct Compare: ParsableCommand {
 
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
-        let runs = try task.map { try reader.bestRuns(task: $0, study: study) } ?? references.map(reader.resolveRun)
+        let runs = try task.map { try reader.bestRuns(task: $0, study: study, optimizerOrder: Optimizers.names) } ?? references.map(reader.resolveRun)
         guard !runs.isEmpty else { throw CleanError("no runs with logged epochs for task \(task ?? "?")") }
-        let series = try reader.series(runs, column: metric)
+        let series = try reader.curves(runs, column: metric)
         print(Self.render(series, metric: metric, format: format), terminator: "")
     }
 
     /// Epoch rows, one column per series; the row's best marked (lower is better except for
     /// accuracies and throughput, which the caller's metric decides).
-    static func render(_ series: [Series], metric: EpochColumn, format: OutputFormat) -> String {
+    static func render(_ series: [Curve], metric: Epoch.Columns, format: OutputFormat) -> String {
         let epochs = Array(Set(series.flatMap { $0.points.map(\.epoch) })).sorted()
         let lookup = series.map { Dictionary($0.points.map { ($0.epoch, $0.value) }, uniquingKeysWith: { a, _ in a }) }
         let higherIsBetter = metric.higherIsBetter(task: series.first?.task)

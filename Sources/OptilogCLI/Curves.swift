@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Store
 
@@ -16,7 +17,7 @@ struct Curves: ParsableCommand {
     @Option(help: "The task (its optimizers' best runs).") var task: String?
     @Option(help: ArgumentHelp("These runs instead (ids or uid prefixes, comma-separated).", valueName: "RUNS")) var runs: String?
     @Option(help: "Only runs of this study.") var study: String?
-    @Option(help: "The column: \(EpochColumn.allCases.map(\.rawValue).joined(separator: ", ")).") var metric: EpochColumn = .valLoss
+    @Option(help: "The column: \(Epoch.Columns.allValueStrings.joined(separator: ", ")).") var metric: Epoch.Columns = .valLoss
     @Flag(help: "Logarithmic y axis.") var logY = false
     @Option(help: ArgumentHelp("Write the chart as SVG to this file instead.", valueName: "FILE")) var svg: String?
     @Flag(help: "Overwrite the output file even if it is an SQLite database (never the log itself).") var force = false
@@ -31,10 +32,10 @@ struct Curves: ParsableCommand {
 
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
-        let ids = try task.map { try reader.bestRuns(task: $0, study: study) }
+        let ids = try task.map { try reader.bestRuns(task: $0, study: study, optimizerOrder: Optimizers.names) }
             ?? runs!.split(separator: ",").map { try reader.resolveRun($0.trimmingCharacters(in: .whitespaces)) }
         guard !ids.isEmpty else { throw CleanError("no runs with logged epochs for task \(task ?? "?")") }
-        let chart = Self.chart(try reader.series(ids, column: metric), metric: metric, title: "\(task ?? "runs") — \(metric.rawValue)", logY: logY)
+        let chart = Self.chart(try reader.curves(ids, column: metric), metric: metric, title: "\(task ?? "runs") — \(metric.rawValue)", logY: logY)
         if let svg {
             try OutputFile(path: svg, store: store.resolvedPath, force: force).write(chart.svg(), what: "\(chart.lines.count) series")
         } else {
@@ -42,7 +43,7 @@ struct Curves: ParsableCommand {
         }
     }
 
-    static func chart(_ series: [Series], metric: EpochColumn, title: String, logY: Bool) -> LineChart {
+    static func chart(_ series: [Curve], metric: Epoch.Columns, title: String, logY: Bool) -> LineChart {
         LineChart(title: title, xLabel: "epoch", yLabel: metric.rawValue,
                   lines: series.map { LineChart.Line(label: $0.label, slot: OptimizerOrder.slot($0.optimizer), points: $0.points.map { (Double($0.epoch), $0.value) }) },
                   logY: logY)

@@ -18,10 +18,11 @@ struct EpochLines {
     private var streams: Bool { [.csv, .tsv, .ndjson, .table].contains(format) }
 
     mutating func add(_ record: EpochRecord) {
+        let e = record.row
         let row: [RowPrinter.Cell] = [
-            .integer(record.epoch), .number(record.trainLoss, digits: 4), .number(record.trainMetric, digits: 4),
-            .number(record.validationLoss, digits: 4), .number(record.validationMetric, digits: 4),
-            .number(record.gradientNormMean, digits: 4), .number(record.seconds, digits: 2), .number(record.samplesPerSecond, digits: 0),
+            .integer(e.epoch), .number(e.loss ?? .nan, digits: 4), .number(e.metric ?? .nan, digits: 4),
+            .number(e.valLoss ?? .nan, digits: 4), .number(e.valMetric ?? .nan, digits: 4),
+            .number(e.gradNormMean ?? .nan, digits: 4), .number(e.seconds ?? .nan, digits: 2), .number(e.samplesPerSecond ?? .nan, digits: 0),
         ]
         guard streams else { rows.append(row); return }
         var text = printer.render([row])

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import Store
 
 /// `optilog export`: runs with their epochs, for pandas, spreadsheets or other trackers.
@@ -27,8 +26,16 @@ struct Export: ParsableCommand {
 
     static let runColumns = ["run", "uid", "study", "task", "optimizer", "seed", "batch_size", "status", "epochs_planned", "epochs_done",
                              "dataset", "dataset_fingerprint", "configuration_fingerprint", "code_version", "optimizer_configuration"]
-    static let epochColumns = ["epoch", "loss", "metric", "val_loss", "val_metric", "grad_norm_mean", "grad_norm_min", "grad_norm_max",
-                               "grad_norm_last", "learning_rate", "optimizer_checksum", "seconds", "samples_per_second"]
+    /// Every column of the epoch but its run and commit time.
+    static let epochColumns = Epoch.Columns.allCases.filter { $0 != .runID && $0 != .committedAt }
+
+    /// A run's facts as exported, in `runColumns` order.
+    static func runCells(_ l: RunListing) -> [StoredValue] {
+        let r = l.run
+        return [r[.id], r[.uid], l.study.map { .text($0) } ?? .null, r[.task], r[.optimizer], r[.seed], r[.batchSize], r[.status],
+                r[.epochsPlanned], r[.epochsDone], r[.dataset], r[.datasetFingerprint], r[.configurationFingerprint], r[.codeVersion],
+                r[.optimizerConfiguration]]
+    }
 
     func validate() throws {
         guard [.csv, .tsv, .json, .ndjson].contains(format) else { throw ValidationError("export writes csv, tsv, json or ndjson") }
@@ -37,32 +44,21 @@ struct Export: ParsableCommand {
 
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
-        var conditions = try RunFilter(filter ?? "").sql()
-        if let runs {
-            let ids = try runs.split(separator: ",").map { try reader.resolveRun($0.trimmingCharacters(in: .whitespaces)) }
-            conditions.sql += " AND r.id IN (\(ids.map(String.init).joined(separator: ",")))"
-        }
-        if let study {
-            _ = try reader.studyID(named: study)
-            conditions.sql += " AND s.name = ?"
-            conditions.arguments.append(study)
-        }
-        let result = try reader.rows("""
-            SELECT r.id AS run, r.uid, s.name AS study, r.task, r.optimizer, r.seed, r.batch_size, r.status, r.epochs_planned, r.epochs_done,
-                   r.dataset, r.dataset_fingerprint, r.configuration_fingerprint, r.code_version, r.optimizer_configuration,
-                   \(Self.epochColumns.map { "e.\($0)" }.joined(separator: ", "))
-            FROM runs r LEFT JOIN studies s ON s.id = r.study_id LEFT JOIN epochs e ON e.run_id = r.id
-            WHERE \(conditions.sql) ORDER BY r.id, e.epoch
-            """, arguments: conditions.arguments)
+        let ids = try runs.map { try $0.split(separator: ",").map { try reader.resolveRun($0.trimmingCharacters(in: .whitespaces)) } }
+        if let study { _ = try reader.studyID(named: study) }
+        let listings = try reader.runs(matching: try RunFilter(filter ?? ""), study: study, ids: ids)
+        let exported = try listings.map { ($0, try reader.epochs(run: $0.run.id)) }
         let text: String
         if format == .json {
-            text = Self.json(result.rows)
+            text = Self.json(exported)
         } else {
-            text = RowPrinter(columns: Self.runColumns + Self.epochColumns, format: format, color: false)
-                .render(result.rows.filter { !$0[Self.runColumns.count].isNull }.map { $0.map { Self.exact($0, format) } })
+            text = RowPrinter(columns: Self.runColumns + Self.epochColumns.map(\.rawValue), format: format, color: false)
+                .render(exported.flatMap { listing, epochs in
+                    epochs.map { e in (Self.runCells(listing) + Self.epochColumns.map { e[$0] }).map { Self.exact($0, format) } }
+                })
         }
         if let output {
-            try OutputFile(path: output, store: store.resolvedPath, force: force).write(text, what: "\(Set(result.rows.map { Int64.fromDatabaseValue($0[0]) }).count) runs")
+            try OutputFile(path: output, store: store.resolvedPath, force: force).write(text, what: "\(listings.count) runs")
         } else {
             print(text, terminator: "")
         }
@@ -70,34 +66,22 @@ struct Export: ParsableCommand {
 
     /// Full precision (the shortest text that reads back as the same double): an export is
     /// data, not a display. JSON numbers already are.
-    static func exact(_ value: DatabaseValue, _ format: OutputFormat) -> RowPrinter.Cell {
-        if case .double(let d) = value.storage, format == .csv || format == .tsv, d.isFinite { return .text("\(d)") }
+    static func exact(_ value: StoredValue, _ format: OutputFormat) -> RowPrinter.Cell {
+        if case .real(let d) = value, format == .csv || format == .tsv, d.isFinite { return .text("\(d)") }
         return RowPrinter.Cell(value)
     }
 
     /// One object per run, its configuration as an object, its epochs as an array.
-    static func json(_ rows: [[DatabaseValue]]) -> String {
-        var runs: [String] = []
-        var i = 0
-        while i < rows.count {
-            let id = rows[i][0]
-            var fields = runColumns.indices.map { c -> String in
-                let value = rows[i][c]
-                let raw = runColumns[c] == "optimizer_configuration" ? (String.fromDatabaseValue(value) ?? "null") : RowPrinter.Cell(value).json
-                return "\(jsonString(runColumns[c])):\(raw)"
+    static func json(_ runs: [(RunListing, [Epoch])]) -> String {
+        let objects = runs.map { listing, epochs -> String in
+            var fields = zip(runColumns, runCells(listing)).map { name, value -> String in
+                let raw = name == "optimizer_configuration" ? (value.string ?? "null") : RowPrinter.Cell(value).json
+                return "\(jsonString(name)):\(raw)"
             }
-            var epochs: [String] = []
-            while i < rows.count && rows[i][0] == id {
-                if !rows[i][runColumns.count].isNull {
-                    epochs.append("{" + epochColumns.indices.map { c in
-                        "\(jsonString(epochColumns[c])):\(RowPrinter.Cell(rows[i][runColumns.count + c]).json)"
-                    }.joined(separator: ",") + "}")
-                }
-                i += 1
-            }
-            fields.append("\"epochs\":[" + epochs.joined(separator: ",") + "]")
-            runs.append("{" + fields.joined(separator: ",") + "}")
+            let rows = epochs.map { e in "{" + epochColumns.map { "\(jsonString($0.rawValue)):\(RowPrinter.Cell(e[$0]).json)" }.joined(separator: ",") + "}" }
+            fields.append("\"epochs\":[" + rows.joined(separator: ",") + "]")
+            return "{" + fields.joined(separator: ",") + "}"
         }
-        return "[" + runs.joined(separator: ",\n ") + "]\n"
+        return "[" + objects.joined(separator: ",\n ") + "]\n"
     }
 }

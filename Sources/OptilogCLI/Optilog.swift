@@ -7,7 +7,7 @@ public struct Optilog: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "optilog",
         abstract: "Compare neural-network optimizers with evidence: train, log, query, resume.",
-        subcommands: [StudyCommand.self, Run.self, Resume.self, Best.self, Runs.self, Show.self, Compare.self, Curves.self, Export.self, Verify.self, Report.self, Merge.self, Sql.self, Train.self, Surface.self, Datasets.self, Summary.self]
+        subcommands: [StudyCommand.self, RunCommand.self, Resume.self, Best.self, Runs.self, Show.self, Compare.self, Curves.self, Export.self, Verify.self, Report.self, Merge.self, Sql.self, Train.self, Surface.self, Datasets.self, Summary.self]
     )
 
     public init() {}

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Engine
 import Foundation
-import GRDB
 import Store
 
 /// `optilog report`: the study on one self-contained HTML page (no scripts, no external files).
@@ -35,16 +34,12 @@ struct Report: ParsableCommand {
 
     static func page(reader: ReadOnlyStore, study: String?, surfaceSteps: Int, surfaceLearningRate: Double) throws -> String {
         let studyID = try study.map(reader.studyID(named:))
-        let runs = try reader.rows("""
-            SELECT r.id, r.task, r.optimizer, r.seed, r.status, r.epochs_done || '/' || r.epochs_planned, r.best_val_loss, r.best_epoch,
-                   r.batch_size, s.name, r.dataset, r.optimizer_configuration
-            FROM runs r LEFT JOIN studies s ON s.id = r.study_id WHERE ? IS NULL OR r.study_id = ? ORDER BY r.task, r.optimizer, r.id
-            """, arguments: [studyID, studyID]).rows
-        let runTasks = Set(runs.compactMap { String.fromDatabaseValue($0[1]) })
+        let runs = try reader.runs(study: studyID)
+        let runTasks = Set(runs.map(\.run.task))
         let tasks = Architecture.allCases.filter { runTasks.contains($0.rawValue) }
         var body = "<h1>optilog report\(study.map { ": " + xmlEscape($0) } ?? "")</h1>\n"
         body += "<p class=\"meta\">\(runs.count) runs from <code>\(xmlEscape(reader.path))</code>, written \(Self.now()).</p>\n"
-        body += resultsTable(try reader.bestPerOptimizerPerTask(study: studyID), tasks: tasks)
+        body += resultsTable(try reader.best(BestQuery(study: study)), tasks: tasks)
         for task in tasks {
             body += try taskFigures(task, reader: reader, study: study)
         }
@@ -54,18 +49,18 @@ struct Report: ParsableCommand {
     }
 
     /// The study's results table, each row's winner highlighted.
-    static func resultsTable(_ best: [BestRow], tasks: [Architecture]) -> String {
+    static func resultsTable(_ best: [BestResult], tasks: [Architecture]) -> String {
         let optimizers = Optimizers.names.filter { o in best.contains { $0.optimizer == o } }
         var html = "<h2 id=\"best\">Best validation loss per task and optimizer</h2>\n<table class=\"best\"><thead><tr><th>task</th>"
         html += optimizers.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>\n"
         for task in tasks {
             let cells = best.filter { $0.task == task.rawValue }
-            let winner = cells.map(\.bestValLoss).min()
+            let winner = cells.map(\.value).min()
             html += "<tr><th>\(task.rawValue)</th>"
             for optimizer in optimizers {
                 guard let c = cells.first(where: { $0.optimizer == optimizer }) else { html += "<td>–</td>"; continue }
-                let text = String(format: "%.4f <small>(e%d, run %lld)</small>", c.bestValLoss, c.bestEpoch, c.runID)
-                html += c.bestValLoss == winner ? "<td class=\"winner\">\(text)</td>" : "<td>\(text)</td>"
+                let text = String(format: "%.4f <small>(e%d, run %lld)</small>", c.value, c.epoch, c.run)
+                html += c.value == winner ? "<td class=\"winner\">\(text)</td>" : "<td>\(text)</td>"
             }
             html += "</tr>\n"
         }
@@ -74,10 +69,10 @@ struct Report: ParsableCommand {
 
     /// A task's training loss, validation loss and gradient-norm curves (each optimizer's best run).
     static func taskFigures(_ task: Architecture, reader: ReadOnlyStore, study: String?) throws -> String {
-        let ids = try reader.bestRuns(task: task.rawValue, study: study)
+        let ids = try reader.bestRuns(task: task.rawValue, study: study, optimizerOrder: Optimizers.names)
         var html = "<h2 id=\"task-\(task.rawValue)\">\(task.rawValue)</h2>\n<div class=\"figures\">\n"
-        for (column, log) in [(EpochColumn.loss, false), (.valLoss, false), (.gradNormMean, true)] {
-            let chart = Curves.chart(try reader.series(ids, column: column), metric: column, title: "\(task.rawValue) — \(column.rawValue)", logY: log)
+        for (column, log) in [(Epoch.Columns.loss, false), (.valLoss, false), (.gradNormMean, true)] {
+            let chart = Curves.chart(try reader.curves(ids, column: column), metric: column, title: "\(task.rawValue) — \(column.rawValue)", logY: log)
             html += "<figure>" + chart.svg(width: 560, height: 340) + "</figure>\n"
         }
         return html + "</div>\n"
@@ -95,22 +90,18 @@ struct Report: ParsableCommand {
     }
 
     /// Every run with its configuration (folded).
-    static func runsTable(_ runs: [[DatabaseValue]]) -> String {
+    static func runsTable(_ runs: [RunListing]) -> String {
         let headers = ["run", "task", "optimizer", "seed", "status", "epochs", "best val_loss", "batch", "study", "data set", "optimizer configuration"]
         var html = "<h2 id=\"runs\">Runs</h2>\n<table class=\"runs\"><thead><tr>" + headers.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>\n"
-        for r in runs {
-            var cells: [String] = []
-            for i in 0..<6 { cells.append(xmlEscape(RowPrinter.Cell(r[i]).plain)) }
-            if let best = Double.fromDatabaseValue(r[6]) {
-                cells.append(String(format: "%.6g (e%d)", best, Int.fromDatabaseValue(r[7]) ?? 0))
-            } else {
-                cells.append("–")
-            }
-            cells.append(xmlEscape(RowPrinter.Cell(r[8]).plain))
-            cells.append(xmlEscape(String.fromDatabaseValue(r[9]) ?? "–"))
-            cells.append(xmlEscape(String.fromDatabaseValue(r[10]) ?? ""))
+        for listing in runs {
+            let r = listing.run
+            var cells = [String(r.id), r.task, r.optimizer, RowPrinter.Cell(r[.seed]).plain, r.status.rawValue, "\(r.epochsDone)/\(r.epochsPlanned)"].map(xmlEscape)
+            cells.append(r.bestValLoss.map { String(format: "%.6g (e%d)", $0, r.bestEpoch ?? 0) } ?? "–")
+            cells.append(String(r.batchSize))
+            cells.append(xmlEscape(listing.study ?? "–"))
+            cells.append(xmlEscape(r.dataset))
             html += "<tr>" + cells.map { "<td>\($0)</td>" }.joined()
-            html += "<td><details><summary>show</summary><pre>\(xmlEscape(String.fromDatabaseValue(r[11]) ?? ""))</pre></details></td></tr>\n"
+            html += "<td><details><summary>show</summary><pre>\(xmlEscape(r.optimizerConfiguration))</pre></details></td></tr>\n"
         }
         return html + "</tbody></table>\n"
     }

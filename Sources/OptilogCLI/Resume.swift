@@ -19,7 +19,7 @@ struct Resume: ParsableCommand {
     @Argument(help: "The run id.") var runID: Int64?
     @Flag(help: "Resume every interrupted run.") var all = false
     @Option(help: "Train up to this many epochs in all (default: as planned; never fewer than are logged).") var epochs: Int?
-    @Option(help: "Seconds without a heartbeat after which a run another host was training counts as interrupted.") var staleAfter: Double = 120
+    @Option(help: "Seconds without a heartbeat after which a run another host was training counts as interrupted.") var staleAfter: Double = Run.defaultStaleAfter
     @Option(help: "Directory searched first for data sets (default: the one the run was started with).") var dataDir: String?
     @Option(help: "Output format of the epoch lines.") var format: OutputFormat = .table
     @Option(help: "Seconds between checkpoints (default: the run's own policy).") var checkpointEvery: Double?
@@ -38,17 +38,17 @@ struct Resume: ParsableCommand {
 
     func run() throws {
         let log = try store.open()
-        let runs = all ? try log.resumableRuns(staleAfter: staleAfter) : [runID!]
+        let runs = all ? try log.reader.resumableRuns(staleAfter: staleAfter) : [runID!]
         if runs.isEmpty { FileHandle.standardError.write(Data("nothing to resume\n".utf8)) }
         var failures = 0
         for id in runs {
             do {
-                let row = try log.runRow(id)
+                let row = try log.reader.run(id)
                 let policy = checkpointEvery != nil || checkpointEpochs != nil
                     ? CheckpointPolicy(seconds: checkpointEvery ?? row?.checkpointPolicy.seconds ?? 10,
                                        epochs: checkpointEpochs ?? row?.checkpointPolicy.epochs ?? 100) : nil
                 let training = try LoggedTraining.resume(run: id, store: log, locator: DataLocator(dataDir: dataDir), epochs: epochs, policy: policy, staleAfter: staleAfter)
-                try Run.train(training, dbPath: store.resolvedPath, format: format)
+                try RunCommand.train(training, dbPath: store.resolvedPath, format: format)
             } catch StoreError.owned(let message) where skipIfOwned {
                 FileHandle.standardError.write(Data("\(message); skipped\n".utf8))
             } catch let error where all && !(error is ExitCode) {

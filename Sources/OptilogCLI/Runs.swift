@@ -12,7 +12,6 @@ struct Runs: ParsableCommand {
     @Option(help: "Only the runs of this study (by name).") var study: String?
     @Option(help: ArgumentHelp("Only runs created since: a duration back from now (30m, 12h, 7d) or a UTC date (2026-11-29, 2026-11-29T12:00:00).",
                                valueName: "WHEN")) var since: String?
-    @Option(help: "Only runs created in the last N hours.") var sinceHours: Double?
     @Option(help: "At most this many runs.") var limit: Int = 100
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
     @OptionGroup var store: StoreOptions
@@ -41,18 +40,15 @@ struct Runs: ParsableCommand {
 
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
-        let since = since.flatMap { Self.moment($0) } ?? sinceHours.map { Date().timeIntervalSince1970 - $0 * 3600 }
-        let result = try reader.rows("""
-            SELECT r.id AS run, r.task, r.optimizer, r.seed, r.status, r.epochs_done || '/' || r.epochs_planned AS epochs,
-                   r.best_val_loss, r.best_epoch, s.name AS study, r.dataset,
-                   strftime('%Y-%m-%d %H:%M:%S', r.created_at, 'unixepoch') AS created
-            FROM runs r LEFT JOIN studies s ON s.id = r.study_id
-            WHERE (:task IS NULL OR r.task = :task) AND (:optimizer IS NULL OR r.optimizer = :optimizer)
-              AND (:status IS NULL OR r.status = :status) AND (:study IS NULL OR s.name = :study)
-              AND (:since IS NULL OR r.created_at >= :since)
-            ORDER BY r.created_at DESC, r.id DESC LIMIT :limit
-            """, namedArguments: ["task": task, "optimizer": optimizer?.lowercased(), "status": status, "study": study, "since": since,
-                                  "limit": limit])
-        print(RowPrinter(columns: result.columns, format: format).render(result.rows.map { $0.map(RowPrinter.Cell.init) }), terminator: "")
+        let since = since.flatMap { Self.moment($0) }
+        let listings = try reader.runs(RunListQuery(task: task, optimizer: optimizer, status: status.flatMap(RunStatus.init(rawValue:)),
+                                                    study: study, since: since, limit: limit))
+        let columns = ["run", "task", "optimizer", "seed", "status", "epochs", "best_val_loss", "best_epoch", "study", "dataset", "created"]
+        print(RowPrinter(columns: columns, format: format).render(listings.map { l in
+            let r = l.run
+            return [.integer(Int(r.id)), .text(r.task), .text(r.optimizer), RowPrinter.Cell(r[.seed]), .text(r.status.rawValue),
+                    .text("\(r.epochsDone)/\(r.epochsPlanned)"), .optional(r.bestValLoss), .optional(r.bestEpoch), .optional(l.study),
+                    .text(r.dataset), .text(utcTime(r.createdAt))]
+        }), terminator: "")
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import Store
 
 /// `optilog show RUN`: everything the log knows about one run.
@@ -17,77 +16,94 @@ struct Show: ParsableCommand {
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
     @OptionGroup var store: StoreOptions
 
-    static let epochColumns = ["epoch", "loss", "metric", "val_loss", "val_metric", "grad_norm_mean", "grad_norm_min", "grad_norm_max",
-                               "learning_rate", "seconds", "checksum"]
+    /// The epoch table's columns (the checksum shortened on screen).
+    static let epochColumns: [Epoch.Columns] = [.epoch, .loss, .metric, .valLoss, .valMetric, .gradNormMean, .gradNormMin, .gradNormMax,
+                                                .learningRate, .seconds, .optimizerChecksum]
+    static let checkpointColumns = ["epoch", "step", "payload_bytes", "stored_bytes", "payload_sha256", "optimizer_checksum", "created"]
 
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
         let id = try reader.resolveRun(reference)
-        // Schema 2's columns, where the store has them (a schema-1 store on read-only media is
+        guard let listing = try reader.listing(id) else { throw CleanError("no run \(id) in \(store.resolvedPath)") }
+        // Schema 2's facts only where the store has them (a schema-1 store on read-only media is
         // read as it is).
-        let present = Set(try reader.rows("SELECT name FROM pragma_table_info('runs')").rows.compactMap { String.fromDatabaseValue($0[0]) })
-        let newer = ["data_dir", "checkpoint_every", "checkpoint_epochs", "epochs_replayed"].filter(present.contains).map { "r.\($0), " }.joined()
-        let info = try reader.rows("""
-            SELECT r.id AS run, r.uid, r.task, r.optimizer, r.status, r.status_detail, r.diverged_step,
-                   r.epochs_done, r.epochs_planned, r.best_val_loss, r.best_epoch, r.seed, r.batch_size,
-                   s.name AS study, r.dataset, r.dataset_fingerprint, r.configuration_fingerprint, r.host, r.threads, r.code_version,
-                   \(newer)
-                   strftime('%Y-%m-%d %H:%M:%S', r.created_at, 'unixepoch') AS created,
-                   strftime('%Y-%m-%d %H:%M:%S', r.finished_at, 'unixepoch') AS finished,
-                   r.optimizer_configuration, r.model_configuration
-            FROM runs r LEFT JOIN studies s ON s.id = r.study_id WHERE r.id = ?
-            """, arguments: [id])
-        let facts = zip(info.columns, info.rows[0]).map { ($0, $1) }
-        let epochs = try reader.rows("""
-            SELECT epoch, loss, metric, val_loss, val_metric, grad_norm_mean, grad_norm_min, grad_norm_max, learning_rate, seconds,
-                   optimizer_checksum FROM epochs WHERE run_id = ? ORDER BY epoch
-            """, arguments: [id]).rows
-        let checkpoints = try reader.rows("""
-            SELECT epoch, step, payload_bytes, length(blob) AS stored_bytes, payload_sha256, optimizer_checksum,
-                   strftime('%Y-%m-%d %H:%M:%S', created_at, 'unixepoch') AS created
-            FROM checkpoints WHERE run_id = ? ORDER BY epoch
-            """, arguments: [id])
+        let present = Set(try reader.columns(of: "runs"))
+        let facts = Self.facts(listing, present: present)
+        let epochs = try reader.epochs(run: id)
+        let checkpoints = try reader.checkpoints(run: id)
         let fullChecksums = format != .table && format != .markdown
-        let epochCells: [[RowPrinter.Cell]] = epochs.map { r in
-            var cells = r.dropLast().map(RowPrinter.Cell.init)
-            let checksum = String.fromDatabaseValue(r.last!) ?? ""
-            cells.append(.text(fullChecksums ? checksum : String(checksum.prefix(12))))
-            return cells
+        let epochCells: [[RowPrinter.Cell]] = epochs.map { e in
+            Self.epochColumns.map { c in
+                c == .optimizerChecksum ? .text(fullChecksums ? e.optimizerChecksum : String(e.optimizerChecksum.prefix(12))) : RowPrinter.Cell(e[c])
+            }
         }
-        let epochTable = RowPrinter(columns: Self.epochColumns, format: format)
+        let epochTable = RowPrinter(columns: Self.epochColumns.map { $0 == .optimizerChecksum ? "checksum" : $0.rawValue }, format: format)
+        let checkpointCells: [[RowPrinter.Cell]] = checkpoints.map { c in
+            let short = format == .table || format == .markdown
+            return [.integer(c.epoch), .integer(c.step), .integer(c.payloadBytes), .integer(c.blob.count),
+                    .text(short ? String(c.payloadSHA256.prefix(12)) : c.payloadSHA256),
+                    .text(short ? String(c.optimizerChecksum.prefix(12)) : c.optimizerChecksum), .text(utcTime(c.createdAt))]
+        }
         switch format {
         case .csv, .tsv, .ndjson:
             print(epochTable.render(epochCells), terminator: "")
         case .json:
             let object = facts.map { key, value -> String in
-                let text = String.fromDatabaseValue(value) ?? ""
-                let raw = (key == "optimizer_configuration" || key == "model_configuration") && !text.isEmpty ? text : RowPrinter.Cell(value).json
+                let raw: String
+                if key == "optimizer_configuration" || key == "model_configuration", case .text(let text) = value, !text.isEmpty { raw = text } else { raw = value.json }
                 return "\(jsonString(key)):\(raw)"
             }
-            let checkpointRows = RowPrinter(columns: checkpoints.columns, format: .json).render(checkpoints.rows.map { $0.map(RowPrinter.Cell.init) })
+            let checkpointRows = RowPrinter(columns: Self.checkpointColumns, format: .json).render(checkpointCells)
             print("{" + object.joined(separator: ",") + ",\"epochs\":" + epochTable.render(epochCells).dropLast()
                   + ",\"checkpoints\":" + checkpointRows.dropLast() + "}")
         case .table, .markdown:
-            let shown = facts.filter { key, value in key != "model_configuration" && key != "optimizer_configuration" && !value.isNull }
+            let shown = facts.filter { key, value in
+                if case .null = value { return false }
+                return key != "model_configuration" && key != "optimizer_configuration"
+            }
             let about = RowPrinter(columns: ["field", "value"], format: format)
-            print(about.render(shown.map { [.text($0.0), .text(RowPrinter.Cell($0.1).plain)] }))
-            print("optimizer configuration: " + (String.fromDatabaseValue(facts.first { $0.0 == "optimizer_configuration" }!.1) ?? "{}") + "\n")
+            print(about.render(shown.map { [.text($0.0), .text($0.1.plain)] }))
+            print("optimizer configuration: " + listing.run.optimizerConfiguration + "\n")
             print(epochTable.render(epochCells))
-            for (name, index) in [("loss", 1), ("val_loss", 3)] {
-                let values = epochs.map { Double.fromDatabaseValue($0[index]) }
+            for (name, values) in [("loss", epochs.map(\.loss)), ("val_loss", epochs.map(\.valLoss))] {
                 guard values.contains(where: { $0 != nil }) else { continue }
                 let finite = values.compactMap { $0 }
                 print(String(format: "%-9@ %@  %.4g → %.4g (min %.4g)", name as NSString, Sparkline.render(values) as NSString,
                              finite.first!, finite.last!, finite.min()!))
             }
             print("\ncheckpoints:")
-            print(RowPrinter(columns: checkpoints.columns, format: format).render(checkpoints.rows.map { r in
-                r.enumerated().map { i, v in
-                    let text = String.fromDatabaseValue(v)
-                    return (checkpoints.columns[i].hasSuffix("sha256") || checkpoints.columns[i].hasSuffix("checksum")) && text != nil
-                        ? .text(String(text!.prefix(12))) : RowPrinter.Cell(v)
-                }
-            }), terminator: "")
+            print(RowPrinter(columns: Self.checkpointColumns, format: format).render(checkpointCells), terminator: "")
         }
     }
+
+    /// The run's facts in the order `show` prints them.
+    static func facts(_ listing: RunListing, present: Set<String>) -> [(String, RowPrinter.Cell)] {
+        let r = listing.run
+        var facts: [(String, RowPrinter.Cell)] = [
+            ("run", .integer(Int(r.id))), ("uid", .text(r.uid)), ("task", .text(r.task)), ("optimizer", .text(r.optimizer)),
+            ("status", .text(r.status.rawValue)), ("status_detail", .optional(r.statusDetail)), ("diverged_step", .optional(r.divergedStep)),
+            ("epochs_done", .integer(r.epochsDone)), ("epochs_planned", .integer(r.epochsPlanned)), ("best_val_loss", .optional(r.bestValLoss)),
+            ("best_epoch", .optional(r.bestEpoch)), ("seed", RowPrinter.Cell(r[.seed])), ("batch_size", .integer(r.batchSize)),
+            ("study", .optional(listing.study)), ("dataset", .text(r.dataset)), ("dataset_fingerprint", .text(r.datasetFingerprint)),
+            ("configuration_fingerprint", .text(r.configurationFingerprint)), ("host", .text(r.host)), ("threads", .integer(r.threads)),
+            ("code_version", .text(r.codeVersion)),
+        ]
+        let newer: [(Run.Columns, RowPrinter.Cell)] = [
+            (.dataDir, .optional(r.dataDir)), (.checkpointEvery, .number(r.checkpointPolicy.seconds, digits: 6)),
+            (.checkpointEpochs, .integer(r.checkpointPolicy.epochs)), (.epochsReplayed, .integer(r.epochsReplayed)),
+        ]
+        facts += newer.filter { present.contains($0.0.rawValue) }.map { ($0.0.rawValue, $0.1) }
+        facts += [("created", .text(utcTime(r.createdAt))), ("finished", r.finishedAt.map { .text(utcTime($0)) } ?? .null),
+                  ("optimizer_configuration", .text(r.optimizerConfiguration)), ("model_configuration", .text(r.modelConfiguration))]
+        return facts
+    }
+}
+
+/// A Unix time as `show` and `runs` print it: UTC, to the second (as SQLite's strftime does).
+func utcTime(_ seconds: Double) -> String {
+    var t = time_t(seconds.rounded(.down))
+    var parts = tm()
+    gmtime_r(&t, &parts)
+    return String(format: "%04d-%02d-%02d %02d:%02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                  Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import Store
 
 /// `optilog sql`: read-only SQL over the log, for whatever the other commands do not cover.
@@ -27,11 +26,11 @@ struct Sql: ParsableCommand {
     }
 
     func run() throws {
-        var named: [String: DatabaseValue] = [:]
+        var named: [String: StoredValue] = [:]
         for i in stride(from: 0, to: param.count, by: 2) {
             let value = param[i + 1]
             let name = param[i].hasPrefix(":") ? String(param[i].dropFirst()) : param[i]
-            named[name] = Int64(value)?.databaseValue ?? Double(value).map { $0.databaseValue } ?? value.databaseValue
+            named[name] = Int64(value).map { .integer($0) } ?? Double(value).map { .real($0) } ?? .text(value)
         }
         let reader = try ReadOnlyStore(path: store.resolvedPath)
         if let note = reader.note { FileHandle.standardError.write(Data("optilog: note: \(note)\n".utf8)) }

@@ -105,7 +105,7 @@ struct StudyCommand: ParsableCommand {
         } else {
             failures = try runInProcesses(pending, study: study)
         }
-        print(BestTable.render(try log.bestPerOptimizerPerTask(study: study), tasks: plan.tasks, optimizers: plan.optimizers, format: format),
+        print(BestTable.render(try log.reader.best(BestQuery(study: plan.name)), tasks: plan.tasks, optimizers: plan.optimizers, format: format),
               terminator: "")
         if Interruption.requested { throw ExitCode(Interruption.exitCode) }
         if failures > 0 { throw CleanError("\(failures) cell(s) did not complete; run the study again to resume them") }
@@ -117,12 +117,12 @@ struct StudyCommand: ParsableCommand {
     }
 
     func decide(_ cell: StudyPlan.Cell, study: Int64, log: Store) throws -> Action {
-        guard let row = try log.studyRun(study: study, task: cell.task.rawValue, optimizer: cell.optimizer, seed: cell.seed) else { return .start }
+        guard let row = try log.reader.studyRun(study: study, task: cell.task.rawValue, optimizer: cell.optimizer, seed: cell.seed) else { return .start }
         switch row.status {
         case .completed where row.epochsDone >= cell.epochs: return .skip("completed")
         case .diverged, .failed, .nondeterministic: return .skip(row.status.rawValue)
         case _ where row.epochsDone > cell.epochs: return .skip("it has more epochs logged than the grid asks")
-        case .running where row.liveOwner(staleAfter: 120) != nil: return .skip(Self.runningElsewhere)
+        case .running where row.liveOwner(staleAfter: Run.defaultStaleAfter) != nil: return .skip(Self.runningElsewhere)
         default: return .resume(row.id)
         }
     }

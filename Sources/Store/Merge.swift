@@ -20,17 +20,10 @@ public struct MergeCheck: Sendable, Equatable {
 
 extension Store {
     /// The tables a run owns, besides its row, and their columns after `run_id`.
-    static let runTables: [(table: String, columns: String)] = [
-        ("epochs", "epoch, loss, metric, val_loss, val_metric, grad_norm_mean, grad_norm_min, grad_norm_max, grad_norm_last, learning_rate, optimizer_checksum, seconds, samples_per_second, committed_at"),
-        ("step_series", "epoch, first_step, steps, losses, grad_norms"),
-        ("layer_norms", "epoch, layer, norm"),
-        ("checkpoints", "epoch, step, payload_sha256, optimizer_checksum, configuration_fingerprint, payload_bytes, blob, created_at"),
-    ]
-    static let runColumns = """
-        uid, task, dataset, dataset_fingerprint, model_configuration, optimizer, optimizer_configuration, configuration_fingerprint, \
-        seed, batch_size, epochs_planned, epochs_done, status, status_detail, diverged_step, best_val_loss, best_epoch, heartbeat_at, \
-        host, pid, threads, code_version, created_at, finished_at, checkpoint_every, checkpoint_epochs, data_dir, epochs_replayed
-        """
+    static var runTables: [(table: String, columns: String)] {
+        [("epochs", Epoch.columnsAfterRun), ("step_series", "epoch, first_step, steps, losses, grad_norms"),
+         ("layer_norms", "epoch, layer, norm"), ("checkpoints", Checkpoint.columnsAfterRun)]
+    }
 
     /// Copies every run of `shard` (another optilog store) with everything it owns into this
     /// store, in one transaction: all of the shard or none of it. Runs are matched by uid (ids
@@ -94,7 +87,7 @@ extension Store {
                 continue
             }
             let studyID = (r["study_id"] as Int64?).flatMap { studyIDs[$0] }
-            try db.execute(sql: "INSERT INTO main.runs (study_id, \(Self.runColumns)) SELECT ?, \(Self.runColumns) FROM shard.runs WHERE id = ?",
+            try db.execute(sql: "INSERT INTO main.runs (study_id, \(Run.portableColumns)) SELECT ?, \(Run.portableColumns) FROM shard.runs WHERE id = ?",
                            arguments: [studyID, shardID])
             let newID = db.lastInsertedRowID
             for (table, columns) in Self.runTables {

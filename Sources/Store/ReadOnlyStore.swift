@@ -2,12 +2,14 @@ import Foundation
 import GRDB
 import Synchronization
 
-/// The way in for queries: the file is opened read-only (SQLITE_OPEN_READONLY, plus
-/// `PRAGMA query_only`), so no statement can change it, and statements that are not plain reads
-/// are refused before they run.
+/// The log's read API: every question the commands ask is a method of this type (here and in
+/// `Queries/`), answered with records (`Run`, `Epoch`, `Checkpoint`, `Study`) or typed results.
+/// Opened on its own, the file is opened read-only (SQLITE_OPEN_READONLY, plus
+/// `PRAGMA query_only`), so no statement can change it; a `Store` answers the same questions
+/// through `store.reader`.
 public final class ReadOnlyStore: Sendable {
     public let path: String
-    let queue: DatabaseQueue
+    let queue: any DatabaseReader
 
     /// A note for the user when the store could only be read in a degraded way (read-only media).
     public let note: String?
@@ -31,9 +33,28 @@ public final class ReadOnlyStore: Sendable {
         }
     }
 
+    /// The read side of a writable store (same connection pool).
+    init(reading pool: DatabasePool, path: String) {
+        self.path = path
+        queue = pool
+        note = nil
+    }
+
+    /// One read, with database errors turned into messages.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try queue.read(body)
+        } catch let error as StoreError {
+            throw error
+        } catch let error as DatabaseError {
+            throw StoreError.refused("store \(path): \(Store.reason(error))")
+        }
+    }
+
     /// Runs one read-only statement; anything that could write (or attach another file) is
-    /// refused with a clear error.
-    public func rows(_ sql: String, arguments: [DatabaseValueConvertible?] = [], namedArguments: [String: DatabaseValueConvertible?] = [:],
+    /// refused with a clear error. For tests and benchmarks: the commands ask the methods of
+    /// this type instead.
+    package func rows(_ sql: String, arguments: [DatabaseValueConvertible?] = [], namedArguments: [String: DatabaseValueConvertible?] = [:],
                      timeout: TimeInterval? = nil) throws -> (columns: [String], rows: [[DatabaseValue]]) {
         // A time limit: interrupt the statement from another thread once it has run too long.
         let finished = Mutex(false)
@@ -100,14 +121,5 @@ public final class ReadOnlyStore: Sendable {
             }
         }
         return String(rest.prefix { $0.isLetter }).uppercased()
-    }
-
-    public func bestPerOptimizerPerTask(study: Int64? = nil) throws -> [BestRow] {
-        let result = try rows(try Store.query("best_val_loss_per_optimizer_per_task"), arguments: [study])
-        return result.rows.map { r in
-            BestRow(task: String.fromDatabaseValue(r[0]) ?? "", optimizer: String.fromDatabaseValue(r[1]) ?? "",
-                    bestValLoss: Double.fromDatabaseValue(r[2]) ?? .nan, bestEpoch: Int.fromDatabaseValue(r[3]) ?? 0,
-                    runID: Int64.fromDatabaseValue(r[4]) ?? 0)
-        }
     }
 }

@@ -20,6 +20,11 @@ public struct RunFilter: Sendable, Equatable {
 
     public var clauses: [Clause]
 
+    /// Every run.
+    public static let all = RunFilter(clauses: [])
+
+    init(clauses: [Clause]) { self.clauses = clauses }
+
     /// Columns of `runs` (alias `r`) a filter or grouping may name, and `study` (alias `s`).
     public static let columns: [String: String] = [
         "id": "r.id", "run": "r.id", "uid": "r.uid", "task": "r.task", "optimizer": "r.optimizer", "status": "r.status",
@@ -57,6 +62,9 @@ public struct RunFilter: Sendable, Equatable {
         }
     }
 
+    /// A key `--by` may group by: a run column, `study`, or an optimizer setting's name.
+    public static func checkGroupKey(_ key: String) throws { _ = try expression(key) }
+
     static func checkKey(_ key: String) throws {
         guard !key.isEmpty, key.count <= 64, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }),
               key.first!.isLetter else {
@@ -71,7 +79,7 @@ public struct RunFilter: Sendable, Equatable {
 
     /// SQL for a key: a column, or a setting in the run's optimizer configuration. The key has
     /// been checked to be a plain identifier, and a setting's path goes in as a parameter.
-    public static func expression(_ key: String) throws -> (sql: String, arguments: [DatabaseValueConvertible?]) {
+    package static func expression(_ key: String) throws -> (sql: String, arguments: [DatabaseValueConvertible?]) {
         try checkKey(key)
         if let column = columns[key] { return (column, []) }
         return ("json_extract(r.optimizer_configuration, ?)", ["$." + key])
@@ -79,7 +87,7 @@ public struct RunFilter: Sendable, Equatable {
 
     /// The condition (true when there are no clauses) and its arguments, for a query over
     /// `runs r LEFT JOIN studies s`.
-    public func sql() throws -> (sql: String, arguments: [DatabaseValueConvertible?]) {
+    package func sql() throws -> (sql: String, arguments: [DatabaseValueConvertible?]) {
         var parts: [String] = [], arguments: [DatabaseValueConvertible?] = []
         for clause in clauses {
             let (expr, exprArguments) = try Self.expression(clause.key)

@@ -12,6 +12,8 @@ import GRDB
 public final class Store: Sendable {
     public let path: String
     let pool: DatabasePool
+    /// The read API over this store's connections (the same questions a `ReadOnlyStore` answers).
+    public var reader: ReadOnlyStore { ReadOnlyStore(reading: pool, path: path) }
     public static let busyTimeout: TimeInterval = 60
 
     /// Migration identifiers this optilog knows, in order (`sql/migrations/*.sql`).

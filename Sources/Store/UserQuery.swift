@@ -7,13 +7,9 @@ import GRDBSQLite
 /// authorizer that denies ATTACH, DETACH and every action that writes; SQLite must also call it
 /// read-only (`sqlite3_stmt_readonly`). Parameters are bound by name only, each one supplied.
 public struct UserQuery {
-    public struct Result: Sendable {
-        public var columns: [String]
-        public var rows: [[DatabaseValue]]
-    }
 
     /// Runs one statement of `sql` over the store at `path` and returns every row.
-    public static func run(path: String, sql: String, parameters: [String: DatabaseValue], timeout: TimeInterval) throws -> Result {
+    public static func run(path: String, sql: String, parameters: [String: StoredValue], timeout: TimeInterval) throws -> StoredRows {
         let connection = try open(path)
         defer { sqlite3_close_v2(connection) }
         sqlite3_set_authorizer(connection, { _, action, first, second, _, _ in
@@ -31,7 +27,7 @@ public struct UserQuery {
         defer { withExtendedLifetime(deadline) {} }
         let count = sqlite3_column_count(statement)
         let columns = (0..<count).map { String(cString: sqlite3_column_name(statement, $0)) }
-        var rows: [[DatabaseValue]] = []
+        var rows: [[StoredValue]] = []
         while true {
             let code = sqlite3_step(statement)
             if code == SQLITE_DONE { break }
@@ -41,9 +37,9 @@ public struct UserQuery {
                 }
                 throw StoreError.refused("query failed: \(String(cString: sqlite3_errmsg(connection)))")
             }
-            rows.append((0..<count).map { DatabaseValue(sqliteStatement: statement, index: $0) })
+            rows.append((0..<count).map { StoredValue(DatabaseValue(sqliteStatement: statement, index: $0)) })
         }
-        return Result(columns: columns, rows: rows)
+        return StoredRows(columns: columns, rows: rows)
     }
 
     static let readOnlyMessage = "only read-only statements are allowed here (SELECT, WITH, read-only PRAGMA)"
@@ -121,7 +117,7 @@ public struct UserQuery {
 
     /// Binds every parameter by name; a parameter without a value, a positional one, or a value
     /// for no parameter is an error naming it.
-    static func bind(_ statement: OpaquePointer, _ parameters: [String: DatabaseValue]) throws {
+    static func bind(_ statement: OpaquePointer, _ parameters: [String: StoredValue]) throws {
         var used: Set<String> = []
         let count = sqlite3_bind_parameter_count(statement)
         for index in 1...max(1, count) where count > 0 {
@@ -134,7 +130,7 @@ public struct UserQuery {
                 throw StoreError.refused("parameter \(full) has no value: give --param \(name) VALUE")
             }
             used.insert(name)
-            _ = value.bind(to: statement, at: index)
+            _ = value.databaseValue.bind(to: statement, at: index)
         }
         if let unused = parameters.keys.sorted().first(where: { !used.contains($0) }) {
             throw StoreError.refused("--param \(unused) is not a parameter of the query")

@@ -20,8 +20,7 @@ extension ReadOnlyStore {
         let foreign = try rows("PRAGMA foreign_key_check").rows
         findings.append(Finding(scope: "store", ok: foreign.isEmpty, detail: foreign.isEmpty ? "foreign keys ok" : "\(foreign.count) rows refer to missing rows"))
 
-        let runs = try rows("SELECT id, epochs_done, best_val_loss, best_epoch, configuration_fingerprint FROM runs WHERE ? IS NULL OR id = ? ORDER BY id",
-                            arguments: [run, run]).rows
+        let runs = try read { db in try Run.fetchAll(db, sql: "SELECT * FROM runs WHERE ? IS NULL OR id = ? ORDER BY id", arguments: [run, run]) }
         if let run, runs.isEmpty { throw StoreError.notFound("run \(run)") }
         for r in runs {
             findings += try verifyRun(r)
@@ -29,56 +28,53 @@ extension ReadOnlyStore {
         return findings
     }
 
-    private func verifyRun(_ r: [DatabaseValue]) throws -> [Finding] {
-        let id = Int64.fromDatabaseValue(r[0]) ?? 0, done = Int.fromDatabaseValue(r[1]) ?? 0
-        let recordedBest = Double.fromDatabaseValue(r[2]), recordedEpoch = Int.fromDatabaseValue(r[3])
-        let fingerprint = String.fromDatabaseValue(r[4]) ?? ""
-        let scope = "run \(id)"
+    private func verifyRun(_ run: Run) throws -> [Finding] {
+        let scope = "run \(run.id)", done = run.epochsDone
         var problems: [String] = []
-        var numbers: [Int] = []
-        var checksums: [Int: String] = [:]
+        let epochs: [Epoch]
+        do { epochs = try self.epochs(run: run.id) } catch {
+            return [Finding(scope: scope, ok: false, detail: "its epochs cannot be read: \(error)")]
+        }
+        let numbers = epochs.map(\.epoch)
+        let checksums = Dictionary(epochs.map { ($0.epoch, $0.optimizerChecksum) }, uniquingKeysWith: { a, _ in a })
         var best: Double?, bestEpoch: Int?
-        for e in try rows("SELECT epoch, val_loss, optimizer_checksum FROM epochs WHERE run_id = ? ORDER BY epoch", arguments: [id]).rows {
-            guard let n = Int.fromDatabaseValue(e[0]) else { continue }
-            numbers.append(n)
-            checksums[n] = String.fromDatabaseValue(e[2]) ?? ""
-            if let v = Double.fromDatabaseValue(e[1]), best == nil || v < best! {
+        for e in epochs {
+            if let v = e.valLoss, best == nil || v < best! {
                 best = v
-                bestEpoch = n
+                bestEpoch = e.epoch
             }
         }
         if numbers != Array(stride(from: 1, through: done, by: 1)) {
             let range = numbers.isEmpty ? "none" : "\(numbers.first!)…\(numbers.last!)"
             problems.append("epochs logged \(range) (\(numbers.count)), epochs_done says \(done)")
         }
-        if best != recordedBest || bestEpoch != recordedEpoch {
-            let said = recordedBest.map { "\($0) at epoch \(recordedEpoch ?? 0)" } ?? "none"
+        if best != run.bestValLoss || bestEpoch != run.bestEpoch {
+            let said = run.bestValLoss.map { "\($0) at epoch \(run.bestEpoch ?? 0)" } ?? "none"
             let found = best.map { "\($0) at epoch \(bestEpoch ?? 0)" } ?? "none"
             problems.append("best_val_loss \(said) but the epochs' best is \(found)")
         }
         var findings = [Finding(scope: scope, ok: problems.isEmpty,
                                 detail: problems.isEmpty ? "\(numbers.count) epochs, best-so-far consistent" : problems.joined(separator: "; "))]
-        let checkpoints = try rows("""
-            SELECT epoch, payload_sha256, optimizer_checksum, configuration_fingerprint, blob FROM checkpoints WHERE run_id = ? ORDER BY epoch
-            """, arguments: [id]).rows
+        let checkpoints: [Checkpoint]
+        do { checkpoints = try self.checkpoints(run: run.id) } catch {
+            return findings + [Finding(scope: "\(scope) checkpoints", ok: false, detail: "cannot be read: \(error)")]
+        }
         for c in checkpoints {
-            let epoch = Int.fromDatabaseValue(c[0]) ?? 0
-            findings.append(verifyCheckpoint(scope: "\(scope) checkpoint e\(epoch)", row: c, runFingerprint: fingerprint,
-                                             loggedChecksum: checksums[epoch], partialAllowed: epoch == done + 1))
+            findings.append(verifyCheckpoint(scope: "\(scope) checkpoint e\(c.epoch)", c, runFingerprint: run.configurationFingerprint,
+                                             loggedChecksum: checksums[c.epoch], partialAllowed: c.epoch == done + 1))
         }
         return findings
     }
 
-    private func verifyCheckpoint(scope: String, row c: [DatabaseValue], runFingerprint: String, loggedChecksum: String?,
+    private func verifyCheckpoint(scope: String, _ c: Checkpoint, runFingerprint: String, loggedChecksum: String?,
                                   partialAllowed: Bool) -> Finding {
-        let sha = String.fromDatabaseValue(c[1]) ?? "", recordedState = String.fromDatabaseValue(c[2]) ?? ""
-        guard String.fromDatabaseValue(c[3]) == runFingerprint else {
+        let recordedState = c.optimizerChecksum, blob = c.blob
+        guard c.configurationFingerprint == runFingerprint else {
             return Finding(scope: scope, ok: false, detail: "made with another configuration than the run's")
         }
-        guard let blob = Data.fromDatabaseValue(c[4]) else { return Finding(scope: scope, ok: false, detail: "blob is not a blob") }
-        let checkpoint: Checkpoint
+        let checkpoint: CheckpointPayload
         do {
-            checkpoint = try Checkpoint(blob: Array(blob), expectedSHA256: sha)
+            checkpoint = try c.payload()
         } catch {
             return Finding(scope: scope, ok: false, detail: "\(error)")
         }

@@ -113,8 +113,8 @@ public final class LoggedTraining {
     /// it over (refused while a live process trains it). A locator without a `--data-dir` looks
     /// where the run found its data. `policy` nil: the run's own checkpoint policy.
     public static func resume(run: Int64, store: Store, locator: DataLocator = DataLocator(), epochs: Int? = nil,
-                              policy: CheckpointPolicy? = nil, staleAfter: Double = 120) throws -> LoggedTraining {
-        guard let row = try store.runRow(run) else { throw StoreError.notFound("run \(run)") }
+                              policy: CheckpointPolicy? = nil, staleAfter: Double = Run.defaultStaleAfter) throws -> LoggedTraining {
+        guard let row = try store.reader.run(run) else { throw StoreError.notFound("run \(run)") }
         if row.status == .nondeterministic {
             throw StoreError.refused("run \(run) is marked nondeterministic (\(row.statusDetail ?? "a replayed epoch differed from the log")); it is not resumed")
         }
@@ -145,13 +145,13 @@ public final class LoggedTraining {
             throw StoreError.refused("run \(run): its configuration does not match the log (fingerprint changed); refusing to resume")
         }
         // The newest checkpoint that decodes and agrees with the log; older ones if not.
-        let loggedEpochs = try store.epochs(run: run)
+        let loggedEpochs = try store.reader.epochs(run: run)
         var warnings: [String] = []
         var position = 0
         var progress: EpochProgress?
-        for epoch in try store.checkpointEpochs(run: run) {
+        for epoch in try store.reader.checkpointEpochs(run: run) {
             do {
-                let stored = try store.checkpoint(run: run, epoch: epoch)
+                let stored = try store.reader.checkpoint(run: run, epoch: epoch)
                 progress = try restore(stored, into: p, fingerprint: p.fingerprint, logged: loggedEpochs, run: run)
                 position = progress != nil ? stored.epoch - 1 : stored.epoch
                 break
@@ -184,19 +184,19 @@ public final class LoggedTraining {
 
     /// Loads a checkpoint into the prepared model and optimizer after checking it against the
     /// log; returns the epoch progress of a part-way checkpoint.
-    static func restore(_ stored: StoredCheckpoint, into p: Prepared, fingerprint: String, logged: [EpochRow], run: Int64) throws -> EpochProgress? {
+    static func restore(_ stored: StoredCheckpoint, into p: Prepared, fingerprint: String, logged: [Epoch], run: Int64) throws -> EpochProgress? {
         guard stored.configurationFingerprint == fingerprint else {
             throw StoreError.refused("it was made with another configuration")
         }
         for parameter in p.model.parameters {
-            guard let t = stored.checkpoint.tensor(parameter.name), t.shape == parameter.shape, let values = t.floats else {
+            guard let t = stored.payload.tensor(parameter.name), t.shape == parameter.shape, let values = t.floats else {
                 throw StoreError.corrupt("it lacks weights \(parameter.name)")
             }
             parameter.value = values
         }
-        guard let state = stored.checkpoint.tensor("optimizer_state") else { throw StoreError.corrupt("it lacks the optimizer state") }
+        guard let state = stored.payload.tensor("optimizer_state") else { throw StoreError.corrupt("it lacks the optimizer state") }
         try p.optimizer.restore(OptimizerState(bytes: state.data), variableCounts: p.model.parameters.map(\.count))
-        let progress = try Self.progress(from: stored.checkpoint)
+        let progress = try Self.progress(from: stored.payload)
         // A full checkpoint's state must be the one logged for its epoch; a part-way one (no
         // epoch row yet) must match the checksum stored with it.
         let expected = progress != nil ? stored.optimizerChecksum : logged.first { $0.epoch == stored.epoch }?.optimizerChecksum
@@ -207,7 +207,7 @@ public final class LoggedTraining {
     }
 
     /// The epoch progress a part-way checkpoint carries, nil for an end-of-epoch one.
-    static func progress(from checkpoint: Checkpoint) throws -> EpochProgress? {
+    static func progress(from checkpoint: CheckpointPayload) throws -> EpochProgress? {
         guard let steps = checkpoint.metadata["partial_steps"].flatMap(Int.init) else { return nil }
         func bits(_ key: String) throws -> Double {
             guard let text = checkpoint.metadata[key], let b = UInt64(text, radix: 16) else {
@@ -322,14 +322,14 @@ public final class LoggedTraining {
         do { try store.heartbeat(run: owned, replayed: takeReplayed()) } catch { lost = error }
     }
 
-    func checkpointTensors(state: OptimizerState, metadata: [String: String]) -> Checkpoint {
-        var tensors = loop.model.parameters.map { Checkpoint.Tensor(name: $0.name, shape: $0.shape, floats: $0.value) }
-        tensors.append(Checkpoint.Tensor(name: "optimizer_state", dtype: .u8, shape: [state.bytes.count], data: state.bytes))
+    func checkpointTensors(state: OptimizerState, metadata: [String: String]) -> CheckpointPayload {
+        var tensors = loop.model.parameters.map { CheckpointPayload.Tensor(name: $0.name, shape: $0.shape, floats: $0.value) }
+        tensors.append(CheckpointPayload.Tensor(name: "optimizer_state", dtype: .u8, shape: [state.bytes.count], data: state.bytes))
         var all = metadata
         all["seed"] = String(spec.seed)
         all["configuration_fingerprint"] = configurationFingerprint
         all["optimizer"] = loop.optimizer.className
-        return Checkpoint(tensors: tensors, metadata: all)
+        return CheckpointPayload(tensors: tensors, metadata: all)
     }
 
     /// At a stop: a checkpoint of where training is — part-way through the epoch, with the
@@ -337,12 +337,12 @@ public final class LoggedTraining {
     func saveAtStop(_ record: EpochRecord, step: Int) throws {
         let state = loop.optimizer.state
         var metadata = ["step": String(step)]
-        var tensors: [Checkpoint.Tensor] = []
+        var tensors: [CheckpointPayload.Tensor] = []
         var epoch = epochsDone
         if let progress = record.progress, progress.stepsDone > 0 {
             epoch = record.epoch
-            tensors.append(Checkpoint.Tensor(name: "progress_losses", shape: [progress.losses.count], floats: progress.losses))
-            tensors.append(Checkpoint.Tensor(name: "progress_norms", dtype: .i64, shape: [progress.norms.count],
+            tensors.append(CheckpointPayload.Tensor(name: "progress_losses", shape: [progress.losses.count], floats: progress.losses))
+            tensors.append(CheckpointPayload.Tensor(name: "progress_norms", dtype: .i64, shape: [progress.norms.count],
                                              data: progress.norms.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * UInt64($0))) } }))
             metadata["partial_steps"] = String(progress.stepsDone)
             metadata["loss_sum"] = String(progress.lossSum.bitPattern, radix: 16)
@@ -373,12 +373,10 @@ public struct DeterminismFailure: Error, CustomStringConvertible {
 
 extension EpochCommit {
     /// The epoch as the log stores it.
-    init(_ record: EpochRecord, optimizerChecksum: String, checkpoint: (Int, String, Checkpoint.Encoded)?) {
-        self.init(epoch: record.epoch, loss: record.trainLoss, metric: record.trainMetric, valLoss: record.validationLoss,
-                  valMetric: record.validationMetric, gradNormMean: record.gradientNormMean, gradNormMin: record.gradientNormMin,
-                  gradNormMax: record.gradientNormMax, gradNormLast: record.gradientNormLast, learningRate: record.learningRate,
-                  optimizerChecksum: optimizerChecksum, seconds: record.seconds, samplesPerSecond: record.samplesPerSecond,
-                  firstStep: record.firstStep, stepLosses: record.stepLosses, stepGradNorms: record.stepGradientNorms,
+    init(_ record: EpochRecord, optimizerChecksum: String, checkpoint: (Int, String, CheckpointPayload.Encoded)?) {
+        var row = record.row
+        row.optimizerChecksum = optimizerChecksum
+        self.init(row: row, firstStep: record.firstStep, stepLosses: record.stepLosses, stepGradNorms: record.stepGradientNorms,
                   layerNorms: record.layerGradientNorms.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
                   checkpoint: checkpoint.map { (step: $0.0, configurationFingerprint: $0.1, encoded: $0.2) })
     }

@@ -1,6 +1,7 @@
 import Data
 import Engine
 import Foundation
+import Store
 
 /// What one epoch produced; the unit the research log stores.
 public struct EpochRecord: Sendable, Equatable {
@@ -12,29 +13,19 @@ public struct EpochRecord: Sendable, Equatable {
         case diverged(atStep: Int)
     }
 
-    public var epoch: Int
     public var outcome: Outcome = .completed
     /// When stopped mid-epoch: everything needed to finish the epoch later to the same bits.
     public var progress: EpochProgress?
-    /// The learning rate of the epoch's first step.
-    public var learningRate: Double = .nan
     /// Global index of the epoch's first step.
     public var firstStep: Int = 0
     public var stepLosses: [Float] = []
     public var stepGradientNorms: [Float] = []
-    public var trainLoss: Double
-    public var trainMetric: Double
-    public var validationLoss: Double
-    public var validationMetric: Double
-    /// Global L2 gradient norm of the epoch's steps.
-    public var gradientNormMean: Double
-    public var gradientNormMin: Double
-    public var gradientNormMax: Double
-    public var gradientNormLast: Double
     /// Each layer's gradient norm at the epoch's last step.
     public var layerGradientNorms: [String: Double]
-    public var seconds: Double
-    public var samplesPerSecond: Double
+    /// The epoch's row as the log keeps it (run and optimizer checksum filled in when logged).
+    public var row: Epoch
+
+    public var epoch: Int { row.epoch }
 }
 
 /// A partly done epoch: its steps so far and their running sums, exactly (Float64 bits).
@@ -148,15 +139,12 @@ public final class TrainingLoop {
         let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let (validationLoss, validationMetric) = outcome == .completed ? evaluate(data.validation) : (.nan, .nan)
         return EpochRecord(
-            epoch: epoch + 1, outcome: outcome, progress: stoppedProgress, learningRate: learningRate, firstStep: firstStep, stepLosses: losses,
-            stepGradientNorms: norms.map(Float.init),
-            trainLoss: lossSum / Double(n), trainMetric: metricSum / Double(n),
-            validationLoss: validationLoss, validationMetric: validationMetric,
-            gradientNormMean: norms.reduce(0, +) / Double(norms.count),
-            gradientNormMin: norms.min() ?? 0, gradientNormMax: norms.max() ?? 0, gradientNormLast: norms.last ?? 0,
+            outcome: outcome, progress: stoppedProgress, firstStep: firstStep, stepLosses: losses, stepGradientNorms: norms.map(Float.init),
             layerGradientNorms: layerNorms,
-            seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9,
-            samplesPerSecond: Double(n) / trainSeconds)
+            row: Epoch(epoch: epoch + 1, loss: lossSum / Double(n), metric: metricSum / Double(n), valLoss: validationLoss,
+                       valMetric: validationMetric, gradNormMean: norms.reduce(0, +) / Double(norms.count), gradNormMin: norms.min() ?? 0,
+                       gradNormMax: norms.max() ?? 0, gradNormLast: norms.last ?? 0, learningRate: learningRate,
+                       seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, samplesPerSecond: Double(n) / trainSeconds))
     }
 
     /// Sample-weighted mean loss and metric over a data set, in inference mode.

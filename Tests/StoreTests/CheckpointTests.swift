@@ -5,35 +5,35 @@ import XCTest
 
 final class CheckpointTests: XCTestCase {
     /// A real model's weights, its optimizer's state and counters, encoded and decoded.
-    func sampleCheckpoint() throws -> Checkpoint {
+    func sampleCheckpoint() throws -> CheckpointPayload {
         let model = try Architecture.jena.build(seed: 4)
         let optimizer = try Optimizers.make("nadam", settings: [])
         for p in model.parameters { p.gradient = p.value.map { $0 * 0.5 } }
         optimizer.apply(to: model.parameters)
-        var tensors = model.parameters.map { Checkpoint.Tensor(name: $0.name, shape: $0.shape, floats: $0.value) }
-        tensors.append(Checkpoint.Tensor(name: "optimizer", dtype: .u8, shape: [optimizer.state.bytes.count], data: optimizer.state.bytes))
-        tensors.append(Checkpoint.Tensor(name: "special", shape: [4], floats: [.nan, -0.0, .infinity, .leastNonzeroMagnitude]))
-        tensors.append(Checkpoint.Tensor(name: "empty", shape: [0, 3], floats: []))
-        return Checkpoint(tensors: tensors, metadata: ["epoch": "3", "step": "96", "rng": "shuffle:3", "configuration": "abc"])
+        var tensors = model.parameters.map { CheckpointPayload.Tensor(name: $0.name, shape: $0.shape, floats: $0.value) }
+        tensors.append(CheckpointPayload.Tensor(name: "optimizer", dtype: .u8, shape: [optimizer.state.bytes.count], data: optimizer.state.bytes))
+        tensors.append(CheckpointPayload.Tensor(name: "special", shape: [4], floats: [.nan, -0.0, .infinity, .leastNonzeroMagnitude]))
+        tensors.append(CheckpointPayload.Tensor(name: "empty", shape: [0, 3], floats: []))
+        return CheckpointPayload(tensors: tensors, metadata: ["epoch": "3", "step": "96", "rng": "shuffle:3", "configuration": "abc"])
     }
 
     func testRoundTripIsBitExact() throws {
         let checkpoint = try sampleCheckpoint()
         let encoded = checkpoint.encoded()
-        let decoded = try Checkpoint(blob: encoded.blob, expectedSHA256: encoded.payloadSHA256)
+        let decoded = try CheckpointPayload(blob: encoded.blob, expectedSHA256: encoded.payloadSHA256)
         XCTAssertEqual(decoded, checkpoint)
         XCTAssertEqual(decoded.tensor("special")?.floats?.map(\.bitPattern), [Float.nan.bitPattern, (-0.0 as Float).bitPattern,
                                                                                 Float.infinity.bitPattern, Float.leastNonzeroMagnitude.bitPattern])
         XCTAssertEqual(encoded.payloadBytes, checkpoint.payload.count)
         XCTAssertEqual(encoded.payloadSHA256.count, 64)
         // The recorded checksum is enforced.
-        XCTAssertThrowsError(try Checkpoint(blob: encoded.blob, expectedSHA256: String(repeating: "0", count: 64))) {
+        XCTAssertThrowsError(try CheckpointPayload(blob: encoded.blob, expectedSHA256: String(repeating: "0", count: 64))) {
             XCTAssertTrue("\($0)".contains("does not match the recorded"), "\($0)")
         }
     }
 
     func testPayloadLayoutIsSelfDescribing() throws {
-        let payload = Checkpoint(tensors: [Checkpoint.Tensor(name: "w", shape: [2], floats: [1, 2])], metadata: ["epoch": "1"]).payload
+        let payload = CheckpointPayload(tensors: [CheckpointPayload.Tensor(name: "w", shape: [2], floats: [1, 2])], metadata: ["epoch": "1"]).payload
         XCTAssertEqual(Array(payload[0..<8]), Array("OPTICKPT".utf8))
         let headerLength = Int(payload[8]) | Int(payload[9]) << 8
         let header = String(decoding: payload[16..<(16 + headerLength)], as: UTF8.self)
@@ -49,7 +49,7 @@ final class CheckpointTests: XCTestCase {
         var failures = 0, cases = 0
         func attempt(_ bytes: [UInt8], checksum: Bool) {
             cases += 1
-            do { _ = try Checkpoint(blob: bytes, expectedSHA256: checksum ? encoded.payloadSHA256 : nil) } catch { failures += 1 }
+            do { _ = try CheckpointPayload(blob: bytes, expectedSHA256: checksum ? encoded.payloadSHA256 : nil) } catch { failures += 1 }
         }
         for length in stride(from: 0, to: blob.count, by: max(1, blob.count / 400)) { attempt(Array(blob.prefix(length)), checksum: true) }
         for _ in 0..<1500 {
@@ -77,7 +77,7 @@ final class CheckpointTests: XCTestCase {
             let i = n % 3 == 0 ? rng.nextInt(below: bytes.count) : rng.nextInt(below: headerEnd)
             bytes[i] = UInt8(rng.nextInt(below: 256))
             if n % 7 == 0 { bytes = Array(bytes.prefix(rng.nextInt(below: bytes.count))) }
-            do { _ = try Checkpoint(payload: bytes) } catch { refused += 1 }
+            do { _ = try CheckpointPayload(payload: bytes) } catch { refused += 1 }
         }
         XCTAssertGreaterThan(refused, 1000)
         for (bad, message) in [
@@ -92,13 +92,13 @@ final class CheckpointTests: XCTestCase {
             var bytes = Array("OPTICKPT".utf8)
             withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes += $0 }
             bytes += json + [UInt8](repeating: 0, count: 8)
-            XCTAssertThrowsError(try Checkpoint(payload: bytes)) { XCTAssertTrue("\($0)".contains(message), "\($0) — expected \(message)") }
+            XCTAssertThrowsError(try CheckpointPayload(payload: bytes)) { XCTAssertTrue("\($0)".contains(message), "\($0) — expected \(message)") }
         }
     }
 
     func testShuffleHelpsCompression() throws {
         let weights = try Architecture.fashionMNIST.build(seed: 1).parameters
-        let checkpoint = Checkpoint(tensors: weights.map { Checkpoint.Tensor(name: $0.name, shape: $0.shape, floats: $0.value) })
+        let checkpoint = CheckpointPayload(tensors: weights.map { CheckpointPayload.Tensor(name: $0.name, shape: $0.shape, floats: $0.value) })
         let raw = checkpoint.payload
         let shuffled = checkpoint.encoded().blob.count
         let plain = Zstd.compress(raw).count

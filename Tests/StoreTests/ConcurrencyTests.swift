@@ -31,7 +31,7 @@ final class ConcurrencyTests: XCTestCase {
             let joined = Int.fromDatabaseValue(result.rows[0][0]) ?? -1
             let epochsOnly = Int.fromDatabaseValue(try reader.rows("SELECT COUNT(*) FROM epochs").rows[0][0]) ?? -2
             XCTAssertLessThanOrEqual(joined, epochsOnly)
-            _ = try reader.bestPerOptimizerPerTask()
+            _ = try reader.best(BestQuery())
             reads += 1
         }
         for (process, err) in children {
@@ -54,7 +54,7 @@ final class ConcurrencyTests: XCTestCase {
             }
         }
         for run in try store.read({ try Int64.fetchAll($0, sql: "SELECT id FROM runs") }) {
-            XCTAssertEqual(try store.latestCheckpoint(run: run, fallBack: false)?.epoch, epochs)
+            XCTAssertEqual(try store.reader.latestCheckpoint(run: run, fallBack: false)?.epoch, epochs)
         }
     }
 
@@ -90,7 +90,7 @@ final class ConcurrencyTests: XCTestCase {
         }
         for run in try store.read({ try Int64.fetchAll($0, sql: "SELECT id FROM runs WHERE epochs_done > 0") }) {
             let done = try store.read { try Int.fetchOne($0, sql: "SELECT epochs_done FROM runs WHERE id = ?", arguments: [run]) }
-            XCTAssertEqual(try store.latestCheckpoint(run: run, fallBack: false)?.epoch, done)
+            XCTAssertEqual(try store.reader.latestCheckpoint(run: run, fallBack: false)?.epoch, done)
         }
     }
 }

@@ -16,10 +16,10 @@ func sampleRun(_ task: String = "boston", optimizer: String = "adam", epochs: In
            optimizerConfiguration: "{}", configurationFingerprint: "c", seed: 1, batchSize: 32, epochsPlanned: epochs, codeVersion: "test")
 }
 
-func sampleEpoch(_ epoch: Int, valLoss: Double, checkpoint: Checkpoint? = nil, steps: Int = 4) -> EpochCommit {
-    EpochCommit(epoch: epoch, loss: valLoss + 0.1, metric: 0.5, valLoss: valLoss, valMetric: 0.4, gradNormMean: 2, gradNormMin: 1,
+func sampleEpoch(_ epoch: Int, valLoss: Double, checkpoint: CheckpointPayload? = nil, steps: Int = 4) -> EpochCommit {
+    EpochCommit(row: Epoch(epoch: epoch, loss: valLoss + 0.1, metric: 0.5, valLoss: valLoss, valMetric: 0.4, gradNormMean: 2, gradNormMin: 1,
                 gradNormMax: 3, gradNormLast: 2.5, learningRate: 0.001, optimizerChecksum: "sum\(epoch)", seconds: 1.5,
-                samplesPerSecond: 100, firstStep: (epoch - 1) * steps, stepLosses: (0..<steps).map { Float($0) + Float(epoch) },
+                samplesPerSecond: 100), firstStep: (epoch - 1) * steps, stepLosses: (0..<steps).map { Float($0) + Float(epoch) },
                 stepGradNorms: (0..<steps).map { Float($0) * 0.5 }, layerNorms: [("dense", 1.25), ("dense_1", 0.5)],
                 checkpoint: checkpoint.map { (epoch * steps, "c", $0.encoded()) })
 }
@@ -94,10 +94,10 @@ final class SchemaTests: XCTestCase {
             XCTAssertEqual(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check"), [])
             XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM step_series"), 1)
         }
-        let row = try XCTUnwrap(try store.runRow(1))
+        let row = try XCTUnwrap(try store.reader.run(1))
         XCTAssertEqual([row.status.rawValue, row.dataset], ["interrupted", "d"])
         XCTAssertEqual(row.checkpointPolicy, CheckpointPolicy(seconds: 10, epochs: 100))
-        XCTAssertEqual(try store.epochs(run: 1).map(\.optimizerChecksum), ["s1"])
+        XCTAssertEqual(try store.reader.epochs(run: 1).map(\.optimizerChecksum), ["s1"])
     }
 
     func testNewerSchemaIsRefusedAndLeftAlone() throws {
@@ -135,27 +135,27 @@ final class EpochLogTests: XCTestCase {
         try store.commitEpoch(sampleEpoch(1, valLoss: 0.9), run: owned)
         try store.commitEpoch(sampleEpoch(2, valLoss: .nan), run: owned)  // a NaN is stored as NULL and never wins
         try store.commitEpoch(sampleEpoch(3, valLoss: 0.7), run: owned)
-        let rows = try store.epochs(run: run)
+        let rows = try store.reader.epochs(run: run)
         XCTAssertEqual(rows.map(\.epoch), [1, 2, 3])
         XCTAssertEqual(rows[0].valLoss, 0.9)
         XCTAssertNil(rows[1].valLoss)
         XCTAssertEqual(rows[2].optimizerChecksum, "sum3")
-        let series = try store.stepSeries(run: run, epoch: 3)
+        let series = try store.reader.stepSeries(run: run, epoch: 3)
         XCTAssertEqual(series.firstStep, 8)
         XCTAssertEqual(series.losses, [3, 4, 5, 6])
         XCTAssertEqual(series.gradNorms, [0, 0.5, 1, 1.5])
-        XCTAssertEqual(try store.layerNorms(run: run, epoch: 2), ["dense": 1.25, "dense_1": 0.5])
-        XCTAssertEqual(try store.bestPerOptimizerPerTask(), [BestRow(task: "boston", optimizer: "adam", bestValLoss: 0.7, bestEpoch: 3, runID: run)])
+        XCTAssertEqual(try store.reader.layerNorms(run: run, epoch: 2), ["dense": 1.25, "dense_1": 0.5])
+        XCTAssertEqual(try store.reader.best(BestQuery()), [BestResult(group: [.text("boston"), .text("adam")], value: 0.7, epoch: 3, run: run, task: "boston")])
         // Epochs go in order, once.
         XCTAssertThrowsError(try store.commitEpoch(sampleEpoch(3, valLoss: 0.1), run: owned)) { XCTAssertTrue("\($0)".contains("in order, once"), "\($0)") }
         XCTAssertThrowsError(try store.commitEpoch(sampleEpoch(5, valLoss: 0.1), run: owned))
         XCTAssertThrowsError(try store.commitEpoch(sampleEpoch(1, valLoss: 0.1), run: OwnedRun(id: 999, owner: "x"))) { XCTAssertEqual("\($0)", "not found: run 999") }
-        XCTAssertEqual(try store.epochs(run: run).count, 3)
+        XCTAssertEqual(try store.reader.epochs(run: run).count, 3)
     }
 
     func testBestTableAcrossRunsTasksAndOptimizers() throws {
         let store = try Store(path: temporaryStorePath())
-        var expected: [BestRow] = []
+        var expected: [BestResult] = []
         for task in ["boston", "jena"] {
             for optimizer in ["adam", "sgd"] {
                 var best: (Double, Int, Int64)?
@@ -168,10 +168,10 @@ final class EpochLogTests: XCTestCase {
                         if best == nil || v < best!.0 { best = (v, e, run) }
                     }
                 }
-                expected.append(BestRow(task: task, optimizer: optimizer, bestValLoss: best!.0, bestEpoch: best!.1, runID: best!.2))
+                expected.append(BestResult(group: [.text(task), .text(optimizer)], value: best!.0, epoch: best!.1, run: best!.2, task: task))
             }
         }
-        XCTAssertEqual(try store.bestPerOptimizerPerTask(), expected)
+        XCTAssertEqual(try store.reader.best(BestQuery()), expected)
     }
 
     func testRetentionKeepsTheNewestCheckpointsAndFallsBackPastADamagedOne() throws {
@@ -179,18 +179,18 @@ final class EpochLogTests: XCTestCase {
         let owned = try store.createRun(sampleRun(epochs: 5))
         let run = owned.id
         for e in 1...5 {
-            let c = Checkpoint(tensors: [Checkpoint.Tensor(name: "w", shape: [3], floats: [Float(e), 0, -1])], metadata: ["epoch": "\(e)"])
+            let c = CheckpointPayload(tensors: [CheckpointPayload.Tensor(name: "w", shape: [3], floats: [Float(e), 0, -1])], metadata: ["epoch": "\(e)"])
             try store.commitEpoch(sampleEpoch(e, valLoss: 1, checkpoint: c), run: owned, retain: 2)
         }
         XCTAssertEqual(try store.read { try Int.fetchAll($0, sql: "SELECT epoch FROM checkpoints WHERE run_id = ? ORDER BY epoch", arguments: [run]) }, [4, 5])
-        XCTAssertEqual(try store.latestCheckpoint(run: run)?.epoch, 5)
-        XCTAssertEqual(try store.latestCheckpoint(run: run)?.checkpoint.tensor("w")?.floats, [5, 0, -1])
+        XCTAssertEqual(try store.reader.latestCheckpoint(run: run)?.epoch, 5)
+        XCTAssertEqual(try store.reader.latestCheckpoint(run: run)?.payload.tensor("w")?.floats, [5, 0, -1])
         // Damage the newest blob: the newest good one is returned, or the error when asked not to fall back.
         try store.write { db in
             try db.execute(sql: "UPDATE checkpoints SET blob = substr(blob, 1, length(blob) - 5) WHERE run_id = ? AND epoch = 5", arguments: [run])
         }
-        XCTAssertEqual(try store.latestCheckpoint(run: run)?.epoch, 4)
-        XCTAssertThrowsError(try store.latestCheckpoint(run: run, fallBack: false)) { XCTAssertTrue("\($0)".hasPrefix("corrupt data"), "\($0)") }
+        XCTAssertEqual(try store.reader.latestCheckpoint(run: run)?.epoch, 4)
+        XCTAssertThrowsError(try store.reader.latestCheckpoint(run: run, fallBack: false)) { XCTAssertTrue("\($0)".hasPrefix("corrupt data"), "\($0)") }
     }
 
     func testStatusAndHeartbeat() throws {
@@ -217,14 +217,14 @@ final class EpochLogTests: XCTestCase {
         let result = try reader.rows("SELECT id, task FROM runs WHERE id = ?", arguments: [run])
         XCTAssertEqual(result.columns, ["id", "task"])
         XCTAssertEqual(result.rows.count, 1)
-        XCTAssertEqual(try reader.bestPerOptimizerPerTask().count, 1)
+        XCTAssertEqual(try reader.best(BestQuery()).count, 1)
         for sql in ["INSERT INTO studies (uid, name, created_at) VALUES ('x', 'y', 0)", "DELETE FROM runs", "DROP TABLE epochs",
                     "CREATE TABLE t (x)", "UPDATE runs SET task = 'x'", "ATTACH DATABASE '\(path).other' AS other", "PRAGMA user_version = 7",
                     "VACUUM"] {
             XCTAssertThrowsError(try reader.rows(sql), sql) { XCTAssertTrue("\($0)".contains("read-only") || "\($0)".contains("refused"), "\(sql): \($0)") }
         }
         XCTAssertThrowsError(try reader.rows("SELEC nonsense")) { XCTAssertTrue("\($0)".hasPrefix("query refused"), "\($0)") }
-        XCTAssertEqual(try store.epochs(run: run).count, 1)
+        XCTAssertEqual(try store.reader.epochs(run: run).count, 1)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".other"))
         XCTAssertThrowsError(try ReadOnlyStore(path: path + ".missing")) { XCTAssertTrue("\($0)".contains("no such file"), "\($0)") }
     }

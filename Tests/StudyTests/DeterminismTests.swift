@@ -68,7 +68,7 @@ final class DeterminismTests: XCTestCase {
         let second = try loop(split, optimizer)  // a fresh loop, as after a restart
         let secondRecords = (2..<4).map { second.runEpoch($0) }
         XCTAssertEqual(split.parameters.flatMap(\.value).map(\.bitPattern), straight.parameters.flatMap(\.value).map(\.bitPattern))
-        XCTAssertEqual((firstRecords + secondRecords).map(\.trainLoss), straightRecords.map(\.trainLoss))
+        XCTAssertEqual((firstRecords + secondRecords).map(\.row.loss), straightRecords.map(\.row.loss))
     }
 
     func testDropoutMasksDependOnStepOnly() throws {

@@ -64,7 +64,7 @@ final class ReplayTests: XCTestCase {
         last.waitUntilExit()
         XCTAssertEqual(last.terminationStatus, 0)
         XCTAssertEqual(epochs(db), epochs(twin))
-        let row = try XCTUnwrap(try Store(path: db).runRow(1))
+        let row = try XCTUnwrap(try Store(path: db).reader.run(1))
         XCTAssertEqual(row.status, .completed)
         XCTAssertGreaterThan(row.epochsReplayed, 0, "the resumes replayed and checked logged epochs")
     }
@@ -77,12 +77,12 @@ final class ReplayTests: XCTestCase {
                             "--checkpoint-every", "1e9", "--checkpoint-epochs", "5", "--db", db])
         p.waitUntilExit()
         let store = try Store(path: db)
-        XCTAssertEqual(try store.checkpointEpochs(run: 1), [23, 20])
-        XCTAssertEqual(try store.runRow(1)?.checkpointPolicy, CheckpointPolicy(seconds: 1e9, epochs: 5))
+        XCTAssertEqual(try store.reader.checkpointEpochs(run: 1), [23, 20])
+        XCTAssertEqual(try store.reader.run(1)?.checkpointPolicy, CheckpointPolicy(seconds: 1e9, epochs: 5))
         let extended = try launch(["resume", "1", "--epochs", "31", "--db", db])
         extended.waitUntilExit()
         XCTAssertEqual(extended.terminationStatus, 0)
-        XCTAssertEqual(try store.checkpointEpochs(run: 1), [31, 28], "the resume kept the run's policy (every 5 epochs, and the last)")
+        XCTAssertEqual(try store.reader.checkpointEpochs(run: 1), [31, 28], "the resume kept the run's policy (every 5 epochs, and the last)")
     }
 
     /// A second `resume` of a run a live process trains is refused, naming the owner; once that
@@ -118,8 +118,8 @@ final class ReplayTests: XCTestCase {
                                                optimizerConfiguration: "{}", configurationFingerprint: "c", seed: 1, batchSize: 32,
                                                epochsPlanned: 3, codeVersion: "test"))
         func epoch(_ n: Int) -> EpochCommit {
-            EpochCommit(epoch: n, loss: 1, metric: 1, valLoss: 1, valMetric: 1, gradNormMean: 1, gradNormMin: 1, gradNormMax: 1, gradNormLast: 1,
-                        learningRate: 0.1, optimizerChecksum: "s\(n)", seconds: 0, samplesPerSecond: 0, firstStep: 0, stepLosses: [1],
+            EpochCommit(row: Epoch(epoch: n, loss: 1, metric: 1, valLoss: 1, valMetric: 1, gradNormMean: 1, gradNormMin: 1, gradNormMax: 1, gradNormLast: 1,
+                        learningRate: 0.1, optimizerChecksum: "s\(n)", seconds: 0, samplesPerSecond: 0), firstStep: 0, stepLosses: [1],
                         stepGradNorms: [1], layerNorms: [], checkpoint: nil)
         }
         try store.commitEpoch(epoch(1), run: first)
@@ -133,7 +133,7 @@ final class ReplayTests: XCTestCase {
         XCTAssertThrowsError(try store.heartbeat(run: first))
         XCTAssertThrowsError(try store.setStatus(run: first, .completed))
         try store.commitEpoch(epoch(2), run: second)
-        XCTAssertEqual(try store.epochs(run: first.id).map(\.optimizerChecksum), ["s1", "s2"])
+        XCTAssertEqual(try store.reader.epochs(run: first.id).map(\.optimizerChecksum), ["s1", "s2"])
         // A fresh heartbeat from a live owner on another host: refused, naming it.
         try store.write { try $0.execute(sql: "UPDATE runs SET heartbeat_at = ?, host = 'elsewhere', pid = 4242 WHERE id = ?",
                                          arguments: [Date().timeIntervalSince1970 - 3, first.id]) }

@@ -25,17 +25,17 @@ final class ResumeTests: XCTestCase {
     func logged(_ db: String) throws -> [String] {
         let store = try Store(path: db)
         var out: [String] = []
-        for e in try store.epochs(run: 1) {
+        for e in try store.reader.epochs(run: 1) {
             out.append("\(e.epoch) \(String(describing: e.loss)) \(String(describing: e.metric)) \(String(describing: e.valLoss)) \(String(describing: e.valMetric)) "
                        + "\(String(describing: e.gradNormMean)) \(String(describing: e.gradNormMin)) \(String(describing: e.gradNormMax)) "
                        + "\(String(describing: e.gradNormLast)) \(String(describing: e.learningRate)) \(e.optimizerChecksum)")
-            let series = try store.stepSeries(run: 1, epoch: e.epoch)
+            let series = try store.reader.stepSeries(run: 1, epoch: e.epoch)
             out.append("\(series.firstStep) \(series.losses.map(\.bitPattern)) \(series.gradNorms.map(\.bitPattern))")
-            out.append("\(try store.layerNorms(run: 1, epoch: e.epoch).sorted { $0.key < $1.key })")
+            out.append("\(try store.reader.layerNorms(run: 1, epoch: e.epoch).sorted { $0.key < $1.key })")
         }
-        let checkpoint = try XCTUnwrap(try store.latestCheckpoint(run: 1, fallBack: false))
-        out.append("final epoch \(checkpoint.epoch): " + checkpoint.checkpoint.tensors.map { "\($0.name) \($0.data.hashValue)" }.joined(separator: ","))
-        let row = try XCTUnwrap(try store.runRow(1))
+        let checkpoint = try XCTUnwrap(try store.reader.latestCheckpoint(run: 1, fallBack: false))
+        out.append("final epoch \(checkpoint.epoch): " + checkpoint.payload.tensors.map { "\($0.name) \($0.data.hashValue)" }.joined(separator: ","))
+        let row = try XCTUnwrap(try store.reader.run(1))
         out.append("status \(row.status) \(row.epochsDone)")
         return out
     }
@@ -43,7 +43,7 @@ final class ResumeTests: XCTestCase {
     /// What a user does after a kill: resume the run, or start it again if the kill came before
     /// it was even recorded.
     func continueAfterKill(_ db: String, run common: [String], every: String) throws -> [String] {
-        (try? Store(path: db).runRow(1)) != nil
+        (try? Store(path: db).reader.run(1)) != nil
             ? ["resume", "--all", "--stale-after", "0", "--checkpoint-every", every, "--db", db]
             : common + ["--db", db]
     }
@@ -131,14 +131,14 @@ final class ResumeTests: XCTestCase {
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
         // (A SIGINT that lands before the run is recorded just ends the process.)
-        if wasRunning, let row = try Store(path: stopped).runRow(1), row.epochsDone < 6 {
+        if wasRunning, let row = try Store(path: stopped).reader.run(1), row.epochsDone < 6 {
             XCTAssertEqual(p.terminationStatus, 130)
             XCTAssertEqual(row.status, .interrupted)
             // The stop wrote a checkpoint of where training was: part-way through the epoch in
             // progress (with its progress), or at the start of one.
-            if let stored = try Store(path: stopped).latestCheckpoint(run: 1, fallBack: false) {
-                XCTAssertTrue(stored.checkpoint.metadata["partial_steps"] != nil ? stored.epoch == row.epochsDone + 1 : stored.epoch == row.epochsDone,
-                              "\(stored.checkpoint.metadata)")
+            if let stored = try Store(path: stopped).reader.latestCheckpoint(run: 1, fallBack: false) {
+                XCTAssertTrue(stored.payload.metadata["partial_steps"] != nil ? stored.epoch == row.epochsDone + 1 : stored.epoch == row.epochsDone,
+                              "\(stored.payload.metadata)")
             }
         }
         XCTAssertEqual(try runToEnd(try continueAfterKill(stopped, run: common, every: "0")), 0)
@@ -160,10 +160,10 @@ final class ResumeTests: XCTestCase {
         var steps = 0
         // Stop before the 4th step of epoch 2 (10 steps per epoch).
         XCTAssertEqual(try first.train(shouldStop: { steps == 13 }, onStep: { _, _, _, _ in steps += 1 }), .interrupted)
-        let partial = try XCTUnwrap(try stopped.latestCheckpoint(run: 1, fallBack: false))
+        let partial = try XCTUnwrap(try stopped.reader.latestCheckpoint(run: 1, fallBack: false))
         XCTAssertEqual(partial.epoch, 2)
-        XCTAssertEqual(partial.checkpoint.metadata["partial_steps"], "3")
-        XCTAssertEqual(try stopped.runRow(1)?.status, .interrupted)
+        XCTAssertEqual(partial.payload.metadata["partial_steps"], "3")
+        XCTAssertEqual(try stopped.reader.run(1)?.status, .interrupted)
         let resumed = try LoggedTraining.resume(run: 1, store: stopped, locator: locator)
         XCTAssertEqual(resumed.policy, CheckpointPolicy(seconds: 0), "the run's own policy")
         XCTAssertEqual(resumed.epochsDone, 1)
@@ -187,8 +187,8 @@ final class ResumeTests: XCTestCase {
         p.waitUntilExit()
         XCTAssertEqual(p.terminationReason, .uncaughtSignal)
         let store = try Store(path: crashed)
-        XCTAssertEqual(try store.epochs(run: 1).map(\.epoch), [1, 2])
-        XCTAssertEqual(try store.latestCheckpoint(run: 1, fallBack: false)?.epoch, 2)
+        XCTAssertEqual(try store.reader.epochs(run: 1).map(\.epoch), [1, 2])
+        XCTAssertEqual(try store.reader.latestCheckpoint(run: 1, fallBack: false)?.epoch, 2)
         XCTAssertEqual(try runToEnd(["resume", "--all", "--stale-after", "0", "--checkpoint-every", "0", "--db", crashed]), 0)
         XCTAssertEqual(try logged(crashed), try logged(reference))
     }
@@ -212,7 +212,7 @@ final class ResumeTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("its data differ from the logged data (training fingerprint"), "\($0)")
             XCTAssertTrue("\($0)".contains("logged: Boston housing"), "\($0)")
         }
-        XCTAssertEqual(try store.epochs(run: 1).count, 2, "refusals leave the log alone")
+        XCTAssertEqual(try store.reader.epochs(run: 1).count, 2, "refusals leave the log alone")
     }
 
     /// A logged epoch that the replay does not reproduce (here: a tampered optimizer checksum)
@@ -233,8 +233,8 @@ final class ResumeTests: XCTestCase {
             XCTAssertEqual("\($0)", "run 1: replayed epoch 3 differs from the log: it differs in optimizer_checksum (logged tampered, replayed "
                            + "\(training.optimizer.state.checksum)); nothing logged was changed, and the run is marked nondeterministic")
         }
-        XCTAssertEqual(try store.runRow(1)?.status, .nondeterministic)
-        XCTAssertEqual(try store.runRow(1)?.epochsReplayed, 2)
+        XCTAssertEqual(try store.reader.run(1)?.status, .nondeterministic)
+        XCTAssertEqual(try store.reader.run(1)?.epochsReplayed, 2)
         XCTAssertEqual(Array(try logged(db).dropLast()), Array(before.dropLast()), "every logged epoch unchanged")
         XCTAssertThrowsError(try LoggedTrainingProbe.resume(store, epochs: nil)) { XCTAssertTrue("\($0)".contains("marked nondeterministic"), "\($0)") }
     }

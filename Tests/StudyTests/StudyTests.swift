@@ -30,7 +30,7 @@ final class StudyTests: XCTestCase {
     }
 
     func cells(_ db: String) throws -> [String] {
-        try Store(path: db).bestPerOptimizerPerTask().map { "\($0.task) \($0.optimizer) \($0.bestValLoss.bitPattern) \($0.bestEpoch)" }
+        try Store(path: db).reader.best(BestQuery()).map { "\($0.task) \($0.optimizer) \($0.value.bitPattern) \($0.epoch)" }
     }
 
     func testStudyIsIdempotentAndPrintsTheResultsTable() throws {
@@ -72,10 +72,10 @@ final class StudyTests: XCTestCase {
         let r = try run(["run", "--task", "boston", "--optimizer", "sgd", "--set", "learning_rate=1e30", "--epochs", "5", "--db", db])
         XCTAssertEqual(r.status, 0)
         let store = try Store(path: db)
-        let row = try XCTUnwrap(try store.runRow(1))
+        let row = try XCTUnwrap(try store.reader.run(1))
         XCTAssertEqual(row.status, .diverged)
         let step = try store.read { try Int.fetchOne($0, sql: "SELECT diverged_step FROM runs WHERE id = 1") }
         XCTAssertNotNil(step)
-        XCTAssertEqual(try store.latestCheckpoint(run: 1)?.epoch, row.epochsDone == 0 ? nil : row.epochsDone)
+        XCTAssertEqual(try store.reader.latestCheckpoint(run: 1)?.epoch, row.epochsDone == 0 ? nil : row.epochsDone)
     }
 }

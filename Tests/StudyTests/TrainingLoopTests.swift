@@ -20,12 +20,14 @@ final class TrainingLoopTests: XCTestCase {
             let records = loop.run()
             XCTAssertEqual(records.map(\.epoch), Array(1...epochs))
             let first = try XCTUnwrap(records.first), last = try XCTUnwrap(records.last)
-            XCTAssertLessThan(last.trainLoss, first.trainLoss * ratio, "\(architecture) train loss \(records.map(\.trainLoss))")
-            XCTAssertLessThan(last.validationLoss, first.validationLoss, "\(architecture) val loss \(records.map(\.validationLoss))")
+            XCTAssertLessThan(try XCTUnwrap(last.row.loss), try XCTUnwrap(first.row.loss) * ratio, "\(architecture) train loss \(records.map(\.row.loss))")
+            XCTAssertLessThan(try XCTUnwrap(last.row.valLoss), try XCTUnwrap(first.row.valLoss), "\(architecture) val loss \(records.map(\.row.valLoss))")
             for r in records {
-                XCTAssert(r.gradientNormMin <= r.gradientNormMean && r.gradientNormMean <= r.gradientNormMax)
-                XCTAssert(r.gradientNormLast >= r.gradientNormMin && r.gradientNormLast <= r.gradientNormMax)
-                XCTAssertGreaterThan(r.samplesPerSecond, 0)
+                let (low, mean, high, end) = (try XCTUnwrap(r.row.gradNormMin), try XCTUnwrap(r.row.gradNormMean), try XCTUnwrap(r.row.gradNormMax),
+                                              try XCTUnwrap(r.row.gradNormLast))
+                XCTAssert(low <= mean && mean <= high)
+                XCTAssert(end >= low && end <= high)
+                XCTAssertGreaterThan(try XCTUnwrap(r.row.samplesPerSecond), 0)
                 XCTAssertEqual(Set(r.layerGradientNorms.keys), Set(loop.model.layers.filter { !$0.parameters.isEmpty }.map(\.name)))
             }
         }
@@ -41,7 +43,7 @@ final class TrainingLoopTests: XCTestCase {
         let record = loop.runEpoch(0)
         let (x, y) = data.train.batch(0..<10)
         let whole = Loss.meanAbsoluteError.value(predictions: model.forward(x), targets: y)
-        XCTAssertEqual(record.trainLoss, Double(whole), accuracy: 1e-5)
+        XCTAssertEqual(try XCTUnwrap(record.row.loss), Double(whole), accuracy: 1e-5)
         XCTAssertEqual(loop.stepsPerEpoch, 3)
     }
 

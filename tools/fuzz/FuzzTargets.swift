@@ -14,8 +14,8 @@ enum FuzzTarget: String, CaseIterable {
     func run(_ bytes: [UInt8]) {
         switch self {
         case .checkpoint:
-            _ = try? Checkpoint(blob: bytes)
-            _ = try? Checkpoint(payload: bytes)
+            _ = try? CheckpointPayload(blob: bytes)
+            _ = try? CheckpointPayload(payload: bytes)
         case .idx: _ = try? IDXArray(bytes: bytes, name: "fuzz")
         case .gzip: _ = try? gunzip(bytes, name: "fuzz")
         case .npy: _ = try? NumPyArray(npy: bytes, name: "fuzz")

@@ -17,11 +17,11 @@ do {
                                              optimizer: "adam", optimizerConfiguration: "{}", configurationFingerprint: "cfg",
                                              seed: UInt64(r), batchSize: 32, epochsPlanned: epochs, codeVersion: "test"))
         for e in 1...epochs {
-            let weights = Checkpoint(tensors: [Checkpoint.Tensor(name: "w", shape: [64], floats: (0..<64).map { Float($0 * e) })],
+            let weights = CheckpointPayload(tensors: [CheckpointPayload.Tensor(name: "w", shape: [64], floats: (0..<64).map { Float($0 * e) })],
                                      metadata: ["epoch": "\(e)"])
-            try store.commitEpoch(EpochCommit(epoch: e, loss: 1 / Double(e), metric: 0, valLoss: 1 / Double(e), valMetric: 0,
+            try store.commitEpoch(EpochCommit(row: Epoch(epoch: e, loss: 1 / Double(e), metric: 0, valLoss: 1 / Double(e), valMetric: 0,
                                               gradNormMean: 1, gradNormMin: 1, gradNormMax: 1, gradNormLast: 1, learningRate: 0.001,
-                                              optimizerChecksum: "\(args[4])-\(r)-\(e)", seconds: 0, samplesPerSecond: 0, firstStep: 0,
+                                              optimizerChecksum: "\(args[4])-\(r)-\(e)", seconds: 0, samplesPerSecond: 0), firstStep: 0,
                                               stepLosses: [1, 2], stepGradNorms: [3, 4], layerNorms: [("dense", 1)],
                                               checkpoint: (e * 2, "cfg", weights.encoded())), run: run)
         }

@@ -25,9 +25,9 @@ func peerStoreBenchmark(emit: (String) -> Void) throws {
                                                      seed: 1, batchSize: 32, epochsPlanned: 50, codeVersion: "bench"))
                 for e in 1...50 {
                     let v = { 1 / Double(e) + rng.nextDouble() * 0.01 }
-                    try store.commitEpoch(EpochCommit(epoch: e, loss: v(), metric: v(), valLoss: v(), valMetric: v(), gradNormMean: v(),
+                    try store.commitEpoch(EpochCommit(row: Epoch(epoch: e, loss: v(), metric: v(), valLoss: v(), valMetric: v(), gradNormMean: v(),
                                                       gradNormMin: v(), gradNormMax: v(), gradNormLast: v(), learningRate: 0.001,
-                                                      optimizerChecksum: String(repeating: "a", count: 64), seconds: 0, samplesPerSecond: 0,
+                                                      optimizerChecksum: String(repeating: "a", count: 64), seconds: 0, samplesPerSecond: 0),
                                                       firstStep: 0, stepLosses: [], stepGradNorms: [], layerNorms: [], checkpoint: nil), run: run)
                 }
                 try store.setStatus(run: run, .completed)

@@ -22,9 +22,9 @@ func storeBenchmark(emit: (String) -> Void) throws {
         for p in model.parameters { p.gradient = (0..<p.count).map { _ in Float(rng.normal()) * 0.01 } }
         optimizer.apply(to: model.parameters)
     }
-    var tensors = model.parameters.map { Checkpoint.Tensor(name: $0.name, shape: $0.shape, floats: $0.value) }
-    tensors.append(Checkpoint.Tensor(name: "optimizer", dtype: .u8, shape: [optimizer.state.bytes.count], data: optimizer.state.bytes))
-    let checkpoint = Checkpoint(tensors: tensors, metadata: ["epoch": "1"])
+    var tensors = model.parameters.map { CheckpointPayload.Tensor(name: $0.name, shape: $0.shape, floats: $0.value) }
+    tensors.append(CheckpointPayload.Tensor(name: "optimizer", dtype: .u8, shape: [optimizer.state.bytes.count], data: optimizer.state.bytes))
+    let checkpoint = CheckpointPayload(tensors: tensors, metadata: ["epoch": "1"])
     let payload = checkpoint.payload
     let encoded = checkpoint.encoded()
     let plainZstd = try zstdSize(payload)
@@ -116,7 +116,7 @@ func buildBigStore(at path: String) throws -> Double {
                                           seed: UInt64(r), batchSize: 32, epochsPlanned: 100, codeVersion: "bench"))
         for e in 1...100 {
             var epoch = benchEpoch(e, steps: 100, checkpoint: nil)
-            epoch.valLoss = 1 / Double(e) + rng.nextDouble()
+            epoch.row.valLoss = 1 / Double(e) + rng.nextDouble()
             try big.commitEpoch(epoch, run: id)
         }
         try big.setStatus(run: id, .completed)
@@ -124,14 +124,14 @@ func buildBigStore(at path: String) throws -> Double {
     return now() - t0
 }
 
-func benchEpoch(_ e: Int, steps: Int, checkpoint: Checkpoint.Encoded?) -> EpochCommit {
-    EpochCommit(epoch: e, loss: 1 / Double(e), metric: 0.5, valLoss: 1 / Double(e), valMetric: 0.5, gradNormMean: 1, gradNormMin: 0.5,
+func benchEpoch(_ e: Int, steps: Int, checkpoint: CheckpointPayload.Encoded?) -> EpochCommit {
+    EpochCommit(row: Epoch(epoch: e, loss: 1 / Double(e), metric: 0.5, valLoss: 1 / Double(e), valMetric: 0.5, gradNormMean: 1, gradNormMin: 0.5,
                 gradNormMax: 2, gradNormLast: 1, learningRate: 0.001, optimizerChecksum: String(repeating: "a", count: 64),
-                seconds: 1, samplesPerSecond: 1000, firstStep: (e - 1) * steps,
+                seconds: 1, samplesPerSecond: 1000), firstStep: (e - 1) * steps,
                 stepLosses: (0..<steps).map { Float(1) / Float($0 + e) }, stepGradNorms: (0..<steps).map { Float($0 % 7) * 0.3 },
                 layerNorms: [("conv2d", 0.1), ("conv2d_1", 0.2), ("dense", 0.3), ("dense_1", 0.4)],
                 checkpoint: checkpoint.map { (e * steps, "c", $0) })
 }
 
 /// zstd at the same level without the byte shuffle, for the compression comparison.
-func zstdSize(_ payload: [UInt8]) throws -> Int { Checkpoint.compressedSizeWithoutShuffle(payload) }
+func zstdSize(_ payload: [UInt8]) throws -> Int { CheckpointPayload.compressedSizeWithoutShuffle(payload) }

@@ -141,8 +141,8 @@ func throughput(_ task: Architecture, threads: Int) throws -> Throughput {
     _ = loop.runEpoch(0)
     let warmup = now() - t0
     let records = (1...epochs).map { loop.runEpoch($0) }
-    return Throughput(samplesPerSecond: median(records.map(\.samplesPerSecond)),
-                      epochSeconds: records.map { Double(samples) / $0.samplesPerSecond }, warmup: warmup)
+    return Throughput(samplesPerSecond: median(records.map { $0.row.samplesPerSecond ?? 0 }),
+                      epochSeconds: records.map { Double(samples) / ($0.row.samplesPerSecond ?? 0) }, warmup: warmup)
 }
 
 /// Runs one epoch at full data-set size and reports this process's peak resident memory.
@@ -157,7 +157,7 @@ func memoryChild(_ task: Architecture, threads: Int) throws {
     let record = loop.runEpoch(0)
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
-    print("MEMORY \(task.rawValue) \(usage.ru_maxrss) \(n) \(String(format: "%.1f", now() - t0)) \(Int(record.samplesPerSecond))")
+    print("MEMORY \(task.rawValue) \(usage.ru_maxrss) \(n) \(String(format: "%.1f", now() - t0)) \(Int((record.row.samplesPerSecond ?? 0)))")
 }
 
 func runChild(_ arguments: [String], environment: [String: String] = [:]) throws -> String {

@@ -17,7 +17,7 @@ import Foundation
 ///
 /// Stored blob: "OPTZ", u8 version 1, u8 shuffle width (4), u16 0, u64 payload length, then
 /// one zstd frame of the byte-shuffled payload. The SHA-256 of the payload is kept beside it.
-public struct Checkpoint: Equatable, Sendable {
+public struct CheckpointPayload: Equatable, Sendable {
     public enum DType: String, Sendable {
         case f32 = "F32", u8 = "U8", i64 = "I64"
         var size: Int { self == .f32 ? 4 : self == .u8 ? 1 : 8 }

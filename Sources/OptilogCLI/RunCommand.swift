@@ -6,8 +6,9 @@ import Store
 import Study
 
 /// `optilog run`: one training run, logged epoch by epoch into the research log.
-struct Run: ParsableCommand {
+struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Train one task with one optimizer, logging every epoch, step and checkpoint.",
         discussion: """
         Example: optilog run --task fashion_mnist --optimizer rmsprop --set learning_rate=0.001 --epochs 10
@@ -110,7 +111,7 @@ struct Run: ParsableCommand {
             throw CleanError("\(error); \(kept); once fixed, continue with: optilog resume \(training.run) --db \(dbPath)")
         }
         lines.finish()
-        let best = try training.store.runRow(training.run)
+        let best = try training.store.reader.run(training.run)
         switch ending {
         case .completed:
             FileHandle.standardError.write(Data("run \(training.run) completed: \(training.epochsDone) epochs; best val_loss \(bestText(training)) \(best.map { "(\($0.epochsDone) epochs logged)" } ?? "")\n".utf8))
@@ -125,7 +126,7 @@ struct Run: ParsableCommand {
     }
 
     static func bestText(_ training: LoggedTraining) -> String {
-        guard let rows = try? training.store.epochs(run: training.run), let best = rows.compactMap({ r in r.valLoss.map { ($0, r.epoch) } }).min(by: { $0.0 < $1.0 }) else { return "–" }
+        guard let rows = try? training.store.reader.epochs(run: training.run), let best = rows.compactMap({ r in r.valLoss.map { ($0, r.epoch) } }).min(by: { $0.0 < $1.0 }) else { return "–" }
         return String(format: "%.4f at epoch %d", best.0, best.1)
     }
 }

@@ -1,0 +1,103 @@
+import GRDB
+
+/// `optilog best`: which runs to compare, by which value, grouped how.
+public struct BestQuery: Sendable {
+    /// One of `Epoch.Columns.numeric` (val_loss by default).
+    public var metric: Epoch.Columns
+    /// Run keys to group by (as `RunFilter` knows them: columns, `study`, optimizer settings).
+    public var groupBy: [String]
+    public var filter: RunFilter
+    /// Only the runs of this study (by name).
+    public var study: String?
+    /// Tasks where a higher value is better (accuracies); lower wins everywhere else.
+    public var maximizedTasks: Set<String>
+
+    public init(metric: Epoch.Columns = .valLoss, groupBy: [String] = ["task", "optimizer"], filter: RunFilter = RunFilter.all,
+                study: String? = nil, maximizedTasks: Set<String> = []) {
+        (self.metric, self.groupBy, self.filter, self.study, self.maximizedTasks) = (metric, groupBy, filter, study, maximizedTasks)
+    }
+
+    /// The study's results table as published: lowest val_loss per task and optimizer.
+    var isResultsTable: Bool { metric == .valLoss && groupBy == ["task", "optimizer"] && filter.clauses.isEmpty && maximizedTasks.isEmpty }
+}
+
+/// The best run of one group: the group's key values, the best value and where it was reached.
+public struct BestResult: Sendable, Equatable {
+    public var group: [StoredValue]
+    public var value: Double
+    public var epoch: Int
+    public var run: Int64
+    public var task: String
+
+    public init(group: [StoredValue], value: Double, epoch: Int, run: Int64, task: String) {
+        (self.group, self.value, self.epoch, self.run, self.task) = (group, value, epoch, run, task)
+    }
+
+    /// For the results table, grouped by task and optimizer.
+    public var optimizer: String { group.count > 1 ? group[1].string ?? "" : "" }
+}
+
+extension ReadOnlyStore {
+    /// The best run of each group (the lowest run id on ties; the earliest epoch within a run).
+    /// The published results table is the named query `best_val_loss_per_optimizer_per_task`;
+    /// anything else is built from the request, with every value a bound parameter.
+    public func best(_ q: BestQuery) throws -> [BestResult] {
+        if q.isResultsTable {
+            var study: Int64?
+            if let name = q.study {
+                guard let id = try read({ db in try Int64.fetchOne(db, sql: "SELECT id FROM studies WHERE name = ? ORDER BY id LIMIT 1", arguments: [name]) }) else { return [] }
+                study = id
+            }
+            return try resultsTable(study: study)
+        }
+        var conditions = try q.filter.sql()
+        if let study = q.study {
+            conditions.sql += " AND s.name = ?"
+            conditions.arguments.append(study)
+        }
+        let groups = try q.groupBy.map(RunFilter.expression)
+        let aliases = groups.indices.map { "g\($0)" }
+        let column = q.metric.rawValue
+        precondition(Epoch.Columns.numeric.contains(q.metric), "best of a numeric column")
+        // Lower is better after this: values of tasks where higher wins are negated.
+        let maximized = q.maximizedTasks.sorted().map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ", ")
+        let key = { (v: String) in maximized.isEmpty ? v : "CASE WHEN r.task IN (\(maximized)) THEN -\(v) ELSE \(v) END" }
+        let groupColumns = zip(groups, aliases).map { "\($0.sql) AS \($1)" }.joined(separator: ", ")
+        // One row per run with its best: val_loss downwards is kept in the run's row as epochs
+        // commit; anything else takes each run's epochs in key order (the table is clustered by
+        // run and epoch, so no sort) and SQLite's min() keeps the first, i.e. earliest, best epoch.
+        let perRun = q.metric == .valLoss && q.maximizedTasks.isEmpty
+            ? """
+              SELECT \(groupColumns), r.id AS run_id, r.task AS task, r.best_val_loss AS k, r.best_val_loss AS value, r.best_epoch AS epoch
+              FROM runs r LEFT JOIN studies s ON s.id = r.study_id WHERE r.best_val_loss IS NOT NULL AND \(conditions.sql)
+              """
+            : """
+              SELECT \(groupColumns), r.id AS run_id, r.task AS task, MIN(\(key("e.\(column)"))) AS k, e.\(column) AS value, e.epoch AS epoch
+              FROM runs r LEFT JOIN studies s ON s.id = r.study_id JOIN epochs e ON e.run_id = r.id
+              WHERE e.\(column) IS NOT NULL AND \(conditions.sql) GROUP BY r.id
+              """
+        let sql = """
+            SELECT \(aliases.joined(separator: ", ")), value, epoch, run_id, task FROM (
+                SELECT *, ROW_NUMBER() OVER (PARTITION BY \(aliases.joined(separator: ", ")) ORDER BY k, run_id) AS rank FROM (\(perRun)))
+            WHERE rank = 1 ORDER BY \(aliases.joined(separator: ", "))
+            """
+        let n = groups.count
+        return try read { db in
+            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(groups.flatMap(\.arguments) + conditions.arguments)).map { r in
+                BestResult(group: (0..<n).map { StoredValue(r[$0] as DatabaseValue) }, value: r[n] ?? .nan, epoch: r[n + 1] ?? 0,
+                           run: r[n + 2] ?? 0, task: r[n + 3] ?? "")
+            }
+        }
+    }
+
+    /// The named query: per task and optimizer, the lowest val_loss, its epoch and run.
+    func resultsTable(study: Int64?) throws -> [BestResult] {
+        let sql = try Store.query("best_val_loss_per_optimizer_per_task")
+        return try read { db in
+            try Row.fetchAll(db, sql: sql, arguments: [study]).map { r in
+                BestResult(group: [.text(r["task"]), .text(r["optimizer"])], value: r["best_val_loss"], epoch: r["best_epoch"],
+                           run: r["run_id"], task: r["task"])
+            }
+        }
+    }
+}

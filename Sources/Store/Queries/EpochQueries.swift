@@ -1,0 +1,66 @@
+import Foundation
+import GRDB
+
+/// One curve: a run's values of a column, epoch by epoch (NULLs — non-finite values — left out).
+public struct Curve: Sendable, Equatable {
+    public var run: Int64
+    public var task: String
+    public var optimizer: String
+    public var points: [Point]
+
+    public struct Point: Sendable, Equatable {
+        public var epoch: Int
+        public var value: Double
+    }
+}
+
+extension ReadOnlyStore {
+    public func epochs(run: Int64) throws -> [Epoch] {
+        try read { db in try Epoch.filter(Column(Epoch.Columns.runID.rawValue) == run).order(Column(Epoch.Columns.epoch.rawValue)).fetchAll(db) }
+    }
+
+    /// Every step's loss and gradient norm of one epoch.
+    public func stepSeries(run: Int64, epoch: Int) throws -> (firstStep: Int, losses: [Float], gradNorms: [Float]) {
+        guard let row = try read({ db in
+            try Row.fetchOne(db, sql: "SELECT first_step, steps, losses, grad_norms FROM step_series WHERE run_id = ? AND epoch = ?", arguments: [run, epoch])
+        }) else { throw StoreError.notFound("step series of run \(run) epoch \(epoch)") }
+        let steps: Int = row["steps"]
+        let losses: Data = row["losses"], norms: Data = row["grad_norms"]
+        return (row["first_step"], try Zstd.decompressFloats(Array(losses), count: steps), try Zstd.decompressFloats(Array(norms), count: steps))
+    }
+
+    /// Each layer's gradient norm at the epoch's last step (nil: non-finite).
+    public func layerNorms(run: Int64, epoch: Int) throws -> [String: Double?] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT layer, norm FROM layer_norms WHERE run_id = ? AND epoch = ?", arguments: [run, epoch])
+            return Dictionary(rows.map { ($0["layer"] as String, $0["norm"] as Double?) }, uniquingKeysWith: { a, _ in a })
+        }
+    }
+
+    /// For a task: each optimizer's best run by validation loss (runs without one: the one with
+    /// the most epochs), in the order of `optimizerOrder` (others after them).
+    public func bestRuns(task: String, study: String?, optimizerOrder: [String]) throws -> [Int64] {
+        let studyID = try study.map(studyID(named:))
+        let order = optimizerOrder.enumerated().map { "WHEN '\($1.replacingOccurrences(of: "'", with: "''"))' THEN \($0)" }.joined(separator: " ")
+        return try read { db in
+            try Int64.fetchAll(db, sql: """
+                SELECT id FROM (
+                    SELECT r.id, r.optimizer, ROW_NUMBER() OVER (PARTITION BY r.optimizer
+                        ORDER BY r.best_val_loss IS NULL, r.best_val_loss, r.epochs_done DESC, r.id) AS rank
+                    FROM runs r WHERE r.task = ? AND (? IS NULL OR r.study_id = ?) AND r.epochs_done > 0)
+                WHERE rank = 1 ORDER BY \(order.isEmpty ? "0" : "CASE optimizer \(order) ELSE \(optimizerOrder.count) END"), id
+                """, arguments: [task, studyID, studyID])
+        }
+    }
+
+    /// Each run's values of `column` by epoch, in the order of `runs`.
+    public func curves(_ runs: [Int64], column: Epoch.Columns) throws -> [Curve] {
+        guard !runs.isEmpty else { return [] }
+        let listed = try read { db in try Run.fetchAll(db, keys: runs) }
+        var byRun = Dictionary(listed.map { ($0.id, Curve(run: $0.id, task: $0.task, optimizer: $0.optimizer, points: [])) }, uniquingKeysWith: { a, _ in a })
+        for id in runs where byRun[id] != nil {
+            byRun[id]!.points = try epochs(run: id).compactMap { e in e[number: column].map { Curve.Point(epoch: e.epoch, value: $0) } }
+        }
+        return runs.compactMap { byRun[$0] }
+    }
+}
