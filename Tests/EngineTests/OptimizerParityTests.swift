@@ -1,9 +1,9 @@
 import XCTest
 @testable import Engine
 
-/// All eight optimizers against Keras 3's own traces in ../shared/reference/keras_optimizer_traces.json
-/// (18 configurations; a [3,4] variable, 20 fixed gradient steps with zeros, a 50× spike and an
-/// all-zero step): every step's values and every slot must be bit-identical (0 ulp) to Keras's
+/// All eight optimizers against Keras 3's own traces in fixtures/keras_optimizer_parity.json, made by
+/// tools/reference/make_optimizer_parity.py (18 configurations; a [3,4] variable, 20 fixed gradient
+/// steps with zeros, a 50.0 spike and an all-zero step; Beale and Rosenbrock paths of 200 steps): every step's values and every slot must be bit-identical (0 ulp) to Keras's
 /// eager step. Ftrl is held to `model.fit`'s graph-mode trace (TensorFlow computes pow(x, 0.5)
 /// as sqrt there, bit-exact); its p = −0.6 configuration runs glibc's powf where eager TF runs
 /// Eigen's vectorised pow, so it is allowed 64 ulp.
@@ -12,11 +12,8 @@ final class OptimizerParityTests: XCTestCase {
 
     func traces() throws -> [String: Any] {
         if let cached = Self.cached { return cached }
-        let url = sharedDirectory.appendingPathComponent("reference/keras_optimizer_traces.json")
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw XCTSkip("Keras traces not found at \(url.path) (set OPTILOG_SHARED)")
-        }
-        let all = try XCTUnwrap(try loadJSON(url) as? [String: Any])
+        let url = packageRoot.appendingPathComponent("fixtures/keras_optimizer_parity.json")
+        let all = try XCTUnwrap(try loadJSON(url) as? [String: Any], "\(url.path): not a JSON object")
         Self.cached = all
         return all
     }
@@ -40,7 +37,7 @@ final class OptimizerParityTests: XCTestCase {
     }
 
     func testEveryConfigurationOnTheFixedGradientTrace() throws {
-        let all = try traces()   // outside XCTUnwrap, which would count a skip as a failure
+        let all = try traces()
         let t = try XCTUnwrap(all["fixed_gradient_trace"] as? [String: Any])
         let runs = t["optimizers"] as? [[String: Any]] ?? []
         XCTAssertEqual(runs.count, 18)

@@ -5,12 +5,6 @@ import XCTest
 /// The package root, found from this file's path so tests run from any working directory.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// `../shared` beside the checkout (where CI puts it), or `OPTILOG_SHARED`.
-var sharedDirectory: URL {
-    if let path = ProcessInfo.processInfo.environment["OPTILOG_SHARED"] { return URL(fileURLWithPath: path) }
-    return packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
-}
-
 func loadJSON(_ url: URL) throws -> Any {
     try JSONSerialization.jsonObject(with: Data(contentsOf: url))
 }
