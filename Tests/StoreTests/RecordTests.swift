@@ -1,0 +1,105 @@
+import Foundation
+import GRDB
+import XCTest
+@testable import Store
+
+/// The records are the only Swift declarations of the tables: each must name exactly the
+/// columns the migrations create, in the schema's order, and read back what it wrote.
+final class RecordTests: XCTestCase {
+    func schemaColumns(_ table: String) throws -> [String] {
+        let store = try Store(path: temporaryStorePath())
+        return try store.reader.columns(of: table)
+    }
+
+    func testRecordsNameTheSchemasColumns() throws {
+        XCTAssertEqual(Epoch.Columns.allCases.map(\.rawValue), try schemaColumns("epochs"))
+        XCTAssertEqual(Run.Columns.allCases.map(\.rawValue), try schemaColumns("runs"))
+        XCTAssertEqual(Checkpoint.Columns.allCases.map(\.rawValue), try schemaColumns("checkpoints"))
+        XCTAssertEqual(Study.Columns.allCases.map(\.rawValue), try schemaColumns("studies"))
+        XCTAssertEqual(Epoch.databaseTableName, "epochs")
+        XCTAssertEqual(Run.databaseTableName, "runs")
+        // Every numeric column is one the schema declares REAL.
+        let types = try Store(path: temporaryStorePath()).reader.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT name, type FROM pragma_table_info('epochs')").map { ($0["name"] as String, $0["type"] as String) })
+        }
+        for column in Epoch.Columns.numeric where column != .committedAt { XCTAssertEqual(types[column.rawValue], "REAL", column.rawValue) }
+    }
+
+    func testEpochsRoundTripAndNonFiniteValuesReadAsNil() throws {
+        let store = try Store(path: temporaryStorePath())
+        let run = try store.createRun(sampleRun())
+        var commit = sampleEpoch(1, valLoss: 0.5)
+        commit.row = Epoch(epoch: 1, loss: .nan, metric: 0.25, valLoss: 0.5, valMetric: .infinity, gradNormMean: 2, gradNormMin: 1,
+                           gradNormMax: 3, gradNormLast: -.infinity, learningRate: 0.001, optimizerChecksum: "s1", seconds: 1.5,
+                           samplesPerSecond: 100)
+        try store.commitEpoch(commit, run: run)
+        let read = try XCTUnwrap(try store.reader.epochs(run: run.id).first)
+        XCTAssertEqual(read.runID, run.id)
+        XCTAssertNil(read.loss)
+        XCTAssertNil(read.valMetric)
+        XCTAssertNil(read.gradNormLast)
+        XCTAssertEqual(read.metric, 0.25)
+        XCTAssertEqual(read.optimizerChecksum, "s1")
+        XCTAssertGreaterThan(read.committedAt, 1.7e9)
+        var expected = commit.row
+        (expected.runID, expected.committedAt) = (run.id, read.committedAt)
+        XCTAssertEqual(read, expected)
+        XCTAssertEqual(read[.valLoss], .real(0.5))
+        XCTAssertEqual(read[.loss], .null)
+        XCTAssertEqual(read[.epoch], .integer(1))
+    }
+
+    func testRunRecordReadsEveryColumn() throws {
+        let store = try Store(path: temporaryStorePath())
+        let owned = try store.createRun(sampleRun(epochs: 5))
+        try store.commitEpoch(sampleEpoch(1, valLoss: 0.75), run: owned)
+        let run = try XCTUnwrap(try store.reader.run(owned.id))
+        XCTAssertEqual(run.id, owned.id)
+        XCTAssertEqual(run.owner, owned.owner)
+        XCTAssertEqual(run.uid.count, 36)
+        XCTAssertEqual(run.status, .running)
+        XCTAssertEqual(run.epochsPlanned, 5)
+        XCTAssertEqual(run.epochsDone, 1)
+        XCTAssertEqual(run.bestValLoss, 0.75)
+        XCTAssertEqual(run.bestEpoch, 1)
+        XCTAssertEqual(run.checkpointPolicy, CheckpointPolicy())
+        XCTAssertEqual(run.pid, Int(getpid()))
+        XCTAssertEqual(run[.task], .text("boston"))
+        XCTAssertEqual(run[.seed], .integer(1))
+    }
+
+    /// A value of the wrong type (a hand-edited store) is an error naming the run and column.
+    func testAMistypedColumnIsAnErrorNotATrap() throws {
+        let path = temporaryStorePath()
+        let store = try Store(path: path)
+        let owned = try store.createRun(sampleRun())
+        try store.write { db in try db.execute(sql: "UPDATE runs SET epochs_done = 'many' WHERE id = ?", arguments: [owned.id]) }
+        XCTAssertThrowsError(try store.reader.run(owned.id)) { error in
+            XCTAssertEqual("\(error)", "corrupt data: run \(owned.id): column epochs_done holds \"many\", not Int")
+        }
+    }
+
+    /// The results table is one named query (sql/queries); the general `best` builder must agree
+    /// with it on the same store.
+    func testTheNamedResultsQueryAndTheGeneralBuilderAgree() throws {
+        let store = try Store(path: temporaryStorePath())
+        var rng = SystemRandomNumberGenerator()
+        for task in ["boston", "jena"] {
+            for optimizer in ["adam", "sgd", "nadam"] {
+                for _ in 0..<3 {
+                    let run = try store.createRun(sampleRun(task, optimizer: optimizer, epochs: 4))
+                    for e in 1...4 { try store.commitEpoch(sampleEpoch(e, valLoss: Double.random(in: 0.1...2, using: &rng)), run: run) }
+                }
+            }
+        }
+        let named = try store.reader.best(BestQuery())
+        XCTAssertEqual(named.count, 6)
+        // The same question through the general path (a filter that keeps every run).
+        let built = try store.reader.best(BestQuery(filter: try RunFilter("epochs_done>=0")))
+        XCTAssertEqual(built, named)
+        for r in named {
+            let runs = try store.reader.runs(RunListQuery(task: r.task, optimizer: r.optimizer))
+            XCTAssertEqual(r.value, runs.compactMap(\.run.bestValLoss).min())
+        }
+    }
+}
