@@ -24,7 +24,7 @@ struct Datasets: ParsableCommand {
         var rows: [[RowPrinter.Cell]] = []
         for task in tasks {
             let found = try locator.locate(task)
-            for note in found.notes { FileHandle.standardError.write(Data("optilog: note: \(note)\n".utf8)) }
+            for note in found.notes { warn("optilog: note: \(note)") }
             let fingerprint = found.fingerprint
             rows.append([.text(task.rawValue), .text(found.dataset), .text(found.source), .integer(found.splits.train.count),
                          .integer(found.splits.validation.count), .text(found.splits.train.inputShape.map(String.init).joined(separator: "×")),

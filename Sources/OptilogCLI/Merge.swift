@@ -30,20 +30,20 @@ struct Merge: ParsableCommand {
     func run() throws {
         if publish {
             try Store.publish(shards[0], to: output)
-            FileHandle.standardError.write(Data("published \(shards[0]) as \(output)\n".utf8))
+            warn("published \(shards[0]) as \(output)")
             return
         }
         let store = try Store(path: output)
         var failures = 0
         for shard in shards {
             let r = try store.merge(shard: shard)
-            FileHandle.standardError.write(Data(("\(shard): \(r.runsAdded) runs added (\(r.epochsAdded) epochs, \(r.checkpointsAdded) checkpoints), "
-                                                  + "\(r.runsAlreadyPresent) already present, \(r.studiesAdded) studies added\n").utf8))
+            warn("\(shard): \(r.runsAdded) runs added (\(r.epochsAdded) epochs, \(r.checkpointsAdded) checkpoints), "
+                 + "\(r.runsAlreadyPresent) already present, \(r.studiesAdded) studies added")
             if verify {
                 let checks = try store.verifyMerged(shard: shard)
-                for c in checks where !c.ok { FileHandle.standardError.write(Data("  run \(c.uid): \(c.detail)\n".utf8)) }
+                for c in checks where !c.ok { warn("  run \(c.uid): \(c.detail)") }
                 failures += checks.filter { !$0.ok }.count
-                FileHandle.standardError.write(Data("  verified \(checks.count) runs: \(checks.filter(\.ok).count) equal\n".utf8))
+                warn("  verified \(checks.count) runs: \(checks.filter(\.ok).count) equal")
             }
         }
         if failures > 0 { throw CleanError("\(failures) merged run(s) differ from their shard") }

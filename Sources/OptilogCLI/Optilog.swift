@@ -27,10 +27,10 @@ public struct Optilog: ParsableCommand {
             }
             if error is ExitCode { Foundation.exit(code.rawValue) }
             if code == .validationFailure {
-                FileHandleOutput.standardError.write(fullMessage(for: error) + "\n")
+                warn(fullMessage(for: error))
                 Foundation.exit(2)
             }
-            FileHandleOutput.standardError.write("optilog: error: \(error)\n")
+            warn("optilog: error: \(error)")
             Foundation.exit(1)
         }
     }
@@ -52,12 +52,4 @@ func sqlAsPositional(_ arguments: [String]) -> [String] {
         }
     }
     return queries.isEmpty ? arguments : rest + ["--"] + queries
-}
-
-enum FileHandleOutput {
-    case standardError
-
-    func write(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
-    }
 }

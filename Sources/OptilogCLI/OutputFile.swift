@@ -35,7 +35,7 @@ struct OutputFile {
         } else {
             try replace(with: bytes, at: resolved(path))
         }
-        FileHandle.standardError.write(Data("wrote \(path) (\(what))\n".utf8))
+        warn("wrote \(path) (\(what))")
     }
 
     /// The open descriptor a path names, for the names that mean one.

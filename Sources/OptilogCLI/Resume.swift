@@ -39,7 +39,7 @@ struct Resume: ParsableCommand {
     func run() throws {
         let log = try store.open()
         let runs = all ? try log.reader.resumableRuns(staleAfter: staleAfter) : [runID!]
-        if runs.isEmpty { FileHandle.standardError.write(Data("nothing to resume\n".utf8)) }
+        if runs.isEmpty { warn("nothing to resume") }
         var failures = 0
         for id in runs {
             do {
@@ -50,10 +50,10 @@ struct Resume: ParsableCommand {
                 let training = try LoggedTraining.resume(run: id, store: log, locator: DataLocator(dataDir: dataDir), epochs: epochs, policy: policy, staleAfter: staleAfter)
                 try RunCommand.train(training, dbPath: store.resolvedPath, format: format)
             } catch StoreError.owned(let message) where skipIfOwned {
-                FileHandle.standardError.write(Data("\(message); skipped\n".utf8))
+                warn("\(message); skipped")
             } catch let error where all && !(error is ExitCode) {
                 // --all reports each refusal and goes on with the other runs.
-                FileHandle.standardError.write(Data("optilog: error: \(error)\n".utf8))
+                warn("optilog: error: \(error)")
                 failures += 1
             }
         }

@@ -50,7 +50,7 @@ struct RunCommand: ParsableCommand {
         let policy = CheckpointPolicy(seconds: checkpointEvery, epochs: checkpointEpochs)
         if studyCell, let studyID {
             guard let training = try LoggedTraining.startStudyCell(spec, store: log, locator: DataLocator(dataDir: options.dataDir), studyID: studyID, policy: policy) else {
-                FileHandle.standardError.write(Data("study \(studyID) has a run for this cell already (another study process took it); skipped\n".utf8))
+                warn("study \(studyID) has a run for this cell already (another study process took it); skipped")
                 return
             }
             try Self.train(training, dbPath: store.resolvedPath, format: options.format)
@@ -63,12 +63,12 @@ struct RunCommand: ParsableCommand {
     /// Shared by `run` and `resume`: epoch lines as they end, a summary, the exit code.
     static func train(_ training: LoggedTraining, dbPath: String, format: OutputFormat) throws {
         Interruption.install()
-        for warning in training.warnings { FileHandle.standardError.write(Data("optilog: warning: \(warning)\n".utf8)) }
-        FileHandle.standardError.write(Data("run \(training.run): \(training.spec.task.rawValue) with \(training.spec.optimizer), epochs \(training.epochsDone + 1)–\(training.spec.epochs), logging to \(dbPath)\n".utf8))
+        for warning in training.warnings { warn("optilog: warning: \(warning)") }
+        warn("run \(training.run): \(training.spec.task.rawValue) with \(training.spec.optimizer), epochs \(training.epochsDone + 1)–\(training.spec.epochs), logging to \(dbPath)")
         let replay = training.epochsDone < training.loggedEpochs ? (training.epochsDone + 1)...training.loggedEpochs : nil
         if let replay {
             let from = replay.lowerBound == 1 ? "from the start (no usable checkpoint)" : "from the checkpoint of epoch \(replay.lowerBound - 1)"
-            FileHandle.standardError.write(Data("run \(training.run): replaying epochs \(replay.lowerBound)–\(replay.upperBound) \(from), each checked bit for bit against the log\n".utf8))
+            warn("run \(training.run): replaying epochs \(replay.lowerBound)–\(replay.upperBound) \(from), each checked bit for bit against the log")
         }
         var lines = EpochLines(metric: training.spec.task.metric.rawValue, format: format)
         // On a terminal, a live line (epoch, step, loss, samples/s, ETA) on stderr; plain lines otherwise.
@@ -85,16 +85,16 @@ struct RunCommand: ParsableCommand {
             let eta = elapsed / Double(stepsDone) * Double(max(0, totalSteps - stepsDone))
             let width = 24, filled = width * step / max(1, steps)
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            FileHandle.standardError.write(Data(String(format: "\repoch %d/%d %@ step %d/%d  loss %.4f  %.0f samples/s  ETA %.0fs\u{1B}[K",
-                                                       epoch, training.spec.epochs, bar, step, steps, loss, rate, eta).utf8))
+            writeStandardError(String(format: "\repoch %d/%d %@ step %d/%d  loss %.4f  %.0f samples/s  ETA %.0fs\u{1B}[K",
+                                      epoch, training.spec.epochs, bar, step, steps, loss, rate, eta))
         }
         let ending: LoggedTraining.Ending
         do {
             ending = try training.train(shouldStop: { Interruption.requested }, onStep: progress) { record, replayed in
-                if live { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                if live { writeStandardError("\r\u{1B}[K") }
                 if replayed {
                     if record.epoch == replay?.upperBound {
-                        FileHandle.standardError.write(Data("run \(training.run): epochs \(replay!.lowerBound)–\(record.epoch) replayed, bit-identical to the log\n".utf8))
+                        warn("run \(training.run): epochs \(replay!.lowerBound)–\(record.epoch) replayed, bit-identical to the log")
                     }
                 } else {
                     lines.add(record)
@@ -102,7 +102,7 @@ struct RunCommand: ParsableCommand {
             }
         } catch {
             // A failed write (a full disk, a lost file) leaves every committed epoch in place.
-            if live { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            if live { writeStandardError("\r\u{1B}[K") }
             lines.finish()
             if error is DeterminismFailure { throw CleanError("\(error)") }
             if case StoreError.lostOwnership = error { throw CleanError("\(error)") }
@@ -114,14 +114,15 @@ struct RunCommand: ParsableCommand {
         let best = try training.store.reader.run(training.run)
         switch ending {
         case .completed:
-            FileHandle.standardError.write(Data("run \(training.run) completed: \(training.epochsDone) epochs; best val_loss \(bestText(training)) \(best.map { "(\($0.epochsDone) epochs logged)" } ?? "")\n".utf8))
+            let logged = best.map { "(\($0.epochsDone) epochs logged)" } ?? ""
+            warn("run \(training.run) completed: \(training.epochsDone) epochs; best val_loss \(bestText(training)) \(logged)")
         case .interrupted:
             let whereStopped = training.epochsDone < training.loggedEpochs
                 ? "while replaying epoch \(training.epochsDone + 1) (the log keeps epochs 1–\(training.loggedEpochs))" : "after epoch \(training.epochsDone)"
-            FileHandle.standardError.write(Data("run \(training.run) interrupted \(whereStopped); continue with: optilog resume \(training.run) --db \(dbPath)\n".utf8))
+            warn("run \(training.run) interrupted \(whereStopped); continue with: optilog resume \(training.run) --db \(dbPath)")
             throw ExitCode(Interruption.exitCode)
         case .diverged(let step):
-            FileHandle.standardError.write(Data("run \(training.run) diverged at step \(step) (non-finite loss or gradient); its last good checkpoint is epoch \(training.epochsDone)\n".utf8))
+            warn("run \(training.run) diverged at step \(step) (non-finite loss or gradient); its last good checkpoint is epoch \(training.epochsDone)")
         }
     }
 

@@ -33,7 +33,7 @@ struct Sql: ParsableCommand {
             named[name] = Int64(value).map { .integer($0) } ?? Double(value).map { .real($0) } ?? .text(value)
         }
         let reader = try ReadOnlyStore(path: store.resolvedPath)
-        if let note = reader.note { FileHandle.standardError.write(Data("optilog: note: \(note)\n".utf8)) }
+        if let note = reader.note { warn("optilog: note: \(note)") }
         let result = try UserQuery.run(path: store.resolvedPath, sql: query, parameters: named, timeout: timeout)
         print(RowPrinter(columns: result.columns, format: format).render(result.rows.map { $0.map(RowPrinter.Cell.init) }), terminator: "")
     }

@@ -13,7 +13,7 @@ struct StoreOptions: ParsableArguments {
 
     /// The store for writing; a warning first if it is on a network filesystem.
     func open() throws -> Store {
-        if let warning = Filesystem.warning(for: resolvedPath) { FileHandle.standardError.write(Data("optilog: warning: \(warning)\n".utf8)) }
+        if let warning = Filesystem.warning(for: resolvedPath) { warn("optilog: warning: \(warning)") }
         return try Store(path: resolvedPath)
     }
 }

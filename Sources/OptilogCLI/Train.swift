@@ -32,8 +32,8 @@ struct Train: ParsableCommand {
                            batchSize: options.batchSize, seed: options.seed, samples: options.samples,
                            validationSamples: options.validationSamples, synthetic: options.synthetic)
         let (data, dataset, notes) = try spec.prepareData(locator: DataLocator(dataDir: options.dataDir))
-        for note in notes { FileHandle.standardError.write(Data("optilog: note: \(note)\n".utf8)) }
-        FileHandle.standardError.write(Data("data: \(dataset); \(data.train.count) training and \(data.validation.count) validation samples\n".utf8))
+        for note in notes { warn("optilog: note: \(note)") }
+        warn("data: \(dataset); \(data.train.count) training and \(data.validation.count) validation samples")
         let network = try model.build(inputShape: data.train.inputShape, seed: options.seed)
         if summary { print(network.summary()) }
         let loop = try TrainingLoop(model: network, optimizer: opt, loss: model.loss, metric: model.metric, data: data,

@@ -28,9 +28,9 @@ struct Verify: ParsableCommand {
         print(printer.render(shown.map { [.text($0.scope), .text($0.ok ? "ok" : "PROBLEM"), .text($0.detail)] }), terminator: "")
         let checkpoints = findings.filter { $0.scope.contains("checkpoint") }.count
         if bad.isEmpty {
-            FileHandle.standardError.write(Data("verify: all well (\(findings.count) checks, \(checkpoints) checkpoints decoded)\n".utf8))
+            warn("verify: all well (\(findings.count) checks, \(checkpoints) checkpoints decoded)")
         } else {
-            FileHandle.standardError.write(Data("optilog: error: verify found \(bad.count) problem(s) in \(findings.count) checks\n".utf8))
+            warn("optilog: error: verify found \(bad.count) problem(s) in \(findings.count) checks")
             throw ExitCode(1)
         }
     }

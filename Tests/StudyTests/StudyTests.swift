@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import OptilogTestSupport
 import XCTest
 import Engine
@@ -48,21 +49,35 @@ final class StudyTests: XCTestCase {
         XCTAssertEqual(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM runs") }, 2, "the second study run started nothing")
     }
 
+    /// Interrupted for real: the stop comes while a cell is training (the store is watched until
+    /// one has logged an epoch), so the test cannot pass by the study finishing first.
     func testInterruptedStudyFinishesWithTheSameResults() throws {
-        let args = ["study", "--tasks", "boston", "--epochs", "25", "--format", "csv"]
+        let args = ["study", "--tasks", "boston", "--epochs", "40", "--format", "csv"]
         let reference = database()
         XCTAssertEqual(try run(args + ["--db", reference]).status, 0)
 
         let interrupted = database()
         let (p, _) = try start(args + ["--db", interrupted])
-        Thread.sleep(forTimeInterval: 0.6)
-        let wasRunning = p.isRunning
+        func progress() -> (runs: Int, completed: Int)? {
+            guard let reader = try? ReadOnlyStore(path: interrupted),
+                  let r = try? reader.read({ try Row.fetchOne($0, sql: "SELECT COUNT(*), COUNT(*) FILTER (WHERE status = 'completed') FROM runs WHERE epochs_done > 0") })
+            else { return nil }
+            return (r[0], r[1])
+        }
+        let deadline = Date().addingTimeInterval(60)
+        while p.isRunning, Date() < deadline, (progress()?.runs ?? 0) < 3 { Thread.sleep(forTimeInterval: 0.02) }
+        XCTAssertTrue(p.isRunning, "the study ended before it could be interrupted; make its cells longer")
         p.interrupt()
         p.waitUntilExit()
-        if wasRunning { XCTAssertEqual(p.terminationStatus, 130) }
+        XCTAssertEqual(p.terminationStatus, 130)
+        let stopped = try XCTUnwrap(progress())
+        XCTAssertLessThan(stopped.completed, 8, "the interruption stopped the study part-way")
+        let store = try Store(path: interrupted)
+        XCTAssertEqual(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM runs WHERE status = 'interrupted'") }, 1,
+                       "the cell in training was marked interrupted")
+
         XCTAssertEqual(try run(args + ["--db", interrupted]).status, 0)
         XCTAssertEqual(try cells(interrupted), try cells(reference))
-        let store = try Store(path: interrupted)
         XCTAssertEqual(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM runs WHERE status = 'completed'") }, 8)
         XCTAssertEqual(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM runs") }, 8, "exactly one run per cell")
     }

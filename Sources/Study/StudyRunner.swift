@@ -1,0 +1,191 @@
+import Data
+import Engine
+import Foundation
+import Store
+
+/// Runs a study's grid, idempotently: a completed cell is skipped, an interrupted one resumed,
+/// a missing one started; a cell another live process is training is left to it. Cells run in
+/// this process one after another, or (`jobs` > 1) in child processes of this executable, up
+/// to `jobs` at a time. Tests drive the decisions and the pool without training or processes.
+public struct StudyRunner {
+    /// What to do with a cell, decided from the study's run for it (if any).
+    public enum Decision: Equatable, Sendable {
+        case start
+        case resume(Int64)
+        /// Finished one way or another (completed, diverged, failed, nondeterministic, or more
+        /// epochs logged than the grid asks): why.
+        case done(String)
+        /// A live process trains it: who.
+        case trainedElsewhere(String)
+    }
+
+    public static func decide(_ cell: StudyPlan.Cell, existing run: Run?, staleAfter: Double = Run.defaultStaleAfter,
+                              now: Double = Date().timeIntervalSince1970) -> Decision {
+        guard let run else { return .start }
+        switch run.status {
+        case .completed where run.epochsDone >= cell.epochs: return .done("completed")
+        case .diverged, .failed, .nondeterministic: return .done(run.status.rawValue)
+        case _ where run.epochsDone > cell.epochs: return .done("it has more epochs logged than the grid asks")
+        case .running:
+            if let owner = run.liveOwner(staleAfter: staleAfter, now: now) { return .trainedElsewhere(owner) }
+            return .resume(run.id)
+        default: return .resume(run.id)
+        }
+    }
+
+    public let plan: StudyPlan
+    public let store: Store
+    public let storePath: String
+    public var dataDir: String?
+    /// Shard `index` of `count` of the grid (a Slurm array's task), or the whole grid.
+    public var shard: (index: Int, count: Int)?
+    public var jobs = 1
+    /// Progress lines for the user (standard error).
+    public var report: (String) -> Void = { _ in }
+    /// Asked between cells and at every step: a stop request (Ctrl-C).
+    public var shouldStop: () -> Bool = { false }
+    /// Starts a child process with these arguments (`study --jobs`); tests pass their own.
+    public var launch: ([String]) throws -> Worker = ChildProcess.launch
+
+    public init(plan: StudyPlan, store: Store, storePath: String, dataDir: String? = nil) {
+        (self.plan, self.store, self.storePath, self.dataDir) = (plan, store, storePath, dataDir)
+    }
+
+    public var cells: [StudyPlan.Cell] { shard.map { plan.shard($0.index, of: $0.count) } ?? plan.cells }
+
+    public struct Outcome: Sendable {
+        public var study: Int64
+        public var cells: Int
+        public var done: Int
+        public var trainedElsewhere: Int
+        public var attempted: Int
+        /// Cells that failed (the others still ran); run the study again to resume them.
+        public var failures: Int
+    }
+
+    /// Records the study (once), decides every cell, trains the pending ones.
+    public func run() throws -> Outcome {
+        let study = try store.study(named: plan.name, configuration: plan.json.json)
+        var pending: [(StudyPlan.Cell, Decision)] = []
+        var done = 0, elsewhere = 0
+        for cell in cells {
+            let existing = try store.reader.studyRun(study: study, task: cell.task.rawValue, optimizer: cell.optimizer, seed: cell.seed)
+            switch Self.decide(cell, existing: existing) {
+            case .done: done += 1
+            case .trainedElsewhere: elsewhere += 1
+            case let decision: pending.append((cell, decision))
+            }
+        }
+        report("study \(plan.name) (id \(study)): \(cells.count) cells\(shard.map { " (shard \($0.index) of \($0.count))" } ?? ""), \(done) done, "
+               + (elsewhere > 0 ? "\(elsewhere) being trained by another process, " : "") + "\(pending.count) to run")
+        let failures = jobs == 1 ? try trainHere(pending, study: study) : try trainInProcesses(pending, study: study)
+        return Outcome(study: study, cells: cells.count, done: done, trainedElsewhere: elsewhere, attempted: pending.count, failures: failures)
+    }
+
+    static func label(_ cell: StudyPlan.Cell) -> String { "\(cell.task.rawValue) \(cell.optimizer) seed \(cell.seed)" }
+
+    static func spec(_ cell: StudyPlan.Cell) throws -> RunSpec {
+        RunSpec(task: cell.task, optimizer: cell.optimizer, optimizerConfiguration: try Optimizers.make(cell.optimizer, settings: []).config,
+                epochs: cell.epochs, seed: cell.seed, samples: cell.samples, validationSamples: cell.validationSamples)
+    }
+
+    /// One cell after another in this process; returns how many failed.
+    func trainHere(_ pending: [(StudyPlan.Cell, Decision)], study: Int64) throws -> Int {
+        var failures = 0
+        let locator = DataLocator(dataDir: dataDir)
+        for (cell, decision) in pending {
+            if shouldStop() { break }
+            let label = Self.label(cell)
+            do {
+                let training: LoggedTraining
+                if case .resume(let run) = decision {
+                    training = try LoggedTraining.resume(run: run, store: store, locator: locator, epochs: cell.epochs)
+                } else {
+                    guard let started = try LoggedTraining.startStudyCell(Self.spec(cell), store: store, locator: locator, studyID: study) else {
+                        report("  \(label): taken by another study process; skipped")
+                        continue
+                    }
+                    training = started
+                }
+                for warning in training.warnings { report("optilog: warning: \(warning)") }
+                let ending = try training.train(shouldStop: shouldStop)
+                report("  \(label): run \(training.run) \(ending)")
+            } catch StoreError.owned(let message) {
+                report("  \(label): \(message); skipped")
+            } catch {
+                // One cell's failure is reported; the others still run.
+                report("  \(label): optilog: error: \(error)")
+                failures += 1
+            }
+        }
+        return failures
+    }
+
+    /// The command line of a child process for a cell: `run … --study-id` for a new cell (it
+    /// claims the cell itself), `resume RUN` for a stopped one.
+    func childArguments(_ cell: StudyPlan.Cell, _ decision: Decision, study: Int64) -> [String] {
+        var args: [String]
+        if case .resume(let run) = decision {
+            args = ["resume", String(run), "--epochs", String(cell.epochs), "--skip-if-owned"]
+        } else {
+            args = ["run", "--task", cell.task.rawValue, "--optimizer", cell.optimizer, "--epochs", String(cell.epochs),
+                    "--seed", String(cell.seed), "--study-id", String(study), "--study-cell"]
+            if let n = cell.samples { args += ["--samples", String(n)] }
+            if let n = cell.validationSamples { args += ["--validation-samples", String(n)] }
+        }
+        args += ["--db", storePath, "--format", "ndjson"]
+        if let dataDir { args += ["--data-dir", dataDir] }
+        return args
+    }
+
+    /// Up to `jobs` child processes at a time; a stop request interrupts the running ones and
+    /// starts no more. Returns how many exited with an error.
+    func trainInProcesses(_ pending: [(StudyPlan.Cell, Decision)], study: Int64, poll: Double = 0.05) throws -> Int {
+        var queue = pending[...]
+        var running: [(Worker, String)] = []
+        var failures = 0
+        while !queue.isEmpty || !running.isEmpty {
+            while running.count < jobs, !shouldStop(), let (cell, decision) = queue.popFirst() {
+                running.append((try launch(childArguments(cell, decision, study: study)), Self.label(cell)))
+            }
+            if shouldStop() {
+                for (worker, _) in running where worker.isRunning { worker.interrupt() }
+                queue = []
+            }
+            Thread.sleep(forTimeInterval: poll)
+            running.removeAll { worker, label in
+                guard !worker.isRunning else { return false }
+                if worker.exitStatus != 0 { failures += 1 }
+                report("  \(label): exit \(worker.exitStatus)")
+                return true
+            }
+        }
+        return failures
+    }
+}
+
+/// A child process training one cell, as the pool sees it.
+public protocol Worker: AnyObject {
+    var isRunning: Bool { get }
+    var exitStatus: Int32 { get }
+    /// Asks it to stop at the next step boundary (SIGINT).
+    func interrupt()
+}
+
+/// This executable again, with other arguments (its standard output discarded).
+public final class ChildProcess: Worker {
+    let process = Process()
+
+    public static func launch(_ arguments: [String]) throws -> Worker {
+        let child = ChildProcess()
+        child.process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        child.process.arguments = arguments
+        child.process.standardOutput = FileHandle.nullDevice
+        try child.process.run()
+        return child
+    }
+
+    public var isRunning: Bool { process.isRunning }
+    public var exitStatus: Int32 { process.terminationStatus }
+    public func interrupt() { process.interrupt() }
+}
