@@ -22,7 +22,7 @@ public struct DataLocator: Sendable {
 
     /// A task's data, ready for training.
     public struct Located: Sendable {
-        public var task: Architecture
+        public var task: StudyTask
         /// What it is, e.g. "Fashion-MNIST (IDX)" or "scikit-learn digits, 28×28 (fixture)".
         public var dataset: String
         /// Where it was found: a path, or "embedded fixture".
@@ -39,7 +39,7 @@ public struct DataLocator: Sendable {
     public func with(dataDir: String?) -> DataLocator { DataLocator(dataDir: dataDir, environment: environment) }
 
     /// The files each task looks for, as a user would name them.
-    static func expected(_ task: Architecture) -> String {
+    static func expected(_ task: StudyTask) -> String {
         switch task {
         case .boston: return "boston_housing.npz or boston_house_prices.csv"
         case .fashionMNIST: return "the four Fashion-MNIST IDX files (train-images-idx3-ubyte.gz, …), directly or in fashion-mnist/"
@@ -51,7 +51,7 @@ public struct DataLocator: Sendable {
     /// A task's data. A `--data-dir` that does not exist is an error (a typo must not train
     /// silently on something else); one without the task's files is named in a note with what
     /// was looked for and what is used instead.
-    public func locate(_ task: Architecture) throws -> Located {
+    public func locate(_ task: StudyTask) throws -> Located {
         if let dataDir {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dataDir, isDirectory: &isDirectory), isDirectory.boolValue else {

@@ -9,7 +9,7 @@ import Glibc
 /// (where only shapes and arithmetic matter) and tests. Each has a real signal, so a loss that
 /// does not fall means something is wrong.
 public enum SyntheticData {
-    public static func make(_ architecture: Architecture, count: Int, seed: UInt64, vocabulary: Int = 10_000,
+    public static func make(_ architecture: StudyTask, count: Int, seed: UInt64, vocabulary: Int = 10_000,
                             sampleStream: UInt64 = 1) throws -> any SampleSource {
         precondition(count > 0, "count must be positive")
         var rng = RandomStream(seed: seed, purpose: .data, 1, sampleStream)
@@ -78,7 +78,7 @@ public enum SyntheticData {
     }
 
     /// Training and validation sets drawn from the same signal with disjoint sample streams.
-    public static func splits(_ architecture: Architecture, train: Int, validation: Int, seed: UInt64) throws -> DataSplits {
+    public static func splits(_ architecture: StudyTask, train: Int, validation: Int, seed: UInt64) throws -> DataSplits {
         DataSplits(train: try make(architecture, count: train, seed: seed, sampleStream: 1),
                    validation: try make(architecture, count: validation, seed: seed, sampleStream: 2))
     }

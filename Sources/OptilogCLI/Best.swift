@@ -49,14 +49,14 @@ struct Best: ParsableCommand {
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
         // Which way is better, per task: losses and MAE go down, accuracies up.
-        func direction(_ task: Architecture) -> Mode {
+        func direction(_ task: StudyTask) -> Mode {
             mode ?? (metric == .valLoss || metric == .loss || task.metric == .meanAbsoluteError ? .min : .max)
         }
         let query = BestQuery(metric: metric.column, groupBy: groupKeys, filter: try RunFilter(filter ?? ""), study: study,
-                              maximizedTasks: Set(Architecture.allCases.filter { direction($0) == .max }.map(\.rawValue)))
+                              maximizedTasks: Set(StudyTask.allCases.filter { direction($0) == .max }.map(\.rawValue)))
         let results = try reader.best(query)
         if groupKeys == ["task", "optimizer"] && !long {
-            let tasks = Architecture.allCases.filter { t in results.contains { $0.task == t.rawValue } }
+            let tasks = StudyTask.allCases.filter { t in results.contains { $0.task == t.rawValue } }
             let optimizers = Optimizers.names.filter { o in results.contains { $0.optimizer == o } }
             print(BestTable.render(results, tasks: tasks, optimizers: optimizers, format: format,
                                    better: { direction($0) == .min ? (<) : (>) }), terminator: "")

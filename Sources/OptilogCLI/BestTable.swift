@@ -4,8 +4,8 @@ import Store
 /// The results table: one row per task, one column per optimizer, each cell the best value and
 /// its epoch, the row's winner marked with * (and in colour on a terminal).
 enum BestTable {
-    static func render(_ rows: [BestResult], tasks: [Architecture], optimizers: [String], format: OutputFormat,
-                       better: (Architecture) -> (Double, Double) -> Bool = { _ in (<) }) -> String {
+    static func render(_ rows: [BestResult], tasks: [StudyTask], optimizers: [String], format: OutputFormat,
+                       better: (StudyTask) -> (Double, Double) -> Bool = { _ in (<) }) -> String {
         var winners: Set<[Int]> = []
         let lines: [[RowPrinter.Cell]] = tasks.enumerated().map { r, task in
             let cells = rows.filter { $0.task == task.rawValue }

@@ -7,7 +7,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, csv, tsv, json, ndjson, markdown
 }
 
-extension Architecture: ExpressibleByArgument {
+extension StudyTask: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument) }
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }

@@ -15,7 +15,7 @@ struct Datasets: ParsableCommand {
         """)
 
     @Option(help: "Directory searched first for data sets.") var dataDir: String?
-    @Option(help: "Tasks to list: \(Architecture.allValueStrings.joined(separator: ", ")).") var tasks: [Architecture] = Architecture.allCases
+    @Option(help: "Tasks to list: \(StudyTask.allValueStrings.joined(separator: ", ")).") var tasks: [StudyTask] = StudyTask.allCases
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
 
     func run() throws {

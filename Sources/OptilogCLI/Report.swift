@@ -36,7 +36,7 @@ struct Report: ParsableCommand {
         let studyID = try study.map(reader.studyID(named:))
         let runs = try reader.runs(study: studyID)
         let runTasks = Set(runs.map(\.run.task))
-        let tasks = Architecture.allCases.filter { runTasks.contains($0.rawValue) }
+        let tasks = StudyTask.allCases.filter { runTasks.contains($0.rawValue) }
         var body = "<h1>optilog report\(study.map { ": " + xmlEscape($0) } ?? "")</h1>\n"
         body += "<p class=\"meta\">\(runs.count) runs from <code>\(xmlEscape(reader.path))</code>, written \(Self.now()).</p>\n"
         body += resultsTable(try reader.best(BestQuery(study: study)), tasks: tasks)
@@ -49,7 +49,7 @@ struct Report: ParsableCommand {
     }
 
     /// The study's results table, each row's winner highlighted.
-    static func resultsTable(_ best: [BestResult], tasks: [Architecture]) -> String {
+    static func resultsTable(_ best: [BestResult], tasks: [StudyTask]) -> String {
         let optimizers = Optimizers.names.filter { o in best.contains { $0.optimizer == o } }
         var html = "<h2 id=\"best\">Best validation loss per task and optimizer</h2>\n<table class=\"best\"><thead><tr><th>task</th>"
         html += optimizers.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>\n"
@@ -68,7 +68,7 @@ struct Report: ParsableCommand {
     }
 
     /// A task's training loss, validation loss and gradient-norm curves (each optimizer's best run).
-    static func taskFigures(_ task: Architecture, reader: ReadOnlyStore, study: String?) throws -> String {
+    static func taskFigures(_ task: StudyTask, reader: ReadOnlyStore, study: String?) throws -> String {
         let ids = try reader.bestRuns(task: task.rawValue, study: study, optimizerOrder: Optimizers.names)
         var html = "<h2 id=\"task-\(task.rawValue)\">\(task.rawValue)</h2>\n<div class=\"figures\">\n"
         for (column, log) in [(Epoch.Columns.loss, false), (.valLoss, false), (.gradNormMean, true)] {
@@ -81,7 +81,7 @@ struct Report: ParsableCommand {
     /// The four test surfaces with every optimizer's path.
     static func surfaceFigures(steps: Int, learningRate: Double) throws -> String {
         var html = "<h2 id=\"surfaces\">Test surfaces (\(steps) steps, learning_rate=\(learningRate))</h2>\n<div class=\"figures\">\n"
-        for function in TestFunction.allCases {
+        for function in TestSurface.allCases {
             let figure = try Surface.figure(function, optimizers: Optimizers.names, settings: [("learning_rate", "\(learningRate)")],
                                             start: nil, steps: steps)
             html += "<figure>" + figure.svg() + "</figure>\n"

@@ -16,7 +16,7 @@ struct RunCommand: ParsableCommand {
         `optilog resume RUN` continues it from its last epoch, bit-identically.
         """)
 
-    @Option(help: "Task: \(Architecture.allValueStrings.joined(separator: ", ")).") var task: Architecture
+    @Option(help: "Task: \(StudyTask.allValueStrings.joined(separator: ", ")).") var task: StudyTask
     @Option(help: "Optimizer: \(Optimizers.names.joined(separator: ", ")).") var optimizer: String
     @Option(help: ArgumentHelp("Optimizer configuration as JSON (Keras's get_config()); --set overrides it.", valueName: "FILE")) var config: String?
     @OptionGroup var options: TrainingOptions

@@ -20,7 +20,7 @@ struct StudyCommand: ParsableCommand {
 
     @Option(help: "quick or seed.") var preset: StudyPlan.Preset = .quick
     @Option(help: "Study name (default study-<preset>); runs are grouped under it.") var name: String?
-    @Option(parsing: .upToNextOption, help: "Tasks (default all).") var tasks: [Architecture] = Architecture.allCases
+    @Option(parsing: .upToNextOption, help: "Tasks (default all).") var tasks: [StudyTask] = StudyTask.allCases
     @Option(parsing: .upToNextOption, help: "Optimizers (default all eight).") var optimizers: [String] = Optimizers.names
     @Option(parsing: .upToNextOption, help: "Seeds (default 1).") var seeds: [UInt64] = [1]
     @Option(help: "Epochs for every task (default: the preset's).") var epochs: Int?

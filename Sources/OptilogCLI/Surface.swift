@@ -18,7 +18,7 @@ struct Surface: ParsableCommand {
           optilog surface --function rosenbrock --set learning_rate=0.01 --steps 1000 --svg rosenbrock.svg
         """)
 
-    @Option(help: "beale, rosenbrock, saddle or himmelblau.") var function: TestFunction = .beale
+    @Option(help: "beale, rosenbrock, saddle or himmelblau.") var function: TestSurface = .beale
     @Option(help: "Optimizer: \(Optimizers.names.joined(separator: ", ")).") var optimizer: String = "adam"
     @Option(name: .customLong("set"), help: ArgumentHelp("Optimizer setting with Keras's name, e.g. learning_rate=0.01.", valueName: "KEY=VALUE"))
     var settings: [Setting] = []
@@ -53,7 +53,7 @@ struct Surface: ParsableCommand {
 extension Surface {
     /// Every optimizer's path over the function; a setting goes to the optimizers whose Keras
     /// configuration has it (learning_rate to all, momentum to SGD and RMSprop, …).
-    static func figure(_ function: TestFunction, optimizers: [String], settings: [(String, String)],
+    static func figure(_ function: TestSurface, optimizers: [String], settings: [(String, String)],
                        start: (Float, Float)?, steps: Int) throws -> ContourPlot {
         var unused = Set(settings.map(\.0))
         var applied: [[String]] = []
@@ -79,7 +79,7 @@ extension Surface {
     }
 }
 
-extension TestFunction: ExpressibleByArgument {}
+extension TestSurface: ExpressibleByArgument {}
 
 /// `--start X,Y`.
 struct StartPoint: ExpressibleByArgument {

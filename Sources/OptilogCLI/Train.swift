@@ -13,11 +13,12 @@ struct Train: ParsableCommand {
         Data: the task's data set as `optilog datasets` finds it (--data-dir, OPTILOG_DATA, \
         Keras's cache, then the fixtures optilog carries), or with --synthetic learnable synthetic \
         data of the canonical shape drawn from --seed. Example:
-          optilog train --model boston --optimizer adam --epochs 5
+          optilog train --task boston --optimizer adam --epochs 5
         """)
 
-    @Option(help: "Model: \(Architecture.allValueStrings.joined(separator: ", ")).")
-    var model: Architecture = .boston
+    @Option(help: "Task: \(StudyTask.allValueStrings.joined(separator: ", ")) (default boston).") var task: StudyTask?
+    /// The name `train` had before `--task` (kept working; a later `--model FILE` takes a Keras model).
+    @Option(help: .hidden) var model: StudyTask?
 
     @Option(help: "Optimizer: \(Optimizers.names.joined(separator: ", ")).")
     var optimizer: String = "adam"
@@ -25,19 +26,22 @@ struct Train: ParsableCommand {
     @OptionGroup var options: TrainingOptions
     @Flag(help: "Print the model summary first.") var summary = false
 
+    func validate() throws {
+        if task != nil && model != nil { throw ValidationError("give --task (--model is its old name), not both") }
+    }
+
     func run() throws {
+        let model = task ?? self.model ?? .boston
         BLAS.threads = options.threads
         let opt = try Optimizers.make(optimizer, settings: options.settingPairs)
         let spec = RunSpec(task: model, optimizer: optimizer, optimizerConfiguration: opt.config, epochs: options.epochs,
                            batchSize: options.batchSize, seed: options.seed, samples: options.samples,
                            validationSamples: options.validationSamples, synthetic: options.synthetic)
-        let (data, dataset, notes) = try spec.prepareData(locator: DataLocator(dataDir: options.dataDir))
-        for note in notes { warn("optilog: note: \(note)") }
-        warn("data: \(dataset); \(data.train.count) training and \(data.validation.count) validation samples")
-        let network = try model.build(inputShape: data.train.inputShape, seed: options.seed)
-        if summary { print(network.summary()) }
-        let loop = try TrainingLoop(model: network, optimizer: opt, loss: model.loss, metric: model.metric, data: data,
-                                    configuration: TrainingConfiguration(epochs: options.epochs, batchSize: options.batchSize, seed: options.seed))
+        let prepared = try PreparedRun(spec, locator: DataLocator(dataDir: options.dataDir))
+        for note in prepared.notes { warn("optilog: note: \(note)") }
+        warn("data: \(prepared.dataset); \(prepared.data.train.count) training and \(prepared.data.validation.count) validation samples")
+        if summary { print(prepared.model.summary()) }
+        let loop = try prepared.loop()
         var lines = EpochLines(metric: model.metric.rawValue, format: options.format)
         loop.run { lines.add($0) }
         lines.finish()

@@ -49,35 +49,7 @@ public final class LoggedTraining {
     /// What a resume had to work around (a checkpoint skipped), for the user to see.
     public internal(set) var warnings: [String] = []
 
-    /// Everything a run needs before it is recorded, so that bad input fails before the log
-    /// holds a run that cannot train.
-    struct Prepared {
-        var data: DataSplits
-        var dataset: String
-        var datasetFingerprint: String
-        var fingerprint: String
-        var model: Sequential
-        var optimizer: Optimizer
-        var notes: [String]
-    }
-
-    static func prepare(_ spec: RunSpec, locator: DataLocator) throws -> Prepared {
-        let (data, dataset, notes) = try spec.prepareData(locator: locator)
-        guard data.train.count > 0 else { throw EngineError.invalidConfiguration("\(dataset): the training set is empty") }
-        guard data.validation.count > 0 else { throw EngineError.invalidConfiguration("\(dataset): the validation set is empty") }
-        let datasetFingerprint = Fingerprint.of(data.train) + ":" + Fingerprint.of(data.validation)
-        let (model, optimizer) = try fresh(spec, inputShape: data.train.inputShape)
-        return Prepared(data: data, dataset: dataset, datasetFingerprint: datasetFingerprint,
-                        fingerprint: spec.fingerprint(datasetFingerprint: datasetFingerprint), model: model, optimizer: optimizer,
-                        notes: notes)
-    }
-
-    /// The run's model with its initial weights, and its optimizer with empty state.
-    static func fresh(_ spec: RunSpec, inputShape: [Int]) throws -> (Sequential, Optimizer) {
-        (try spec.task.build(inputShape: inputShape, seed: spec.seed), try Optimizers.make(spec.optimizer, config: spec.optimizerConfiguration))
-    }
-
-    static func newRun(_ spec: RunSpec, _ p: Prepared, studyID: Int64?, policy: CheckpointPolicy, dataDir: String?) -> NewRun {
+    static func newRun(_ spec: RunSpec, _ p: PreparedRun, studyID: Int64?, policy: CheckpointPolicy, dataDir: String?) -> NewRun {
         NewRun(studyID: studyID, task: spec.task.rawValue, dataset: p.dataset, datasetFingerprint: p.datasetFingerprint,
                modelConfiguration: spec.json.json, optimizer: spec.optimizer, optimizerConfiguration: p.optimizer.config.json,
                configurationFingerprint: p.fingerprint, seed: spec.seed, batchSize: spec.batchSize, epochsPlanned: spec.epochs,
@@ -88,7 +60,7 @@ public final class LoggedTraining {
     /// by this process.
     public static func start(_ spec: RunSpec, store: Store, locator: DataLocator = DataLocator(), studyID: Int64? = nil,
                              policy: CheckpointPolicy = CheckpointPolicy()) throws -> LoggedTraining {
-        let p = try prepare(spec, locator: locator)
+        let p = try PreparedRun(spec, locator: locator)
         let owned = try store.createRun(newRun(spec, p, studyID: studyID, policy: policy, dataDir: locator.dataDir.map(StoreFile.absolutePath)))
         let training = try LoggedTraining(store: store, owned: owned, spec: spec, prepared: p, epochsDone: 0, loggedEpochs: 0, policy: policy)
         training.warnings = p.notes
@@ -99,7 +71,7 @@ public final class LoggedTraining {
     /// it meanwhile): nil then.
     public static func startStudyCell(_ spec: RunSpec, store: Store, locator: DataLocator = DataLocator(), studyID: Int64,
                                       policy: CheckpointPolicy = CheckpointPolicy()) throws -> LoggedTraining? {
-        let p = try prepare(spec, locator: locator)
+        let p = try PreparedRun(spec, locator: locator)
         guard let owned = try store.createStudyRun(newRun(spec, p, studyID: studyID, policy: policy, dataDir: locator.dataDir.map(StoreFile.absolutePath))) else {
             return nil
         }
@@ -135,7 +107,7 @@ public final class LoggedTraining {
         if dataDir == nil, let logged = row.dataDir, !FileManager.default.fileExists(atPath: logged) {
             throw StoreError.refused("run \(run) was trained on data from \(logged), which is gone; pass --data-dir with the folder that holds that data now")
         }
-        var p = try prepare(spec, locator: folder)
+        var p = try PreparedRun(spec, locator: folder)
         guard p.datasetFingerprint == row.datasetFingerprint else {
             throw StoreError.refused("run \(run): its data differ from the logged data (\(Self.fingerprintDifference(now: p.datasetFingerprint, logged: row.datasetFingerprint))); "
                                      + "logged: \(row.dataset); found now: \(p.dataset). Refusing to resume"
@@ -159,7 +131,7 @@ public final class LoggedTraining {
                 warnings.append("run \(run): the checkpoint of epoch \(epoch) cannot be used (\(error))")
                 progress = nil
                 // Fresh weights and optimizer state for the next try (the data stay).
-                (p.model, p.optimizer) = try fresh(spec, inputShape: p.data.train.inputShape)
+                (p.model, p.optimizer) = try PreparedRun.fresh(spec, inputShape: p.data.train.inputShape)
             }
         }
         if !warnings.isEmpty {
@@ -184,7 +156,7 @@ public final class LoggedTraining {
 
     /// Loads a checkpoint into the prepared model and optimizer after checking it against the
     /// log; returns the epoch progress of a part-way checkpoint.
-    static func restore(_ stored: StoredCheckpoint, into p: Prepared, fingerprint: String, logged: [Epoch], run: Int64) throws -> EpochProgress? {
+    static func restore(_ stored: StoredCheckpoint, into p: PreparedRun, fingerprint: String, logged: [Epoch], run: Int64) throws -> EpochProgress? {
         guard stored.configurationFingerprint == fingerprint else {
             throw StoreError.refused("it was made with another configuration")
         }
@@ -226,7 +198,7 @@ public final class LoggedTraining {
                              norms: norms, learningRate: try bits("learning_rate"))
     }
 
-    init(store: Store, owned: OwnedRun, spec: RunSpec, prepared p: Prepared, epochsDone: Int, loggedEpochs: Int, policy: CheckpointPolicy) throws {
+    init(store: Store, owned: OwnedRun, spec: RunSpec, prepared p: PreparedRun, epochsDone: Int, loggedEpochs: Int, policy: CheckpointPolicy) throws {
         self.store = store
         self.owned = owned
         self.spec = spec
@@ -235,8 +207,7 @@ public final class LoggedTraining {
         self.loggedEpochs = loggedEpochs
         self.policy = policy
         self.lastCheckpointEpoch = epochsDone
-        loop = try TrainingLoop(model: p.model, optimizer: p.optimizer, loss: spec.task.loss, metric: spec.task.metric, data: p.data,
-                                configuration: TrainingConfiguration(epochs: spec.epochs, batchSize: spec.batchSize, seed: spec.seed))
+        loop = try p.loop()
     }
 
     /// Trains the remaining epochs — replaying and checking those already logged, committing

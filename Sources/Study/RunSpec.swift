@@ -7,7 +7,7 @@ import Foundation
 /// model, optimizer configuration, batch size, seed, sample limits); the planned epoch count
 /// may grow on resume without changing it.
 public struct RunSpec: Sendable, Equatable {
-    public var task: Architecture
+    public var task: StudyTask
     public var optimizer: String
     /// Keras's `get_config()` of the optimizer.
     public var optimizerConfiguration: ConfigValue
@@ -18,7 +18,7 @@ public struct RunSpec: Sendable, Equatable {
     public var validationSamples: Int?
     public var synthetic: Bool
 
-    public init(task: Architecture, optimizer: String, optimizerConfiguration: ConfigValue, epochs: Int, batchSize: Int = 32,
+    public init(task: StudyTask, optimizer: String, optimizerConfiguration: ConfigValue, epochs: Int, batchSize: Int = 32,
                 seed: UInt64 = 1, samples: Int? = nil, validationSamples: Int? = nil, synthetic: Bool = false) {
         self.task = task
         self.optimizer = optimizer
@@ -41,7 +41,7 @@ public struct RunSpec: Sendable, Equatable {
 
     public init(json: ConfigValue, optimizer: String, optimizerConfiguration: ConfigValue, epochs: Int) throws {
         func int(_ key: String) -> Int? { if case .integer(let n)? = json[key] { return n } else { return nil } }
-        guard case .string(let taskName)? = json["task"], let task = Architecture(rawValue: taskName),
+        guard case .string(let taskName)? = json["task"], let task = StudyTask(rawValue: taskName),
               let batchSize = int("batch_size"), let seed = int("seed") else {
             throw EngineError.invalidConfiguration("the stored run configuration is incomplete: \(json.json)")
         }
@@ -58,7 +58,7 @@ public struct RunSpec: Sendable, Equatable {
 
 extension RunSpec {
     /// Synthetic training samples when none are asked for: a size that trains in seconds.
-    public static func defaultSyntheticSamples(_ task: Architecture) -> Int {
+    public static func defaultSyntheticSamples(_ task: StudyTask) -> Int {
         switch task {
         case .boston: return 404
         case .fashionMNIST: return 2_000

@@ -8,7 +8,7 @@ public struct StudyPlan: Sendable {
     public enum Preset: String, CaseIterable, Sendable { case quick, seed }
 
     public struct Cell: Sendable {
-        public var task: Architecture
+        public var task: StudyTask
         public var optimizer: String
         public var seed: UInt64
         public var epochs: Int
@@ -18,15 +18,15 @@ public struct StudyPlan: Sendable {
 
     public var name: String
     public var cells: [Cell]
-    public var tasks: [Architecture]
+    public var tasks: [StudyTask]
     public var optimizers: [String]
 
-    public init(preset: Preset, name: String? = nil, tasks: [Architecture] = Architecture.allCases, optimizers: [String] = Optimizers.names,
+    public init(preset: Preset, name: String? = nil, tasks: [StudyTask] = StudyTask.allCases, optimizers: [String] = Optimizers.names,
                 seeds: [UInt64] = [1], epochs: Int? = nil) {
         self.name = name ?? "study-\(preset.rawValue)"
         self.tasks = tasks
         self.optimizers = optimizers
-        func settings(_ task: Architecture) -> (epochs: Int, samples: Int?, validation: Int?) {
+        func settings(_ task: StudyTask) -> (epochs: Int, samples: Int?, validation: Int?) {
             switch (preset, task) {
             case (.quick, .boston): return (20, nil, nil)
             case (.quick, .fashionMNIST): return (3, 2_048, 512)

@@ -11,7 +11,7 @@ final class CLITests: XCTestCase {
     func optilog(_ arguments: String...) throws -> Result { try optilog(arguments) }
 
     func testTrainPrintsOneRowPerEpochAndLearns() throws {
-        let r = try optilog("train", "--model", "boston", "--epochs", "4", "--format", "json", "--set", "learning_rate=0.01")
+        let r = try optilog("train", "--task", "boston", "--epochs", "4", "--format", "json", "--set", "learning_rate=0.01")
         XCTAssertEqual(r.status, 0, r.stderr)
         let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
         XCTAssertEqual(rows.map { ($0["epoch"] as? Int) ?? -1 }, [1, 2, 3, 4])
@@ -22,8 +22,8 @@ final class CLITests: XCTestCase {
     }
 
     func testSameSeedSameOutputAndThreadCountDoesNotMatter() throws {
-        let a = try optilog("train", "--model", "jena", "--epochs", "1", "--samples", "64", "--format", "csv", "--threads", "1")
-        let b = try optilog("train", "--model", "jena", "--epochs", "1", "--samples", "64", "--format", "csv", "--threads", "2")
+        let a = try optilog("train", "--task", "jena", "--epochs", "1", "--samples", "64", "--format", "csv", "--threads", "1")
+        let b = try optilog("train", "--task", "jena", "--epochs", "1", "--samples", "64", "--format", "csv", "--threads", "2")
         XCTAssertEqual(a.status, 0, a.stderr)
         func losses(_ csv: String) -> [String] {
             csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",").prefix(5).joined(separator: ",") }
@@ -66,7 +66,7 @@ final class CLITests: XCTestCase {
 
     func testEveryOptimizerTrains() throws {
         for name in ["adadelta", "adagrad", "adam", "adamax", "ftrl", "nadam", "rmsprop", "sgd"] {
-            let r = try optilog("train", "--model", "boston", "--optimizer", name, "--epochs", "1", "--samples", "64", "--format", "ndjson")
+            let r = try optilog("train", "--task", "boston", "--optimizer", name, "--epochs", "1", "--samples", "64", "--format", "ndjson")
             XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
             XCTAssertEqual(r.stdout.split(separator: "\n").count, 1, name)
         }
@@ -116,14 +116,17 @@ final class CLITests: XCTestCase {
     }
 
     func testSummaryMatchesKeras() throws {
-        let r = try optilog("summary", "--model", "imdb")
+        let r = try optilog("summary", "--task", "imdb")
         XCTAssertEqual(r.status, 0)
         XCTAssertTrue(r.stdout.contains("Total params: 1,315,937"), r.stdout)
         XCTAssertTrue(r.stdout.contains(" embedding (Embedding)"), r.stdout)
+        // `--model NAME`, the option's old name, keeps working for the built-in tasks.
+        XCTAssertEqual(try optilog("summary", "--model", "imdb").stdout, r.stdout)
+        XCTAssertEqual(try optilog("summary", "--task", "imdb", "--model", "imdb").status, 2)
     }
 
     func testUsageErrorsExitTwo() throws {
-        for arguments in [["train", "--epochs", "0"], ["train", "--model", "mnist"], ["train", "--set", "novalue"], ["frobnicate"],
+        for arguments in [["train", "--epochs", "0"], ["train", "--task", "mnist"], ["train", "--model", "mnist"], ["train", "--set", "novalue"], ["frobnicate"],
                           ["surface", "--function", "sphere"], ["surface", "--start", "1"], ["surface", "--start", "a,b"], ["surface", "--steps", "-1"]] {
             let r = try optilog(arguments)
             XCTAssertEqual(r.status, 2, "\(arguments): \(r.stderr)")

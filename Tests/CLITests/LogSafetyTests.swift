@@ -358,7 +358,7 @@ final class LogSafetyTests: XCTestCase {
         XCTAssertEqual(missing.stderr, "optilog: error: --data-dir \(dir.path)/no-such: no such folder\n")
         let emptyFolder = dir.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: emptyFolder, withIntermediateDirectories: true)
-        let note = try optilog(["train", "--model", "boston", "--epochs", "1", "--data-dir", emptyFolder.path], environment: ["HOME": dir.path, "OPTILOG_DATA": ""])
+        let note = try optilog(["train", "--task", "boston", "--epochs", "1", "--data-dir", emptyFolder.path], environment: ["HOME": dir.path, "OPTILOG_DATA": ""])
         XCTAssertEqual(note.status, 0, note.stderr)
         XCTAssertTrue(note.stderr.contains("optilog: note: --data-dir \(emptyFolder.path) holds no boston data (looked for boston_housing.npz or boston_house_prices.csv); using Boston housing"), note.stderr)
 

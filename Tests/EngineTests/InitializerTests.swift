@@ -50,9 +50,9 @@ final class InitializerTests: XCTestCase {
     }
 
     func testWeightsArePureFunctionsOfTheSeed() throws {
-        let a = try Architecture.fashionMNIST.build(seed: 5).parameters.flatMap(\.value).map(\.bitPattern)
-        let b = try Architecture.fashionMNIST.build(seed: 5).parameters.flatMap(\.value).map(\.bitPattern)
-        let c = try Architecture.fashionMNIST.build(seed: 6).parameters.flatMap(\.value).map(\.bitPattern)
+        let a = try StudyTask.fashionMNIST.build(seed: 5).parameters.flatMap(\.value).map(\.bitPattern)
+        let b = try StudyTask.fashionMNIST.build(seed: 5).parameters.flatMap(\.value).map(\.bitPattern)
+        let c = try StudyTask.fashionMNIST.build(seed: 6).parameters.flatMap(\.value).map(\.bitPattern)
         XCTAssertEqual(a, b)
         XCTAssertNotEqual(a, c)
     }

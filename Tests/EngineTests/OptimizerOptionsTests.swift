@@ -104,7 +104,7 @@ final class OptimizerOptionsTests: XCTestCase {
             }
         }
         for surface in surfaces {
-            let function = try XCTUnwrap(TestFunction(rawValue: string(surface["function"])))
+            let function = try XCTUnwrap(TestSurface(rawValue: string(surface["function"])))
             let start = numbers(surface["start"])
             XCTAssertEqual([function.defaultStart.x, function.defaultStart.y], start)
             for run in items(surface["runs"]) {

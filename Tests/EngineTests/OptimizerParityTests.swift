@@ -134,7 +134,7 @@ extension OptimizerParityTests {
         let all = try traces()
         let trajectories = try XCTUnwrap(all["trajectories"] as? [[String: Any]])
         for trajectory in trajectories {
-            let function = try XCTUnwrap(TestFunction(rawValue: trajectory["function"] as? String ?? ""))
+            let function = try XCTUnwrap(TestSurface(rawValue: trajectory["function"] as? String ?? ""))
             let start = floats(trajectory["start"])
             XCTAssertEqual(function.defaultStart.x, start[0])
             XCTAssertEqual(function.defaultStart.y, start[1])

@@ -6,7 +6,7 @@ import XCTest
 final class CheckpointTests: XCTestCase {
     /// A real model's weights, its optimizer's state and counters, encoded and decoded.
     func sampleCheckpoint() throws -> CheckpointPayload {
-        let model = try Architecture.jena.build(seed: 4)
+        let model = try StudyTask.jena.build(seed: 4)
         let optimizer = try Optimizers.make("nadam", settings: [])
         for p in model.parameters { p.gradient = p.value.map { $0 * 0.5 } }
         optimizer.apply(to: model.parameters)
@@ -97,7 +97,7 @@ final class CheckpointTests: XCTestCase {
     }
 
     func testShuffleHelpsCompression() throws {
-        let weights = try Architecture.fashionMNIST.build(seed: 1).parameters
+        let weights = try StudyTask.fashionMNIST.build(seed: 1).parameters
         let checkpoint = CheckpointPayload(tensors: weights.map { CheckpointPayload.Tensor(name: $0.name, shape: $0.shape, floats: $0.value) })
         let raw = checkpoint.payload
         let shuffled = checkpoint.encoded().blob.count

@@ -9,7 +9,7 @@ final class DeterminismTests: XCTestCase {
     override func tearDown() { BLAS.threads = 1 }
 
     /// Trains a small version of `architecture` and returns every weight's bit pattern.
-    func trainedWeights(_ architecture: Architecture, seed: UInt64, threads: Int, epochs: Int = 2,
+    func trainedWeights(_ architecture: StudyTask, seed: UInt64, threads: Int, epochs: Int = 2,
                         optimizer: String = "adam") throws -> [UInt32] {
         BLAS.threads = threads
         let (model, data) = try smallProblem(architecture, seed: seed)
@@ -20,14 +20,14 @@ final class DeterminismTests: XCTestCase {
         return model.parameters.flatMap(\.value).map(\.bitPattern)
     }
 
-    func smallProblem(_ architecture: Architecture, seed: UInt64) throws -> (Sequential, DataSplits) {
+    func smallProblem(_ architecture: StudyTask, seed: UInt64) throws -> (Sequential, DataSplits) {
         // Canonical layers and shapes, few samples to stay fast.
         (try architecture.build(seed: seed),
          try SyntheticData.splits(architecture, train: architecture == .boston ? 200 : 48, validation: 16, seed: seed))
     }
 
     func testSameSeedSameBitsForEveryArchitecture() throws {
-        for architecture in Architecture.allCases {
+        for architecture in StudyTask.allCases {
             let a = try trainedWeights(architecture, seed: 3, threads: 1)
             let b = try trainedWeights(architecture, seed: 3, threads: 1)
             XCTAssertEqual(zip(a, b).filter { $0 != $1 }.count, 0, "\(architecture): weights differing between two runs")
@@ -38,7 +38,7 @@ final class DeterminismTests: XCTestCase {
     }
 
     func testOneAndTwoOpenBLASThreadsGiveTheSameBits() throws {
-        for architecture in Architecture.allCases {
+        for architecture in StudyTask.allCases {
             let one = try trainedWeights(architecture, seed: 4, threads: 1)
             let two = try trainedWeights(architecture, seed: 4, threads: 2)
             XCTAssertEqual(one.count, two.count)
@@ -58,10 +58,10 @@ final class DeterminismTests: XCTestCase {
             try TrainingLoop(model: model, optimizer: optimizer, loss: .meanAbsoluteError, metric: .meanAbsoluteError, data: data,
                              configuration: TrainingConfiguration(epochs: 4, batchSize: 32, seed: 8))
         }
-        let straight = try Architecture.boston.build(seed: 8)
+        let straight = try StudyTask.boston.build(seed: 8)
         let straightRecords = try loop(straight, try Adam()).run()
 
-        let split = try Architecture.boston.build(seed: 8)
+        let split = try StudyTask.boston.build(seed: 8)
         let optimizer = try Adam()
         let first = try loop(split, optimizer)
         let firstRecords = (0..<2).map { first.runEpoch($0) }

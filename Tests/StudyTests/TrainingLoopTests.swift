@@ -6,7 +6,7 @@ import Engine
 final class TrainingLoopTests: XCTestCase {
     func testEveryStudyModelLearnsItsSyntheticTask() throws {
         // (architecture, samples, epochs, what the last epoch's validation loss must beat)
-        let cases: [(Architecture, Int, Int, Double)] = [
+        let cases: [(StudyTask, Int, Int, Double)] = [
             (.boston, 404, 30, 0.5),        // MAE falls to less than half of the first epoch's
             (.fashionMNIST, 512, 3, 0.5),
             (.imdb, 256, 4, 0.99),
@@ -37,7 +37,7 @@ final class TrainingLoopTests: XCTestCase {
         // 10 samples in batches of 4: 4 + 4 + 2. With lr = 0 nothing moves, so the epoch's loss
         // must equal the loss of the whole set evaluated at once.
         let data = try SyntheticData.splits(.boston, train: 10, validation: 10, seed: 2)
-        let model = try Architecture.boston.build(seed: 2)
+        let model = try StudyTask.boston.build(seed: 2)
         let loop = try TrainingLoop(model: model, optimizer: try SGD(learningRate: 0), loss: .meanAbsoluteError, metric: .meanAbsoluteError,
                                     data: data, configuration: TrainingConfiguration(epochs: 1, batchSize: 4, seed: 2))
         let record = loop.runEpoch(0)
@@ -49,7 +49,7 @@ final class TrainingLoopTests: XCTestCase {
 
     func testInvalidConfigurationsAreClearErrors() throws {
         let data = try SyntheticData.splits(.boston, train: 10, validation: 5, seed: 1)
-        let model = try Architecture.boston.build(seed: 1)
+        let model = try StudyTask.boston.build(seed: 1)
         XCTAssertThrowsError(try TrainingLoop(model: model, optimizer: try Adam(), loss: .meanAbsoluteError, metric: .meanAbsoluteError, data: data,
                                               configuration: TrainingConfiguration(epochs: 1, batchSize: 0)))
         let jena = try SyntheticData.splits(.jena, train: 4, validation: 2, seed: 1)

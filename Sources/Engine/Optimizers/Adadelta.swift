@@ -17,7 +17,7 @@ public final class Adadelta: Optimizer {
     override var settings: [(String, ConfigValue)] { [("rho", .number(rho)), ("epsilon", .number(epsilon))] }
 
     override func update(_ index: Int, gradient g: UnsafeBufferPointer<Float>, weights w: UnsafeMutableBufferPointer<Float>, learningRate lr: Float) {
-        let r = k(rho), oneMinusR = k(1 - rho), eps = k(epsilon)
+        let r = Float(rho), oneMinusR = Float(1 - rho), eps = Float(epsilon)
         let eg = slots[index, 0], edx = slots[index, 1]
         for i in 0..<w.count {
             eg[i] = r * eg[i] + oneMinusR * (g[i] * g[i])

@@ -14,13 +14,13 @@ public final class Adagrad: Optimizer {
 
     override public var className: String { "Adagrad" }
     override public var slotNames: [String] { ["accumulator"] }
-    override func initialValue(ofSlot index: Int) -> Float { k(initialAccumulatorValue) }
+    override func initialValue(ofSlot index: Int) -> Float { Float(initialAccumulatorValue) }
     override var settings: [(String, ConfigValue)] {
         [("initial_accumulator_value", .number(initialAccumulatorValue)), ("epsilon", .number(epsilon))]
     }
 
     override func update(_ index: Int, gradient g: UnsafeBufferPointer<Float>, weights w: UnsafeMutableBufferPointer<Float>, learningRate lr: Float) {
-        let eps = k(epsilon), acc = slots[index, 0]
+        let eps = Float(epsilon), acc = slots[index, 0]
         for i in 0..<w.count {
             acc[i] = acc[i] + g[i] * g[i]
             w[i] = w[i] - (lr * g[i]) / (acc[i] + eps).squareRoot()

@@ -32,7 +32,7 @@ public final class Adam: Optimizer {
         let t = Float(iterations + 1)
         let b1p = powf(Float(beta1), t), b2p = powf(Float(beta2), t)
         let alpha = (lr * (1 - b2p).squareRoot()) / (1 - b1p)
-        let oneMinusB1 = k(1 - beta1), oneMinusB2 = k(1 - beta2), eps = k(epsilon)
+        let oneMinusB1 = Float(1 - beta1), oneMinusB2 = Float(1 - beta2), eps = Float(epsilon)
         let m = slots[index, 0], v = slots[index, 1]
         let vh = amsgrad ? slots[index, 2] : v
         // The same IEEE operations per element in 16 lanes (no fusing), then the tail.

@@ -22,7 +22,7 @@ public final class Adamax: Optimizer {
 
     override func update(_ index: Int, gradient g: UnsafeBufferPointer<Float>, weights w: UnsafeMutableBufferPointer<Float>, learningRate lr: Float) {
         let b1p = powf(Float(beta1), Float(iterations + 1))
-        let oneMinusB1 = k(1 - beta1), b2 = k(beta2), eps = k(epsilon)
+        let oneMinusB1 = Float(1 - beta1), b2 = Float(beta2), eps = Float(epsilon)
         let m = slots[index, 0], u = slots[index, 1]
         for i in 0..<w.count {
             m[i] = m[i] + (g[i] - m[i]) * oneMinusB1

@@ -29,7 +29,7 @@ public final class Ftrl: Optimizer {
 
     override public var className: String { "Ftrl" }
     override public var slotNames: [String] { ["accumulator", "linear"] }
-    override func initialValue(ofSlot index: Int) -> Float { index == 0 ? k(initialAccumulatorValue) : 0 }
+    override func initialValue(ofSlot index: Int) -> Float { index == 0 ? Float(initialAccumulatorValue) : 0 }
     override var settings: [(String, ConfigValue)] {
         [("learning_rate_power", .number(learningRatePower)), ("initial_accumulator_value", .number(initialAccumulatorValue)),
          ("l1_regularization_strength", .number(l1)), ("l2_regularization_strength", .number(l2)),
@@ -37,8 +37,8 @@ public final class Ftrl: Optimizer {
     }
 
     override func update(_ index: Int, gradient g: UnsafeBufferPointer<Float>, weights w: UnsafeMutableBufferPointer<Float>, learningRate lr: Float) {
-        let l2Adjusted = k(l2) + k(beta) / (2 * lr)
-        let shrinkage = k(2 * l2Shrinkage), l1Strength = k(l1), power = k(-learningRatePower)
+        let l2Adjusted = Float(l2) + Float(beta) / (2 * lr)
+        let shrinkage = Float(2 * l2Shrinkage), l1Strength = Float(l1), power = Float(-learningRatePower)
         let halfPower = learningRatePower == -0.5
         let n = slots[index, 0], z = slots[index, 1]
         for i in 0..<w.count {

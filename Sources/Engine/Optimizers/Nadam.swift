@@ -25,15 +25,15 @@ public final class Nadam: Optimizer {
     override public var slotNames: [String] { ["momentum", "velocity"] }
     override var settings: [(String, ConfigValue)] { [("beta_1", .number(beta1)), ("beta_2", .number(beta2)), ("epsilon", .number(epsilon))] }
 
-    private func momentumCache(_ t: Float) -> Float { Float(beta1) * (1 - 0.5 * powf(k(0.96), t)) }
+    private func momentumCache(_ t: Float) -> Float { Float(beta1) * (1 - 0.5 * powf(Float(0.96), t)) }
 
     override func prepareStep() {
         let t = Float(iterations + 1)
-        scalars[0].value = (scalars[0].value * Float(beta1)) * (1 - 0.5 * powf(k(0.96), t))
+        scalars[0].value = (scalars[0].value * Float(beta1)) * (1 - 0.5 * powf(Float(0.96), t))
     }
 
     override func update(_ index: Int, gradient g: UnsafeBufferPointer<Float>, weights w: UnsafeMutableBufferPointer<Float>, learningRate lr: Float) {
-        let b1 = Float(beta1), b2 = Float(beta2), eps = k(epsilon)
+        let b1 = Float(beta1), b2 = Float(beta2), eps = Float(epsilon)
         let t = Float(iterations + 1), t1 = Float(iterations + 2)
         let uT = momentumCache(t), uT1 = momentumCache(t1)
         let uProduct = scalars[0].value, uProductNext = uProduct * uT1

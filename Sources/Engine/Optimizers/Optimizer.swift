@@ -27,7 +27,7 @@ public struct CommonSettings: Equatable, Sendable {
 ///
 /// Rules run in Float32, op by op in Keras's order, with no fused multiply-add, so a step is
 /// bit-identical to Keras's eager step. Python-float constants such as `1 - beta_1` are formed in
-/// Float64 and rounded once (`k(_:)`), as TensorFlow does when it meets them.
+/// Float64 and rounded once (`Float(_:)`), as TensorFlow does when it meets them.
 public class Optimizer {
     public let common: CommonSettings
     /// Steps applied so far (Keras's `iterations`).
@@ -183,7 +183,3 @@ final class Slots {
 
     deinit { release() }
 }
-
-/// A Python float as TensorFlow sees it when it meets a Float32 tensor: rounded from Float64.
-@inline(__always)
-func k(_ x: Double) -> Float { Float(x) }

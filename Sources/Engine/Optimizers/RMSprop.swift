@@ -25,7 +25,7 @@ public final class RMSprop: Optimizer {
     }
 
     override func update(_ index: Int, gradient g: UnsafeBufferPointer<Float>, weights w: UnsafeMutableBufferPointer<Float>, learningRate lr: Float) {
-        let r = k(rho), oneMinusR = k(1 - rho), mu = k(momentum), eps = k(epsilon)
+        let r = Float(rho), oneMinusR = Float(1 - rho), mu = Float(momentum), eps = Float(epsilon)
         let v = slots[index, 0]
         let mom = momentum > 0 ? slots[index, 1] : v
         let average = centered ? slots[index, slotNames.count - 1] : v

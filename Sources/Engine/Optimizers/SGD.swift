@@ -28,7 +28,7 @@ public final class SGD: Optimizer {
             for i in 0..<w.count { w[i] = w[i] - g[i] * lr }
             return
         }
-        let mu = k(momentum), m = slots[index, 0]
+        let mu = Float(momentum), m = slots[index, 0]
         for i in 0..<w.count {
             m[i] = m[i] * mu - g[i] * lr
             w[i] = nesterov ? w[i] + (m[i] * mu - g[i] * lr) : w[i] + m[i]

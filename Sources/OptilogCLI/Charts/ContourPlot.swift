@@ -7,15 +7,15 @@ struct ContourPlot {
     struct Path {
         var label: String
         var slot: Int
-        var points: [TestFunction.Point]
+        var points: [TestSurface.Point]
     }
 
-    var function: TestFunction
+    var function: TestSurface
     var paths: [Path]
     var title: String
 
     /// The window each function is drawn in, and where its minima are.
-    static func domain(_ f: TestFunction) -> (x: ClosedRange<Double>, y: ClosedRange<Double>) {
+    static func domain(_ f: TestSurface) -> (x: ClosedRange<Double>, y: ClosedRange<Double>) {
         switch f {
         case .beale: return (-4.5...4.5, -4.5...4.5)
         case .rosenbrock: return (-2...2, -1...3)
@@ -24,7 +24,7 @@ struct ContourPlot {
         }
     }
 
-    static func minima(_ f: TestFunction) -> [(Double, Double)] {
+    static func minima(_ f: TestSurface) -> [(Double, Double)] {
         switch f {
         case .beale: return [(3, 0.5)]
         case .rosenbrock: return [(1, 1)]

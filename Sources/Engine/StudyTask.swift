@@ -1,5 +1,6 @@
-/// The four networks of the Keras optimizer study, sized from the input shape.
-public enum Architecture: String, CaseIterable, Sendable {
+/// The four tasks of the Keras optimizer study: each a data set, a network (sized from the input
+/// shape), a loss and a metric.
+public enum StudyTask: String, CaseIterable, Sendable {
     /// Boston housing: Dense(64, relu) → Dense(64, relu) → Dense(1), MAE.
     case boston
     /// Fashion-MNIST: Conv2D(32,3) → MaxPool → Conv2D(64,3) → MaxPool → Flatten → Dense(128) → Dense(10, softmax).

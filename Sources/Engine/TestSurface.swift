@@ -1,6 +1,6 @@
 /// The 2D test surfaces of the study's figures, evaluated in Float32 in the order Keras's
 /// reference evaluates them, with analytic gradients.
-public enum TestFunction: String, CaseIterable, Sendable {
+public enum TestSurface: String, CaseIterable, Sendable {
     /// (1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)², minimum 0 at (3, 0.5).
     case beale
     /// The deep valley: (1 − x)² + 100(y − x²)², minimum 0 at (1, 1).
