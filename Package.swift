@@ -20,14 +20,16 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "Engine", dependencies: ["COpenBLAS", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "Data", dependencies: ["Engine", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
+        // The project's JSON value (Keras configurations) and SHA-256 hex: shared by every layer.
+        .target(name: "Basics", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Engine", dependencies: ["Basics", "COpenBLAS", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Data", dependencies: ["Basics", "Engine", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Store", dependencies: [
-            "Engine", "CZstd", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            "Basics", "CZstd", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "Study", dependencies: ["Engine", "Data", "Store"]),
+        .target(name: "Study", dependencies: ["Basics", "Engine", "Data", "Store"]),
         .target(name: "OptilogCLI", dependencies: [
-            "Engine", "Data", "Store", "Study",
+            "Basics", "Engine", "Data", "Store", "Study",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "optilog", dependencies: ["OptilogCLI"]),
@@ -39,7 +41,7 @@ let package = Package(
         .executableTarget(name: "optilog-fuzz", dependencies: ["Data", "Store"], path: "tools/fuzz", exclude: ["README.md", "run.sh", "corpus"]),
         // Helpers shared by the test targets.
         .target(name: "OptilogTestSupport", path: "Tests/Support"),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "EngineTests", dependencies: ["Basics", "Engine"]),
         .testTarget(name: "StudyTests", dependencies: ["Engine", "Data", "Store", "Study", "CZlib", "CZstd", "OptilogTestSupport",
                                                        .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "DataTests", dependencies: ["Engine", "Data", "CZlib"]),

@@ -1,5 +1,5 @@
+import Basics
 import Crypto
-import Engine
 import Foundation
 
 /// A training checkpoint: named tensors (weights, optimizer state as bytes, counters) and
@@ -189,6 +189,3 @@ public struct CheckpointPayload: Equatable, Sendable {
     }
 }
 
-func sha256Hex(_ bytes: [UInt8]) -> String {
-    SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
-}

@@ -1,3 +1,4 @@
+import Basics
 import Data
 import Engine
 import Foundation

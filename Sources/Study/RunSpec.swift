@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 import Data
 import Engine
@@ -52,7 +53,7 @@ public struct RunSpec: Sendable, Equatable {
 
     public func fingerprint(datasetFingerprint: String) -> String {
         let text = "optilog-run-1|\(json.json)|\(optimizer)|\(optimizerConfiguration.json)|\(datasetFingerprint)"
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return sha256Hex(Data(text.utf8))
     }
 }
 

@@ -1,3 +1,5 @@
+import Basics
+
 /// Keras `Adadelta` (learning_rate 0.001, rho 0.95, epsilon 1e-7). Slots `accumulated_grad`,
 /// `accumulated_delta_var`:
 ///

@@ -1,3 +1,5 @@
+import Basics
+
 /// Keras `Adagrad` (learning_rate 0.001, initial_accumulator_value 0.1, epsilon 1e-7).
 /// Slot `accumulator`, starting at initial_accumulator_value:
 ///

@@ -1,3 +1,5 @@
+import Basics
+
 /// What every Keras optimizer accepts besides its own settings.
 public struct CommonSettings: Equatable, Sendable {
     public enum LearningRate: Equatable, Sendable {

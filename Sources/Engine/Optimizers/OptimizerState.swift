@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 import Foundation
 
@@ -21,9 +22,8 @@ public struct OptimizerState: Equatable, Sendable {
 
     public init(bytes: [UInt8]) { self.bytes = bytes }
 
-    public var checksum: String { Self.hex(SHA256.hash(data: bytes)) }
+    public var checksum: String { sha256Hex(bytes) }
 
-    static func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
 }
 
 extension Optimizer {

@@ -1,3 +1,5 @@
+import Basics
+
 /// Builds any of the eight optimizers from its name and Keras-named settings: `--set` pairs,
 /// or a `get_config()` object (which round-trips: `make(name, config: o.config).config == o.config`).
 public enum Optimizers {

@@ -1,3 +1,5 @@
+import Basics
+
 /// Keras `RMSprop` (learning_rate 0.001, rho 0.9, momentum 0, epsilon 1e-7, centered False).
 /// Slots `velocity`, `momentum` (when momentum > 0), `average_gradient` (when centered):
 ///

@@ -1,3 +1,5 @@
+import Basics
+
 /// Keras `SGD` (learning_rate 0.01, momentum 0, nesterov False). The `momentum` slot exists only
 /// when momentum ≠ 0 and holds lr·velocity (TensorFlow's form, not PyTorch's):
 ///

@@ -91,7 +91,7 @@ public indirect enum ConfigValue: Equatable, Sendable, CustomStringConvertible {
         init(_ bytes: [UInt8]) { self.bytes = bytes }
         var atEnd: Bool { i >= bytes.count }
 
-        func error(_ what: String) -> EngineError { .invalidConfiguration("JSON: \(what) at offset \(i)") }
+        func error(_ what: String) -> JSONError { JSONError(description: "invalid configuration: JSON: \(what) at offset \(i)") }
 
         mutating func skipSpace() {
             while i < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[i]) { i += 1 }
@@ -180,4 +180,9 @@ public indirect enum ConfigValue: Equatable, Sendable, CustomStringConvertible {
             }
         }
     }
+}
+
+/// Text that is not the JSON a configuration must be (the message says where).
+public struct JSONError: Error, Equatable, CustomStringConvertible {
+    public let description: String
 }
