@@ -180,6 +180,23 @@ CREATE INDEX runs_by_study_cell ON runs (study_id, task, optimizer, seed);
 
     /// Named queries: (name, SQL).
     static let queries: [(String, String)] = [
+        ("best_run_per_optimizer", #"""
+-- The run each figure and comparison of a task shows for an optimizer: its lowest validation
+-- loss (runs without one: the one with the most epochs; lowest run id on ties), among runs that
+-- logged at least one epoch.
+-- Parameters: :task, and :study (a study id to restrict to, or NULL for every run).
+SELECT optimizer, run_id
+FROM (
+    SELECT optimizer, id AS run_id,
+           ROW_NUMBER() OVER (PARTITION BY optimizer
+                              ORDER BY best_val_loss IS NULL, best_val_loss, epochs_done DESC, id) AS rank
+    FROM runs
+    WHERE task = :task AND (:study IS NULL OR study_id = :study) AND epochs_done > 0
+)
+WHERE rank = 1
+ORDER BY optimizer;
+
+"""#),
         ("best_val_loss_per_optimizer_per_task", #"""
 -- The study's results table: for each task and optimizer, the lowest validation loss any run
 -- reached, the epoch where it was reached and the run (lowest run id on ties).
@@ -193,6 +210,27 @@ FROM (
 )
 WHERE rank = 1
 ORDER BY task, optimizer;
+
+"""#),
+        ("resumable_runs", #"""
+-- Runs `optilog resume --all` considers: interrupted ones, and running ones (optilog then skips
+-- those a live process still owns: a live pid on this host, or a recent heartbeat from another).
+SELECT * FROM runs WHERE status IN ('interrupted', 'running') ORDER BY id;
+
+"""#),
+        ("runs", #"""
+-- The runs listing (`optilog runs`): newest first, with the study's name.
+-- Parameters (NULL: no restriction): :task, :optimizer, :status, :study (a study name),
+-- :since (Unix seconds: created since then); :limit (at most this many rows).
+SELECT r.*, s.name AS study_name
+FROM runs r LEFT JOIN studies s ON s.id = r.study_id
+WHERE (:task IS NULL OR r.task = :task)
+  AND (:optimizer IS NULL OR r.optimizer = :optimizer)
+  AND (:status IS NULL OR r.status = :status)
+  AND (:study IS NULL OR s.name = :study)
+  AND (:since IS NULL OR r.created_at >= :since)
+ORDER BY r.created_at DESC, r.id DESC
+LIMIT :limit;
 
 """#),
     ]

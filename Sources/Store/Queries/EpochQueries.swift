@@ -38,19 +38,16 @@ extension ReadOnlyStore {
     }
 
     /// For a task: each optimizer's best run by validation loss (runs without one: the one with
-    /// the most epochs), in the order of `optimizerOrder` (others after them).
+    /// the most epochs), in the order of `optimizerOrder` (others after them, by name). The
+    /// named query `best_run_per_optimizer`.
     public func bestRuns(task: String, study: String?, optimizerOrder: [String]) throws -> [Int64] {
         let studyID = try study.map(studyID(named:))
-        let order = optimizerOrder.enumerated().map { "WHEN '\($1.replacingOccurrences(of: "'", with: "''"))' THEN \($0)" }.joined(separator: " ")
-        return try read { db in
-            try Int64.fetchAll(db, sql: """
-                SELECT id FROM (
-                    SELECT r.id, r.optimizer, ROW_NUMBER() OVER (PARTITION BY r.optimizer
-                        ORDER BY r.best_val_loss IS NULL, r.best_val_loss, r.epochs_done DESC, r.id) AS rank
-                    FROM runs r WHERE r.task = ? AND (? IS NULL OR r.study_id = ?) AND r.epochs_done > 0)
-                WHERE rank = 1 ORDER BY \(order.isEmpty ? "0" : "CASE optimizer \(order) ELSE \(optimizerOrder.count) END"), id
-                """, arguments: [task, studyID, studyID])
+        let sql = try Store.query("best_run_per_optimizer")
+        let found = try read { db in
+            try Row.fetchAll(db, sql: sql, arguments: ["task": task, "study": studyID]).map { ($0["optimizer"] as String, $0["run_id"] as Int64) }
         }
+        let rank = { (name: String) in optimizerOrder.firstIndex(of: name) ?? optimizerOrder.count }
+        return found.enumerated().sorted { (rank($0.element.0), $0.offset) < (rank($1.element.0), $1.offset) }.map(\.element.1)
     }
 
     /// Each run's values of `column` by epoch, in the order of `runs`.

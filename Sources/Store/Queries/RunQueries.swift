@@ -68,15 +68,14 @@ extension ReadOnlyStore {
         }
     }
 
-    /// Runs newest first, by the query's filters.
+    /// Runs newest first, by the query's filters (the named query `runs`).
     public func runs(_ q: RunListQuery) throws -> [RunListing] {
-        try listings(where: """
-            (:task IS NULL OR r.task = :task) AND (:optimizer IS NULL OR r.optimizer = :optimizer)
-              AND (:status IS NULL OR r.status = :status) AND (:study IS NULL OR s.name = :study)
-              AND (:since IS NULL OR r.created_at >= :since)
-            """, order: "r.created_at DESC, r.id DESC LIMIT :limit",
-            arguments: ["task": q.task, "optimizer": q.optimizer?.lowercased(), "status": q.status?.rawValue, "study": q.study,
-                        "since": q.since, "limit": q.limit])
+        let sql = try Store.query("runs")
+        return try read { db in
+            try Row.fetchAll(db, sql: sql, arguments: ["task": q.task, "optimizer": q.optimizer?.lowercased(), "status": q.status?.rawValue,
+                                                       "study": q.study, "since": q.since, "limit": q.limit])
+                .map { RunListing(run: try Run(row: $0), study: $0["study_name"]) }
+        }
     }
 
     /// A study's runs (or every run), by task, optimizer and id.
@@ -111,10 +110,11 @@ extension ReadOnlyStore {
         }
     }
 
-    /// Runs to resume: interrupted ones, and running ones no live process owns.
+    /// Runs to resume: interrupted ones, and running ones no live process owns (the named query
+    /// `resumable_runs`, then `Run.liveOwner`).
     public func resumableRuns(staleAfter: Double = Run.defaultStaleAfter) throws -> [Int64] {
         try read { db in
-            try Run.fetchAll(db, sql: "SELECT * FROM runs WHERE status IN ('interrupted', 'running') ORDER BY id")
+            try Run.fetchAll(db, sql: try Store.query("resumable_runs"))
                 .filter { $0.liveOwner(staleAfter: staleAfter) == nil }.map(\.id)
         }
     }
