@@ -20,9 +20,17 @@ public struct ForwardContext: Sendable {
     }
 }
 
-/// A Keras-style layer: built once from its input shape (without the batch axis), then a
-/// forward pass that keeps what its backward pass needs.
-public protocol Layer: AnyObject {
+/// One stage of a model's forward and backward passes: a layer, or layers fused into one
+/// kernel (`FusedEmbeddingConv1D`). A forward pass keeps what its backward pass needs.
+public protocol Stage: AnyObject {
+    func forward(_ x: Tensor, context: ForwardContext) -> Tensor
+    /// Writes every parameter's gradient and returns dL/dx when `needsInputGradient`.
+    func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor?
+}
+
+/// A Keras-style layer: built once from its input shape (without the batch axis), then run as
+/// a stage of its model (or inside a fused stage).
+public protocol Layer: Stage {
     /// Keras's class name, e.g. `Dense`.
     var kind: String { get }
     /// Unique within a model, e.g. `dense_1`; set by the model.
@@ -30,9 +38,6 @@ public protocol Layer: AnyObject {
     var parameters: [Parameter] { get }
     /// Creates the weights and returns the output shape without the batch axis.
     func build(inputShape: [Int], context: BuildContext) throws -> [Int]
-    func forward(_ x: Tensor, context: ForwardContext) -> Tensor
-    /// Writes every parameter's gradient and returns dL/dx when `needsInputGradient`.
-    func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor?
 }
 
 extension Layer {

@@ -8,10 +8,13 @@ public final class Sequential {
     /// Per-sample output shape of each layer.
     public let outputShapes: [[Int]]
     public let seed: UInt64
+    /// How the passes run: each layer, except an Embedding feeding a Conv1D, which run as one
+    /// fused stage (unless the model was built with `fusing: false`).
+    public let stages: [any Stage]
 
     /// Builds every layer (creating its weights from the seed's weight streams) and names
     /// them as Keras does: `dense`, `dense_1`, ….
-    public init(inputShape: [Int], layers: [any Layer], seed: UInt64) throws {
+    public init(inputShape: [Int], layers: [any Layer], seed: UInt64, fusing: Bool = true) throws {
         guard !layers.isEmpty else { throw EngineError.invalidConfiguration("a model needs at least one layer") }
         guard inputShape.allSatisfy({ $0 > 0 }) else {
             throw EngineError.shapeMismatch("input shape \(inputShape) has a non-positive dimension")
@@ -31,10 +34,23 @@ public final class Sequential {
             shapes.append(shape)
         }
         self.outputShapes = shapes
-        // An Embedding feeding a Conv1D: the convolution works on the table's rows directly.
-        for (a, b) in zip(layers, layers.dropFirst()) {
-            if let embedding = a as? Embedding, let conv = b as? Conv1D { conv.lookup = embedding }
+        stages = fusing ? Self.fuse(layers) : layers
+    }
+
+    /// The layers as stages, each Embedding → Conv1D pair as one `FusedEmbeddingConv1D`.
+    static func fuse(_ layers: [any Layer]) -> [any Stage] {
+        var stages: [any Stage] = []
+        var i = 0
+        while i < layers.count {
+            if i + 1 < layers.count, let embedding = layers[i] as? Embedding, let conv = layers[i + 1] as? Conv1D {
+                stages.append(FusedEmbeddingConv1D(embedding, conv))
+                i += 2
+            } else {
+                stages.append(layers[i])
+                i += 1
+            }
         }
+        return stages
     }
 
     public var outputShape: [Int] { outputShapes.last ?? inputShape }
@@ -44,7 +60,7 @@ public final class Sequential {
     public func forward(_ x: Tensor, context: ForwardContext = ForwardContext(training: false)) -> Tensor {
         precondition(Array(x.shape.dropFirst()) == inputShape, "input \(x.shape) does not match the model's [batch] + \(inputShape)")
         var h = x
-        for layer in layers { h = layer.forward(h, context: context) }
+        for stage in stages { h = stage.forward(h, context: context) }
         return h
     }
 
@@ -52,8 +68,8 @@ public final class Sequential {
     /// The first layer's input gradient is never formed (nothing needs it).
     public func backward(_ dOutput: Tensor) {
         var g = dOutput
-        for (index, layer) in layers.enumerated().reversed() {
-            guard let next = layer.backward(g, needsInputGradient: index > 0) else { break }
+        for (index, stage) in stages.enumerated().reversed() {
+            guard let next = stage.backward(g, needsInputGradient: index > 0) else { break }
             g = next
         }
     }

@@ -22,15 +22,6 @@ public final class Conv1D: Layer {
     var steps = 0, channels = 0, outSteps = 0, batch = 0
     private var input: [Float] = []
     var output: [Float] = []
-    /// Set by `Sequential` when this layer reads an `Embedding`'s output: products then run
-    /// on the distinct table rows of the batch instead of every position (see
-    /// Conv1D+EmbeddingLookup.swift).
-    weak var lookup: Embedding?
-    /// Fused path: the batch's distinct ids, and each position's index among them.
-    var distinctIDs: [Int32] = []
-    var positionRow: [Int32] = []
-    /// Fused path: the table rows of `distinctIDs`, as the forward pass read them.
-    var distinctTable: [Float] = []
 
     public init(_ filters: Int, kernelSize: Int, activation: ActivationFunction = .linear) {
         self.filters = filters
@@ -105,7 +96,6 @@ public final class Conv1D: Layer {
     public func forward(_ x: Tensor, context: ForwardContext) -> Tensor {
         precondition(Array(x.shape.dropFirst()) == [steps, channels], "\(name): input \(x.shape) vs built [\(steps), \(channels)]")
         batch = x.batch
-        if let lookup { return forwardFromTable(lookup) }
         input = x.scalars
         let rows = batch * steps, k = kernelSize, f = filters, c = channels, wide = k * f
         var y: [Float] = uninitializedArray(count: rows * wide)
@@ -120,10 +110,6 @@ public final class Conv1D: Layer {
         var g = dy.scalars
         activation.backward(output: output, gradient: &g, rowLength: f)
         columnSums(g, rows: batch * outSteps, columns: f, into: &bias.gradient)
-        if let lookup {
-            backwardIntoTable(lookup, g)
-            return nil
-        }
         // G̃[s, j·F + f] = G[s − j, f], with G zero on rows that straddle samples.
         var shifted = [Float](repeating: 0, count: rows * wide)
         let (steps, outSteps) = (steps, outSteps)

@@ -33,13 +33,17 @@ public final class Embedding: Layer {
         return [length, outputDim]
     }
 
-    public func forward(_ x: Tensor, context: ForwardContext) -> Tensor {
-        let d = outputDim
-        ids = x.scalars.map { v in
-            precondition(v >= 0 && v < Float(inputDim) && v == v.rounded(),
-                         "\(name): id \(v) is not an integer in 0..<\(inputDim)")
+    /// The ids of a batch, checked to be integers in 0..<inputDim.
+    func ids(of x: Tensor) -> [Int32] {
+        x.scalars.map { v in
+            precondition(v >= 0 && v < Float(inputDim) && v == v.rounded(), "\(name): id \(v) is not an integer in 0..<\(inputDim)")
             return Int32(v)
         }
+    }
+
+    public func forward(_ x: Tensor, context: ForwardContext) -> Tensor {
+        let d = outputDim
+        ids = ids(of: x)
         var y: [Float] = uninitializedArray(count: ids.count * d)
         table.value.withUnsafeBufferPointer { tp in
             y.withUnsafeMutableBufferPointer { yp in
