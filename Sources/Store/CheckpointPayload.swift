@@ -11,7 +11,7 @@ import Foundation
 ///     "OPTICKPT"                 8 bytes
 ///     u64 header length H
 ///     H bytes of JSON: {"format": 1, "metadata": {"k": "v", …},
-///                       "tensors": [{"name": …, "dtype": "F32"|"U8"|"I64", "shape": […],
+///                       "tensors": [{"name": …, "dtype": "F32"|"F64"|"U8"|"I64", "shape": […],
 ///                                    "offsets": [begin, end]}, …]}
 ///     the tensors' bytes, back to back in header order (offsets relative to here)
 ///
@@ -19,7 +19,7 @@ import Foundation
 /// one zstd frame of the byte-shuffled payload. The SHA-256 of the payload is kept beside it.
 public struct CheckpointPayload: Equatable, Sendable {
     public enum DType: String, Sendable {
-        case f32 = "F32", u8 = "U8", i64 = "I64"
+        case f32 = "F32", u8 = "U8", i64 = "I64", f64 = "F64"
         var size: Int { self == .f32 ? 4 : self == .u8 ? 1 : 8 }
     }
 
@@ -46,6 +46,19 @@ public struct CheckpointPayload: Equatable, Sendable {
                 }
             }
             self.init(name: name, dtype: .f32, shape: shape, data: bytes)
+        }
+
+        public init(name: String, shape: [Int], doubles: [Double]) {
+            let bytes = doubles.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * UInt64($0))) } }
+            self.init(name: name, dtype: .f64, shape: shape, data: bytes)
+        }
+
+        /// Float64 values, bit for bit (exact sums and norms that must survive a resume).
+        public var doubles: [Double]? { dtype == .f64 ? words.map(Double.init(bitPattern:)) : nil }
+
+        /// The data as little-endian 64-bit words (F64 and I64 tensors).
+        public var words: [UInt64] {
+            (0..<(data.count / 8)).map { i in (0..<8).reduce(UInt64(0)) { $0 | UInt64(data[i * 8 + $1]) << (8 * UInt64($1)) } }
         }
 
         public var floats: [Float]? {

@@ -81,13 +81,30 @@ public final class LoggedTraining {
         return training
     }
 
-    /// Reopens a run at its newest usable checkpoint, after checking that the data, the
-    /// configuration and the optimizer state are exactly what the log says they were, and takes
-    /// it over (refused while a live process trains it). A locator without a `--data-dir` looks
-    /// where the run found its data. `policy` nil: the run's own checkpoint policy.
+    /// Reopens a run in three steps: `verify` (the run may be resumed, and its data and
+    /// configuration are exactly what the log says), `restore` (the newest checkpoint that
+    /// decodes and agrees with the log, older ones if not), then the claim; `train` then replays
+    /// the epochs after the checkpoint against the log and goes on. Refused while a live process
+    /// trains it. A locator without a `--data-dir` looks where the run found its data. `policy`
+    /// nil: the run's own checkpoint policy.
     public static func resume(run: Int64, store: Store, locator: DataLocator = DataLocator(), epochs: Int? = nil,
                               policy: CheckpointPolicy? = nil, staleAfter: Double = Run.defaultStaleAfter) throws -> LoggedTraining {
         guard let row = try store.reader.run(run) else { throw StoreError.notFound("run \(run)") }
+        var p = try verify(row, epochs: epochs, locator: locator, staleAfter: staleAfter)
+        let restored = try restore(row, into: &p, store: store)
+        let policy = policy ?? row.checkpointPolicy
+        let (owned, logged) = try store.claim(run: run, epochsPlanned: p.spec.epochs, policy: policy, staleAfter: staleAfter)
+        let training = try LoggedTraining(store: store, owned: owned, spec: p.spec, prepared: p, epochsDone: restored.position,
+                                          loggedEpochs: logged, policy: policy)
+        training.pendingProgress = restored.progress
+        training.warnings = p.notes + restored.warnings
+        return training
+    }
+
+    /// The run may be resumed (not nondeterministic, not completed unless extended, not owned by
+    /// a live process), and its data and configuration are the logged ones: prepared again.
+    static func verify(_ row: Run, epochs: Int?, locator: DataLocator, staleAfter: Double) throws -> PreparedRun {
+        let run = row.id
         if row.status == .nondeterministic {
             throw StoreError.refused("run \(run) is marked nondeterministic (\(row.statusDetail ?? "a replayed epoch differed from the log")); it is not resumed")
         }
@@ -108,7 +125,7 @@ public final class LoggedTraining {
         if dataDir == nil, let logged = row.dataDir, !FileManager.default.fileExists(atPath: logged) {
             throw StoreError.refused("run \(run) was trained on data from \(logged), which is gone; pass --data-dir with the folder that holds that data now")
         }
-        var p = try PreparedRun(spec, locator: folder)
+        let p = try PreparedRun(spec, locator: folder)
         guard p.datasetFingerprint == row.datasetFingerprint else {
             throw StoreError.refused("run \(run): its data differ from the logged data (\(Self.fingerprintDifference(now: p.datasetFingerprint, logged: row.datasetFingerprint))); "
                                      + "logged: \(row.dataset); found now: \(p.dataset). Refusing to resume"
@@ -117,7 +134,14 @@ public final class LoggedTraining {
         guard p.fingerprint == row.configurationFingerprint else {
             throw StoreError.refused("run \(run): its configuration does not match the log (fingerprint changed); refusing to resume")
         }
-        // The newest checkpoint that decodes and agrees with the log; older ones if not.
+        return p
+    }
+
+    /// Loads the newest checkpoint that decodes and agrees with the log into the prepared model
+    /// and optimizer (older ones if not; none: from the start). Returns the epochs it holds
+    /// complete, the progress of a part-way checkpoint, and what was skipped.
+    static func restore(_ row: Run, into p: inout PreparedRun, store: Store) throws -> (position: Int, progress: EpochProgress?, warnings: [String]) {
+        let run = row.id
         let loggedEpochs = try store.reader.epochs(run: run)
         var warnings: [String] = []
         var position = 0
@@ -125,26 +149,21 @@ public final class LoggedTraining {
         for epoch in try store.reader.checkpointEpochs(run: run) {
             do {
                 let stored = try store.reader.checkpoint(run: run, epoch: epoch)
-                progress = try restore(stored, into: p, fingerprint: p.fingerprint, logged: loggedEpochs, run: run)
+                progress = try load(stored, into: p, logged: loggedEpochs)
                 position = progress != nil ? stored.epoch - 1 : stored.epoch
                 break
             } catch {
                 warnings.append("run \(run): the checkpoint of epoch \(epoch) cannot be used (\(error))")
                 progress = nil
                 // Fresh weights and optimizer state for the next try (the data stay).
-                (p.model, p.optimizer) = try PreparedRun.fresh(spec, inputShape: p.data.train.inputShape)
+                (p.model, p.optimizer) = try PreparedRun.fresh(p.spec, inputShape: p.data.train.inputShape)
             }
         }
         if !warnings.isEmpty {
             warnings.append(position > 0 || progress != nil ? "run \(run): resuming from the previous good checkpoint, of epoch \(position + (progress != nil ? 1 : 0))"
                                                          : "run \(run): no good checkpoint left; replaying it from the start")
         }
-        let (owned, logged) = try store.claim(run: run, epochsPlanned: planned, policy: policy ?? row.checkpointPolicy, staleAfter: staleAfter)
-        let training = try LoggedTraining(store: store, owned: owned, spec: spec, prepared: p, epochsDone: position,
-                                          loggedEpochs: logged, policy: policy ?? row.checkpointPolicy)
-        training.pendingProgress = progress
-        training.warnings = p.notes + warnings
-        return training
+        return (position, progress, warnings)
     }
 
     /// Which part of a data-set fingerprint ("train:validation") changed, briefly.
@@ -157,8 +176,8 @@ public final class LoggedTraining {
 
     /// Loads a checkpoint into the prepared model and optimizer after checking it against the
     /// log; returns the epoch progress of a part-way checkpoint.
-    static func restore(_ stored: StoredCheckpoint, into p: PreparedRun, fingerprint: String, logged: [Epoch], run: Int64) throws -> EpochProgress? {
-        guard stored.configurationFingerprint == fingerprint else {
+    static func load(_ stored: StoredCheckpoint, into p: PreparedRun, logged: [Epoch]) throws -> EpochProgress? {
+        guard stored.configurationFingerprint == p.fingerprint else {
             throw StoreError.refused("it was made with another configuration")
         }
         for parameter in p.model.parameters {
@@ -169,7 +188,7 @@ public final class LoggedTraining {
         }
         guard let state = stored.payload.tensor("optimizer_state") else { throw StoreError.corrupt("it lacks the optimizer state") }
         try p.optimizer.restore(OptimizerState(bytes: state.data), variableCounts: p.model.parameters.map(\.count))
-        let progress = try Self.progress(from: stored.payload)
+        let progress = try EpochProgress(checkpoint: stored.payload)
         // A full checkpoint's state must be the one logged for its epoch; a part-way one (no
         // epoch row yet) must match the checksum stored with it.
         let expected = progress != nil ? stored.optimizerChecksum : logged.first { $0.epoch == stored.epoch }?.optimizerChecksum
@@ -177,26 +196,6 @@ public final class LoggedTraining {
             throw StoreError.refused("its optimizer state does not match the logged checksum")
         }
         return progress
-    }
-
-    /// The epoch progress a part-way checkpoint carries, nil for an end-of-epoch one.
-    static func progress(from checkpoint: CheckpointPayload) throws -> EpochProgress? {
-        guard let steps = checkpoint.metadata["partial_steps"].flatMap(Int.init) else { return nil }
-        func bits(_ key: String) throws -> Double {
-            guard let text = checkpoint.metadata[key], let b = UInt64(text, radix: 16) else {
-                throw StoreError.corrupt("part-way checkpoint lacks \(key)")
-            }
-            return Double(bitPattern: b)
-        }
-        guard let losses = checkpoint.tensor("progress_losses")?.floats, let normBytes = checkpoint.tensor("progress_norms"),
-              normBytes.dtype == .i64, losses.count == steps, normBytes.data.count == steps * 8 else {
-            throw StoreError.corrupt("part-way checkpoint lacks its step series")
-        }
-        let norms = (0..<steps).map { i in
-            Double(bitPattern: (0..<8).reduce(UInt64(0)) { $0 | UInt64(normBytes.data[i * 8 + $1]) << (8 * UInt64($1)) })
-        }
-        return EpochProgress(stepsDone: steps, lossSum: try bits("loss_sum"), metricSum: try bits("metric_sum"), losses: losses,
-                             norms: norms, learningRate: try bits("learning_rate"))
     }
 
     init(store: Store, owned: OwnedRun, spec: RunSpec, prepared p: PreparedRun, epochsDone: Int, loggedEpochs: Int, policy: CheckpointPolicy) throws {
@@ -247,9 +246,7 @@ public final class LoggedTraining {
             let due = record.epoch == spec.epochs || policy.seconds <= 0 || Date().timeIntervalSince(lastCheckpointTime) >= policy.seconds
                 || (policy.epochs > 0 && record.epoch - lastCheckpointEpoch >= policy.epochs)
             let step = record.firstStep + record.stepLosses.count
-            let checkpoint = due ? (step, configurationFingerprint, checkpointTensors(state: state, metadata: [
-                "epoch": String(record.epoch), "step": String(step), "next_shuffle_epoch": String(record.epoch),
-            ]).encoded()) : nil
+            let checkpoint = due ? (step, configurationFingerprint, self.checkpoint(state: state, epoch: record.epoch, step: step).encoded()) : nil
             let commit = EpochCommit(record, optimizerChecksum: state.checksum, checkpoint: checkpoint)
             if replaying {
                 if let difference = try store.replayDifference(commit, run: run) { try failReplay(epoch: record.epoch, "it differs in \(difference)") }
@@ -294,42 +291,35 @@ public final class LoggedTraining {
         do { try store.heartbeat(run: owned, replayed: takeReplayed()) } catch { lost = error }
     }
 
-    func checkpointTensors(state: OptimizerState, metadata: [String: String]) -> CheckpointPayload {
+    /// The one place a checkpoint is assembled: the weights, the optimizer state and what
+    /// identifies the run; with `progress`, the epoch part-way (see `EpochProgress`).
+    func checkpoint(state: OptimizerState, epoch: Int, step: Int, progress: EpochProgress? = nil) -> CheckpointPayload {
         var tensors = loop.model.parameters.map { CheckpointPayload.Tensor(name: $0.name, shape: $0.shape, floats: $0.value) }
         tensors.append(CheckpointPayload.Tensor(name: "optimizer_state", dtype: .u8, shape: [state.bytes.count], data: state.bytes))
-        var all = metadata
-        all["seed"] = String(spec.seed)
-        all["configuration_fingerprint"] = configurationFingerprint
-        all["optimizer"] = loop.optimizer.className
-        return CheckpointPayload(tensors: tensors, metadata: all)
+        var metadata = ["epoch": String(epoch), "step": String(step), "seed": String(spec.seed),
+                        "configuration_fingerprint": configurationFingerprint, "optimizer": loop.optimizer.className]
+        if let progress {
+            tensors += progress.tensors
+            metadata["partial_steps"] = String(progress.stepsDone)
+        } else {
+            metadata["next_shuffle_epoch"] = String(epoch)
+        }
+        return CheckpointPayload(tensors: tensors, metadata: metadata)
     }
 
     /// At a stop: a checkpoint of where training is — part-way through the epoch, with the
     /// epoch's progress, or at its start — and the run marked interrupted, together.
     func saveAtStop(_ record: EpochRecord, step: Int) throws {
         let state = loop.optimizer.state
-        var metadata = ["step": String(step)]
-        var tensors: [CheckpointPayload.Tensor] = []
-        var epoch = epochsDone
-        if let progress = record.progress, progress.stepsDone > 0 {
-            epoch = record.epoch
-            tensors.append(CheckpointPayload.Tensor(name: "progress_losses", shape: [progress.losses.count], floats: progress.losses))
-            tensors.append(CheckpointPayload.Tensor(name: "progress_norms", dtype: .i64, shape: [progress.norms.count],
-                                             data: progress.norms.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * UInt64($0))) } }))
-            metadata["partial_steps"] = String(progress.stepsDone)
-            metadata["loss_sum"] = String(progress.lossSum.bitPattern, radix: 16)
-            metadata["metric_sum"] = String(progress.metricSum.bitPattern, radix: 16)
-            metadata["learning_rate"] = String(progress.learningRate.bitPattern, radix: 16)
-        }
-        metadata["epoch"] = String(epoch)
+        let partial = record.progress.flatMap { $0.stepsDone > 0 ? $0 : nil }
+        let epoch = partial != nil ? record.epoch : epochsDone
         guard epoch > 0 else {  // stopped before the first step: nothing to keep
             try store.setStatus(run: owned, .interrupted, detail: "stopped before its first step", replayed: takeReplayed())
             return
         }
-        var checkpoint = checkpointTensors(state: state, metadata: metadata)
-        checkpoint.tensors.append(contentsOf: tensors)
         try store.saveCheckpointAndInterrupt(run: owned, epoch: epoch, step: step, optimizerChecksum: state.checksum,
-                                             configurationFingerprint: configurationFingerprint, encoded: checkpoint.encoded(),
+                                             configurationFingerprint: configurationFingerprint,
+                                             encoded: checkpoint(state: state, epoch: epoch, step: step, progress: partial).encoded(),
                                              detail: "stopped at step \(step) (epoch \(record.epoch))", replayed: takeReplayed())
     }
 
