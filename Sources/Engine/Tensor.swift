@@ -79,13 +79,7 @@ extension Tensor {
         }
         let (m, k, n) = (shape[0], shape[1], other.shape[1])
         var out = [Float](repeating: 0, count: m * n)
-        scalars.withUnsafeBufferPointer { a in
-            other.scalars.withUnsafeBufferPointer { b in
-                out.withUnsafeMutableBufferPointer { c in
-                    BLAS.gemm(m: m, n: n, k: k, a: a.baseAddress!, lda: k, b: b.baseAddress!, ldb: n, c: c.baseAddress!, ldc: n)
-                }
-            }
-        }
+        BLAS.gemm(m: m, n: n, k: k, a: scalars, lda: k, b: other.scalars, ldb: n, c: &out, ldc: n)
         return Tensor(unchecked: [m, n], out)
     }
 }

@@ -77,14 +77,7 @@ public final class Conv2D: Layer {
                 for r in 0..<rows { (op.baseAddress! + r * filters).update(from: bp.baseAddress!, count: filters) }
             }
         }
-        patches.withUnsafeBufferPointer { pp in
-            kernel.value.withUnsafeBufferPointer { wp in
-                output.withUnsafeMutableBufferPointer { op in
-                    BLAS.gemm(m: rows, n: filters, k: k, a: pp.baseAddress!, lda: k, b: wp.baseAddress!, ldb: filters,
-                              beta: 1, c: op.baseAddress!, ldc: filters)
-                }
-            }
-        }
+        BLAS.gemm(m: rows, n: filters, k: k, a: patches, lda: k, b: kernel.value, ldb: filters, beta: 1, c: &output, ldc: filters)
         activation.apply(&output, rowLength: filters)
         return Tensor(unchecked: [batch, outH, outW, filters], output)
     }
@@ -93,26 +86,12 @@ public final class Conv2D: Layer {
         let rows = batch * outH * outW, k = patchLength
         var g = dy.scalars
         activation.backward(output: output, gradient: &g, rowLength: filters)
-        g.withUnsafeBufferPointer { gp in
-            patches.withUnsafeBufferPointer { pp in
-                kernel.gradient.withUnsafeMutableBufferPointer { dw in
-                    BLAS.gemm(transA: true, m: k, n: filters, k: rows, a: pp.baseAddress!, lda: k,
-                              b: gp.baseAddress!, ldb: filters, c: dw.baseAddress!, ldc: filters)
-                }
-            }
-        }
+        BLAS.gemm(transA: true, m: k, n: filters, k: rows, a: patches, lda: k, b: g, ldb: filters, c: &kernel.gradient, ldc: filters)
         columnSums(g, rows: rows, columns: filters, into: &bias.gradient)
         guard needsInputGradient else { return nil }
         // dPatches = g · Wᵀ, then scatter-add each patch back where it was read from (col2im).
         var dPatches: [Float] = uninitializedArray(count: rows * k)
-        g.withUnsafeBufferPointer { gp in
-            kernel.value.withUnsafeBufferPointer { wp in
-                dPatches.withUnsafeMutableBufferPointer { dp in
-                    BLAS.gemm(transB: true, m: rows, n: k, k: filters, a: gp.baseAddress!, lda: filters,
-                              b: wp.baseAddress!, ldb: filters, c: dp.baseAddress!, ldc: k)
-                }
-            }
-        }
+        BLAS.gemm(transB: true, m: rows, n: k, k: filters, a: g, lda: filters, b: kernel.value, ldb: filters, c: &dPatches, ldc: k)
         let (kh, kw) = kernelSize
         let run = kw * inC
         var dx = [Float](repeating: 0, count: batch * inH * inW * inC)

@@ -39,14 +39,7 @@ public final class Dense: Layer {
         bias.value.withUnsafeBufferPointer { b in
             for r in 0..<batch { for j in 0..<units { y[r * units + j] = b[j] } }
         }
-        x.scalars.withUnsafeBufferPointer { xp in
-            kernel.value.withUnsafeBufferPointer { w in
-                y.withUnsafeMutableBufferPointer { yp in
-                    BLAS.gemm(m: batch, n: units, k: inputFeatures, a: xp.baseAddress!, lda: inputFeatures,
-                              b: w.baseAddress!, ldb: units, beta: 1, c: yp.baseAddress!, ldc: units)
-                }
-            }
-        }
+        BLAS.gemm(m: batch, n: units, k: inputFeatures, a: x.scalars, lda: inputFeatures, b: kernel.value, ldb: units, beta: 1, c: &y, ldc: units)
         activation.apply(&y, rowLength: units)
         input = x
         output = Tensor(unchecked: [batch, units], y)
@@ -58,25 +51,12 @@ public final class Dense: Layer {
         var g = dy.scalars
         activation.backward(output: output.scalars, gradient: &g, rowLength: units)
         // dW = xᵀ·g, db = Σ_rows g, dx = g·Wᵀ
-        g.withUnsafeBufferPointer { gp in
-            input.scalars.withUnsafeBufferPointer { xp in
-                kernel.gradient.withUnsafeMutableBufferPointer { dw in
-                    BLAS.gemm(transA: true, m: inputFeatures, n: units, k: batch, a: xp.baseAddress!, lda: inputFeatures,
-                              b: gp.baseAddress!, ldb: units, c: dw.baseAddress!, ldc: units)
-                }
-            }
-        }
+        BLAS.gemm(transA: true, m: inputFeatures, n: units, k: batch, a: input.scalars, lda: inputFeatures, b: g, ldb: units,
+                  c: &kernel.gradient, ldc: units)
         columnSums(g, rows: batch, columns: units, into: &bias.gradient)
         guard needsInputGradient else { return nil }
         var dx: [Float] = uninitializedArray(count: batch * inputFeatures)
-        g.withUnsafeBufferPointer { gp in
-            kernel.value.withUnsafeBufferPointer { w in
-                dx.withUnsafeMutableBufferPointer { dxp in
-                    BLAS.gemm(transB: true, m: batch, n: inputFeatures, k: units, a: gp.baseAddress!, lda: units,
-                              b: w.baseAddress!, ldb: units, c: dxp.baseAddress!, ldc: inputFeatures)
-                }
-            }
-        }
+        BLAS.gemm(transB: true, m: batch, n: inputFeatures, k: units, a: g, lda: units, b: kernel.value, ldb: units, c: &dx, ldc: inputFeatures)
         return Tensor(unchecked: input.shape, dx)
     }
 }

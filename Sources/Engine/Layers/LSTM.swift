@@ -68,14 +68,7 @@ public final class LSTM: Layer {
                 for r in 0..<(steps * batch) { (zp.baseAddress! + r * g4).update(from: bp.baseAddress!, count: g4) }
             }
         }
-        xs.withUnsafeBufferPointer { xp in
-            kernel.value.withUnsafeBufferPointer { wp in
-                gates.withUnsafeMutableBufferPointer { zp in
-                    BLAS.gemm(m: steps * batch, n: g4, k: features, a: xp.baseAddress!, lda: features,
-                              b: wp.baseAddress!, ldb: g4, beta: 1, c: zp.baseAddress!, ldc: g4)
-                }
-            }
-        }
+        BLAS.gemm(m: steps * batch, n: g4, k: features, a: xs, lda: features, b: kernel.value, ldb: g4, beta: 1, c: &gates, ldc: g4)
         cells = [Float](repeating: 0, count: (steps + 1) * batch * u)
         hiddens = [Float](repeating: 0, count: (steps + 1) * batch * u)
         recurrentKernel.value.withUnsafeBufferPointer { up in
@@ -143,20 +136,9 @@ public final class LSTM: Layer {
             }
         }
         let rows = steps * batch
-        dz.withUnsafeBufferPointer { dzp in
-            hiddens.withUnsafeBufferPointer { hp in
-                recurrentKernel.gradient.withUnsafeMutableBufferPointer { du in
-                    BLAS.gemm(transA: true, m: u, n: g4, k: rows, a: hp.baseAddress!, lda: u,
-                              b: dzp.baseAddress!, ldb: g4, c: du.baseAddress!, ldc: g4)
-                }
-            }
-            xs.withUnsafeBufferPointer { xp in
-                kernel.gradient.withUnsafeMutableBufferPointer { dw in
-                    BLAS.gemm(transA: true, m: features, n: g4, k: rows, a: xp.baseAddress!, lda: features,
-                              b: dzp.baseAddress!, ldb: g4, c: dw.baseAddress!, ldc: g4)
-                }
-            }
-        }
+        // The first `rows` rows of `hiddens` are h(t−1) for t = 1…steps.
+        BLAS.gemm(transA: true, m: u, n: g4, k: rows, a: hiddens, lda: u, b: dz, ldb: g4, c: &recurrentKernel.gradient, ldc: g4)
+        BLAS.gemm(transA: true, m: features, n: g4, k: rows, a: xs, lda: features, b: dz, ldb: g4, c: &kernel.gradient, ldc: g4)
         columnSums(dz, rows: rows, columns: g4, into: &bias.gradient)
         guard needsInputGradient else { return nil }
         var dxs = [Float](repeating: 0, count: rows * features)
