@@ -7,7 +7,17 @@ public struct Optilog: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "optilog",
         abstract: "Compare neural-network optimizers with evidence: train, log, query, resume.",
-        subcommands: [StudyCommand.self, RunCommand.self, Resume.self, Best.self, Runs.self, Show.self, Compare.self, Curves.self, Export.self, Verify.self, Report.self, Merge.self, Sql.self, Train.self, Surface.self, Datasets.self, Summary.self]
+        groupedSubcommands: [
+            CommandGroup(name: "Training", subcommands: [StudyCommand.self, RunCommand.self, Resume.self]),
+            CommandGroup(
+                name: "Query",
+                subcommands: [
+                    Best.self, Runs.self, Show.self, Compare.self, Curves.self, Report.self,
+                    Export.self, Sql.self, Verify.self,
+                ]),
+            CommandGroup(name: "Shard", subcommands: [Merge.self]),
+            CommandGroup(name: "Standalone", subcommands: [Train.self, Surface.self, Datasets.self, Summary.self]),
+        ]
     )
 
     public init() {}

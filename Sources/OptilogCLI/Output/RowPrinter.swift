@@ -21,7 +21,8 @@ struct RowPrinter {
                 return d.isFinite ? String(format: "%.\(digits)f", d) : (d.isNaN ? "NaN" : (d > 0 ? "Infinity" : "-Infinity"))
             case let .float(f, digits):
                 guard f.isFinite else { return f.isNaN ? "NaN" : (f > 0 ? "Infinity" : "-Infinity") }
-                return abs(f) >= 1e6 || (abs(f) < 1e-4 && f != 0) ? String(format: "%.\(digits)g", Double(f)) : String(format: "%.\(digits)f", Double(f))
+                return abs(f) >= 1e6 || (abs(f) < 1e-4 && f != 0)
+                    ? String(format: "%.\(digits)g", Double(f)) : String(format: "%.\(digits)f", Double(f))
             }
         }
 
@@ -58,7 +59,8 @@ struct RowPrinter {
 
     /// A Markdown table cell: `|` escaped, line breaks as `<br>` (a row is one line).
     static func markdownCell(_ text: String) -> String {
-        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\r\n", with: "<br>").replacingOccurrences(of: "\n", with: "<br>")
+        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\r\n", with: "<br>").replacingOccurrences(
+            of: "\n", with: "<br>")
     }
 
     /// A TSV field: tabs and line breaks would split it, so they become spaces.
@@ -68,9 +70,12 @@ struct RowPrinter {
 
     func render(_ rows: [[Cell]]) -> String {
         switch format {
-        case .csv: return ([columns.map(csvField)] + rows.map { $0.map { csvField($0.plain) } })
-            .map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
-        case .tsv: return ([columns] + rows.map { $0.map(\.plain) }).map { $0.map(Self.tsvField).joined(separator: "\t") }.joined(separator: "\n") + "\n"
+        case .csv:
+            return ([columns.map(csvField)] + rows.map { $0.map { csvField($0.plain) } })
+                .map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
+        case .tsv:
+            return ([columns] + rows.map { $0.map(\.plain) }).map { $0.map(Self.tsvField).joined(separator: "\t") }.joined(separator: "\n")
+                + "\n"
         case .ndjson: return rows.map(object).map { $0 + "\n" }.joined()
         case .json: return "[" + rows.map(object).joined(separator: ",\n ") + "]\n"
         case .markdown:

@@ -12,11 +12,11 @@ struct StudyCommand: ParsableCommand {
         commandName: "study",
         abstract: "Run the optimizer study's grid (tasks × optimizers × seeds) and print the results table.",
         discussion: """
-        --preset quick runs in a few minutes on small slices (the fixtures on a fresh machine); \
-        --preset seed is the study as published (Keras's defaults, full data). Run it again at any \
-        time: it only does what is missing. Example:
-          optilog study --preset quick --db study.sqlite
-        """)
+            --preset quick runs in a few minutes on small slices (the fixtures on a fresh machine); \
+            --preset seed is the study as published (Keras's defaults, full data). Run it again at any \
+            time: it only does what is missing. Example:
+              optilog study --preset quick --db study.sqlite
+            """)
 
     @Option(help: "quick or seed.") var preset: StudyPlan.Preset = .quick
     @Option(help: "Study name (default study-<preset>); runs are grouped under it.") var name: String?
@@ -36,9 +36,13 @@ struct StudyCommand: ParsableCommand {
     func validate() throws {
         guard jobs >= 1 && jobs <= 64 else { throw ValidationError("--jobs must be between 1 and 64") }
         guard (cell == nil) == (of == nil) else { throw ValidationError("--cell and --of go together") }
-        if let cell, let of, !(of >= 1 && (0..<of).contains(cell)) { throw ValidationError("--cell must be in 0…N-1 for --of N (got \(cell) of \(of))") }
+        if let cell, let of, !(of >= 1 && (0..<of).contains(cell)) {
+            throw ValidationError("--cell must be in 0…N-1 for --of N (got \(cell) of \(of))")
+        }
         if let epochs, !(1...1_000_000).contains(epochs) { throw ValidationError("--epochs must be between 1 and 1000000") }
-        if let seed = seeds.first(where: { $0 > UInt64(Int64.max) }) { throw ValidationError("--seeds: \(seed) is above 9223372036854775807") }
+        if let seed = seeds.first(where: { $0 > UInt64(Int64.max) }) {
+            throw ValidationError("--seeds: \(seed) is above 9223372036854775807")
+        }
         if let of, of > 1_000_000 { throw ValidationError("--of must be at most 1000000") }
         for o in optimizers where !Optimizers.names.contains(o) {
             throw ValidationError("unknown optimizer '\(o)'; available: \(Optimizers.names.joined(separator: ", "))")
@@ -49,9 +53,11 @@ struct StudyCommand: ParsableCommand {
         let plan = StudyPlan(preset: preset, name: name, tasks: tasks, optimizers: optimizers, seeds: seeds, epochs: epochs)
         if listCells {
             let printer = RowPrinter(columns: ["cell", "task", "optimizer", "seed", "epochs"], format: format)
-            print(printer.render(plan.cells.enumerated().map { i, c in
-                [.integer(i), .text(c.task.rawValue), .text(c.optimizer), .text(String(c.seed)), .integer(c.epochs)]
-            }), terminator: "")
+            print(
+                printer.render(
+                    plan.cells.enumerated().map { i, c in
+                        [.integer(i), .text(c.task.rawValue), .text(c.optimizer), .text(String(c.seed)), .integer(c.epochs)]
+                    }), terminator: "")
             return
         }
         var runner = StudyRunner(plan: plan, store: try store.open(), storePath: store.resolvedPath, dataDir: dataDir)
@@ -61,8 +67,10 @@ struct StudyCommand: ParsableCommand {
         runner.shouldStop = { Interruption.requested }
         Interruption.install()
         let outcome = try runner.run()
-        print(BestTable.render(try runner.store.reader.best(BestQuery(study: plan.name)), tasks: plan.tasks, optimizers: plan.optimizers,
-                               format: format), terminator: "")
+        print(
+            BestTable.render(
+                try runner.store.reader.best(BestQuery(study: plan.name)), tasks: plan.tasks, optimizers: plan.optimizers,
+                format: format), terminator: "")
         if Interruption.requested { throw ExitCode(Interruption.exitCode) }
         if outcome.failures > 0 { throw CleanError("\(outcome.failures) cell(s) did not complete; run the study again to resume them") }
     }

@@ -7,34 +7,40 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Export runs and their epochs as CSV, TSV, JSON or NDJSON.",
         discussion: """
-        CSV, TSV and NDJSON: one row per epoch, the run's facts repeated on each (pandas.read_csv \
-        reads it as is). JSON: one object per run with its optimizer configuration and an "epochs" \
-        array. Examples:
-          optilog export --format csv -o runs.csv
-          optilog export --runs 3,7 --format json
-          optilog export --where "task=imdb, status=completed" --format ndjson
-        """)
+            CSV, TSV and NDJSON: one row per epoch, the run's facts repeated on each (pandas.read_csv \
+            reads it as is). JSON: one object per run with its optimizer configuration and an "epochs" \
+            array. Examples:
+              optilog export --format csv -o runs.csv
+              optilog export --runs 3,7 --format json
+              optilog export --where "task=imdb, status=completed" --format ndjson
+            """)
 
     @Option(help: ArgumentHelp("Only these runs (ids or uid prefixes, comma-separated).", valueName: "RUNS")) var runs: String?
-    @Option(name: .customLong("where"), help: ArgumentHelp("Only runs matching this filter (as in optilog best --help).", valueName: "FILTER"))
+    @Option(
+        name: .customLong("where"), help: ArgumentHelp("Only runs matching this filter (as in optilog best --help).", valueName: "FILTER"))
     var filter: String?
     @Option(help: "Only the runs of this study (by name).") var study: String?
     @Option(help: "csv, tsv, json or ndjson.") var format: OutputFormat = .csv
-    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Write to this file instead of standard output.", valueName: "FILE")) var output: String?
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Write to this file instead of standard output.", valueName: "FILE"))
+    var output: String?
     @Flag(help: "Overwrite the output file even if it is an SQLite database (never the log itself).") var force = false
     @OptionGroup var store: StoreOptions
 
-    static let runColumns = ["run", "uid", "study", "task", "optimizer", "seed", "batch_size", "status", "epochs_planned", "epochs_done",
-                             "dataset", "dataset_fingerprint", "configuration_fingerprint", "code_version", "optimizer_configuration"]
+    static let runColumns = [
+        "run", "uid", "study", "task", "optimizer", "seed", "batch_size", "status", "epochs_planned", "epochs_done",
+        "dataset", "dataset_fingerprint", "configuration_fingerprint", "code_version", "optimizer_configuration",
+    ]
     /// Every column of the epoch but its run and commit time.
     static let epochColumns = Epoch.Columns.allCases.filter { $0 != .runID && $0 != .committedAt }
 
     /// A run's facts as exported, in `runColumns` order.
     static func runCells(_ l: RunListing) -> [StoredValue] {
         let r = l.run
-        return [r[.id], r[.uid], l.study.map { .text($0) } ?? .null, r[.task], r[.optimizer], r[.seed], r[.batchSize], r[.status],
-                r[.epochsPlanned], r[.epochsDone], r[.dataset], r[.datasetFingerprint], r[.configurationFingerprint], r[.codeVersion],
-                r[.optimizerConfiguration]]
+        return [
+            r[.id], r[.uid], l.study.map { .text($0) } ?? .null, r[.task], r[.optimizer], r[.seed], r[.batchSize], r[.status],
+            r[.epochsPlanned], r[.epochsDone], r[.dataset], r[.datasetFingerprint], r[.configurationFingerprint], r[.codeVersion],
+            r[.optimizerConfiguration],
+        ]
     }
 
     func validate() throws {
@@ -53,9 +59,10 @@ struct Export: ParsableCommand {
             text = Self.json(exported)
         } else {
             text = RowPrinter(columns: Self.runColumns + Self.epochColumns.map(\.rawValue), format: format, color: false)
-                .render(exported.flatMap { listing, epochs in
-                    epochs.map { e in (Self.runCells(listing) + Self.epochColumns.map { e[$0] }).map { Self.exact($0, format) } }
-                })
+                .render(
+                    exported.flatMap { listing, epochs in
+                        epochs.map { e in (Self.runCells(listing) + Self.epochColumns.map { e[$0] }).map { Self.exact($0, format) } }
+                    })
         }
         if let output {
             try OutputFile(path: output, store: store.resolvedPath, force: force).write(text, what: "\(listings.count) runs")
@@ -78,7 +85,9 @@ struct Export: ParsableCommand {
                 let raw = name == "optimizer_configuration" ? (value.string ?? "null") : RowPrinter.Cell(value).json
                 return "\(jsonString(name)):\(raw)"
             }
-            let rows = epochs.map { e in "{" + epochColumns.map { "\(jsonString($0.rawValue)):\(RowPrinter.Cell(e[$0]).json)" }.joined(separator: ",") + "}" }
+            let rows = epochs.map { e in
+                "{" + epochColumns.map { "\(jsonString($0.rawValue)):\(RowPrinter.Cell(e[$0]).json)" }.joined(separator: ",") + "}"
+            }
             fields.append("\"epochs\":[" + rows.joined(separator: ",") + "]")
             return "{" + fields.joined(separator: ",") + "}"
         }

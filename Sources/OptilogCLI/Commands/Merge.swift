@@ -7,18 +7,19 @@ struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Merge shard stores into one store, or publish one shard safely.",
         discussion: """
-        Each shard is copied whole — runs, epochs, step series, layer norms, checkpoints, studies — \
-        in one transaction: all of it or nothing. Runs are matched by uid, so merging again changes \
-        nothing; a run that differs from its copy already in the store is refused with its uid and \
-        nothing of that shard is written. --verify then compares row counts and checkpoint \
-        checksums, run by run. --publish copies one store to -o safely (VACUUM INTO a temporary \
-        name beside it, then an atomic rename), e.g. from a node's local disk to shared storage.
-          optilog merge shards/cell-*.sqlite -o study.sqlite --verify
-          optilog merge --publish /tmp/cell-3.sqlite -o /shared/shards/cell-3.sqlite
-        """)
+            Each shard is copied whole — runs, epochs, step series, layer norms, checkpoints, studies — \
+            in one transaction: all of it or nothing. Runs are matched by uid, so merging again changes \
+            nothing; a run that differs from its copy already in the store is refused with its uid and \
+            nothing of that shard is written. --verify then compares row counts and checkpoint \
+            checksums, run by run. --publish copies one store to -o safely (VACUUM INTO a temporary \
+            name beside it, then an atomic rename), e.g. from a node's local disk to shared storage.
+              optilog merge shards/cell-*.sqlite -o study.sqlite --verify
+              optilog merge --publish /tmp/cell-3.sqlite -o /shared/shards/cell-3.sqlite
+            """)
 
     @Argument(help: ArgumentHelp("Shard stores.", valueName: "shard")) var shards: [String]
-    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("The store to merge into (created if missing).", valueName: "STORE")) var output: String
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("The store to merge into (created if missing).", valueName: "STORE"))
+    var output: String
     @Flag(help: "After merging, compare every run's rows and checkpoint checksums with its shard.") var verify = false
     @Flag(help: "Copy the one shard to -o with VACUUM INTO and a rename, instead of merging.") var publish = false
 
@@ -37,8 +38,9 @@ struct Merge: ParsableCommand {
         var failures = 0
         for shard in shards {
             let r = try store.merge(shard: shard)
-            warn("\(shard): \(r.runsAdded) runs added (\(r.epochsAdded) epochs, \(r.checkpointsAdded) checkpoints), "
-                 + "\(r.runsAlreadyPresent) already present, \(r.studiesAdded) studies added")
+            warn(
+                "\(shard): \(r.runsAdded) runs added (\(r.epochsAdded) epochs, \(r.checkpointsAdded) checkpoints), "
+                    + "\(r.runsAlreadyPresent) already present, \(r.studiesAdded) studies added")
             if verify {
                 let checks = try store.verifyMerged(shard: shard)
                 for c in checks where !c.ok { warn("  run \(c.uid): \(c.detail)") }

@@ -8,11 +8,11 @@ struct Curves: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Learning curves of a task's runs: a chart in the terminal, or SVG with --svg.",
         discussion: """
-        By default each optimizer's best run of the task (by val_loss); --runs picks runs. Examples:
-          optilog curves --task fashion_mnist
-          optilog curves --task jena --metric loss --log-y --svg jena-loss.svg
-          optilog curves --runs 3,4,9 --metric grad_norm_mean
-        """)
+            By default each optimizer's best run of the task (by val_loss); --runs picks runs. Examples:
+              optilog curves --task fashion_mnist
+              optilog curves --task jena --metric loss --log-y --svg jena-loss.svg
+              optilog curves --runs 3,4,9 --metric grad_norm_mean
+            """)
 
     @Option(help: "The task (its optimizers' best runs).") var task: String?
     @Option(help: ArgumentHelp("These runs instead (ids or uid prefixes, comma-separated).", valueName: "RUNS")) var runs: String?
@@ -32,10 +32,12 @@ struct Curves: ParsableCommand {
 
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
-        let ids = try task.map { try reader.bestRuns(task: $0, study: study, optimizerOrder: Optimizers.names) }
+        let ids =
+            try task.map { try reader.bestRuns(task: $0, study: study, optimizerOrder: Optimizers.names) }
             ?? runs!.split(separator: ",").map { try reader.resolveRun($0.trimmingCharacters(in: .whitespaces)) }
         guard !ids.isEmpty else { throw CleanError("no runs with logged epochs for task \(task ?? "?")") }
-        let chart = Self.chart(try reader.curves(ids, column: metric), metric: metric, title: "\(task ?? "runs") — \(metric.rawValue)", logY: logY)
+        let chart = Self.chart(
+            try reader.curves(ids, column: metric), metric: metric, title: "\(task ?? "runs") — \(metric.rawValue)", logY: logY)
         if let svg {
             try OutputFile(path: svg, store: store.resolvedPath, force: force).write(chart.svg(), what: "\(chart.lines.count) series")
         } else {
@@ -44,8 +46,12 @@ struct Curves: ParsableCommand {
     }
 
     static func chart(_ series: [Curve], metric: Epoch.Columns, title: String, logY: Bool) -> LineChart {
-        LineChart(title: title, xLabel: "epoch", yLabel: metric.rawValue,
-                  lines: series.map { LineChart.Line(label: $0.label, slot: OptimizerOrder.slot($0.optimizer), points: $0.points.map { (Double($0.epoch), $0.value) }) },
-                  logY: logY)
+        LineChart(
+            title: title, xLabel: "epoch", yLabel: metric.rawValue,
+            lines: series.map {
+                LineChart.Line(
+                    label: $0.label, slot: OptimizerOrder.slot($0.optimizer), points: $0.points.map { (Double($0.epoch), $0.value) })
+            },
+            logY: logY)
     }
 }

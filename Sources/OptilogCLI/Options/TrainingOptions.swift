@@ -3,7 +3,9 @@ import Engine
 
 /// The options `train` and `run` share.
 struct TrainingOptions: ParsableArguments {
-    @Option(name: .customLong("set"), help: ArgumentHelp("Optimizer setting with Keras's name, e.g. learning_rate=0.01.", valueName: "KEY=VALUE"))
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp("Optimizer setting with Keras's name, e.g. learning_rate=0.01.", valueName: "KEY=VALUE"))
     var settings: [Setting] = []
     @Option(help: "Epochs to train.") var epochs: Int = 10
     @Option(help: "Samples per batch.") var batchSize: Int = 32

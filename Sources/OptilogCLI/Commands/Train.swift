@@ -10,11 +10,11 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train one of the study's models in memory and print each epoch.",
         discussion: """
-        Data: the task's data set as `optilog datasets` finds it (--data-dir, OPTILOG_DATA, \
-        Keras's cache, then the fixtures optilog carries), or with --synthetic learnable synthetic \
-        data of the canonical shape drawn from --seed. Example:
-          optilog train --task boston --optimizer adam --epochs 5
-        """)
+            Data: the task's data set as `optilog datasets` finds it (--data-dir, OPTILOG_DATA, \
+            Keras's cache, then the fixtures optilog carries), or with --synthetic learnable synthetic \
+            data of the canonical shape drawn from --seed. Example:
+              optilog train --task boston --optimizer adam --epochs 5
+            """)
 
     @Option(help: "Task: \(StudyTask.allValueStrings.joined(separator: ", ")) (default boston).") var task: StudyTask?
     /// The name `train` had before `--task` (kept working; a later `--model FILE` takes a Keras model).
@@ -34,9 +34,10 @@ struct Train: ParsableCommand {
         let model = task ?? self.model ?? .boston
         BLAS.threads = options.threads
         let opt = try Optimizers.make(optimizer, settings: options.settingPairs)
-        let spec = RunSpec(task: model, optimizer: optimizer, optimizerConfiguration: opt.config, epochs: options.epochs,
-                           batchSize: options.batchSize, seed: options.seed, samples: options.samples,
-                           validationSamples: options.validationSamples, synthetic: options.synthetic)
+        let spec = RunSpec(
+            task: model, optimizer: optimizer, optimizerConfiguration: opt.config, epochs: options.epochs,
+            batchSize: options.batchSize, seed: options.seed, samples: options.samples,
+            validationSamples: options.validationSamples, synthetic: options.synthetic)
         let prepared = try PreparedRun(spec, locator: DataLocator(dataDir: options.dataDir))
         for note in prepared.notes { warn("optilog: note: \(note)") }
         warn("data: \(prepared.dataset); \(prepared.data.train.count) training and \(prepared.data.validation.count) validation samples")

@@ -54,8 +54,10 @@ struct ContourPlot {
         for j in 0..<(rows - 1) {
             for i in 0..<(cols - 1) {
                 // Corners counter-clockwise from (i, j); edges between consecutive corners.
-                let corners = [(Double(i), Double(j), grid[j][i]), (Double(i + 1), Double(j), grid[j][i + 1]),
-                               (Double(i + 1), Double(j + 1), grid[j + 1][i + 1]), (Double(i), Double(j + 1), grid[j + 1][i])]
+                let corners = [
+                    (Double(i), Double(j), grid[j][i]), (Double(i + 1), Double(j), grid[j][i + 1]),
+                    (Double(i + 1), Double(j + 1), grid[j + 1][i + 1]), (Double(i), Double(j + 1), grid[j + 1][i]),
+                ]
                 guard corners.allSatisfy({ $0.2.isFinite }) else { continue }
                 var crossings: [(Double, Double)] = []
                 for e in 0..<4 {
@@ -107,7 +109,8 @@ struct ContourPlot {
                 d += "M\(num(left + a.0 * cell)) \(num(top + plot - a.1 * cell))L\(num(left + b.0 * cell)) \(num(top + plot - b.1 * cell))"
             }
             if !d.isEmpty {
-                s += "<path class=\"contour\" data-level=\"\(String(format: "%.4g", level))\" d=\"\(d)\" fill=\"none\" stroke=\"rgb(\(shade),\(shade),\(shade + 40 > 255 ? 255 : shade + 40))\" stroke-width=\"0.8\"/>\n"
+                s +=
+                    "<path class=\"contour\" data-level=\"\(String(format: "%.4g", level))\" d=\"\(d)\" fill=\"none\" stroke=\"rgb(\(shade),\(shade),\(shade + 40 > 255 ? 255 : shade + 40))\" stroke-width=\"0.8\"/>\n"
             }
         }
         for t in LineChart.ticks(dx.lowerBound, dx.upperBound, log: false) {
@@ -119,23 +122,28 @@ struct ContourPlot {
         s += "<rect x=\"\(num(left))\" y=\"\(num(top))\" width=\"\(num(plot))\" height=\"\(num(plot))\" fill=\"none\" stroke=\"#333\"/>\n"
         s += "<text x=\"\(num(left + plot / 2))\" y=\"\(num(height - 8))\" text-anchor=\"middle\">x</text>\n"
         for (x, y) in Self.minima(function) {
-            s += "<path class=\"minimum\" d=\"M\(num(px(x) - 5)) \(num(py(y)))h10M\(num(px(x))) \(num(py(y) - 5))v10\" stroke=\"black\" stroke-width=\"2\"/>\n"
+            s +=
+                "<path class=\"minimum\" d=\"M\(num(px(x) - 5)) \(num(py(y)))h10M\(num(px(x))) \(num(py(y) - 5))v10\" stroke=\"black\" stroke-width=\"2\"/>\n"
         }
         for (i, path) in paths.enumerated() {
             let colour = LineChart.palette[path.slot % LineChart.palette.count]
             // A path ends where it leaves the finite numbers.
             let finite = path.points.prefix { $0.x.isFinite && $0.y.isFinite }
             let coordinates = finite.map { "\(num(px(Double($0.x)))),\(num(py(Double($0.y))))" }.joined(separator: " ")
-            s += "<polyline class=\"series\" data-series=\"\(xmlEscape(path.label))\" clip-path=\"url(#\(id))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.8\" points=\"\(coordinates)\"/>\n"
+            s +=
+                "<polyline class=\"series\" data-series=\"\(xmlEscape(path.label))\" clip-path=\"url(#\(id))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.8\" points=\"\(coordinates)\"/>\n"
             if let end = finite.last {
-                s += "<circle cx=\"\(num(px(Double(end.x))))\" cy=\"\(num(py(Double(end.y))))\" r=\"3\" fill=\"\(colour)\" clip-path=\"url(#\(id))\"/>\n"
+                s +=
+                    "<circle cx=\"\(num(px(Double(end.x))))\" cy=\"\(num(py(Double(end.y))))\" r=\"3\" fill=\"\(colour)\" clip-path=\"url(#\(id))\"/>\n"
             }
             let ly = top + 10 + Double(i) * 18
-            s += "<line x1=\"\(num(left + plot + 14))\" y1=\"\(num(ly))\" x2=\"\(num(left + plot + 34))\" y2=\"\(num(ly))\" stroke=\"\(colour)\" stroke-width=\"3\"/>\n"
+            s +=
+                "<line x1=\"\(num(left + plot + 14))\" y1=\"\(num(ly))\" x2=\"\(num(left + plot + 34))\" y2=\"\(num(ly))\" stroke=\"\(colour)\" stroke-width=\"3\"/>\n"
             s += "<text x=\"\(num(left + plot + 40))\" y=\"\(num(ly + 4))\">\(xmlEscape(path.label))</text>\n"
         }
         if let start = paths.first?.points.first {
-            s += "<circle class=\"start\" cx=\"\(num(px(Double(start.x))))\" cy=\"\(num(py(Double(start.y))))\" r=\"4\" fill=\"none\" stroke=\"black\" stroke-width=\"1.5\"/>\n"
+            s +=
+                "<circle class=\"start\" cx=\"\(num(px(Double(start.x))))\" cy=\"\(num(py(Double(start.y))))\" r=\"4\" fill=\"none\" stroke=\"black\" stroke-width=\"1.5\"/>\n"
         }
         return s + "</svg>\n"
     }

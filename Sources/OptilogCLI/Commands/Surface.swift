@@ -9,24 +9,27 @@ struct Surface: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Minimise a 2D test function with an optimizer and print its path.",
         discussion: """
-        Functions: beale (start 1,1.5), rosenbrock (the deep valley, start -1.5,2), saddle (x²−y², \
-        start 1,0.001), himmelblau (start 0,0). Step 0 is the start point; --steps N prints N+1 \
-        points. Non-finite values print as NaN, Infinity, -Infinity (strings in JSON). \
-        --svg FILE draws the function's contours with the path of every optimizer in --optimizers \
-        (default all eight; each --set goes to the optimizers that have that setting). Examples:
-          optilog surface --function beale --optimizer sgd --set learning_rate=0.01 --set nesterov=true --set momentum=0.9
-          optilog surface --function rosenbrock --set learning_rate=0.01 --steps 1000 --svg rosenbrock.svg
-        """)
+            Functions: beale (start 1,1.5), rosenbrock (the deep valley, start -1.5,2), saddle (x²−y², \
+            start 1,0.001), himmelblau (start 0,0). Step 0 is the start point; --steps N prints N+1 \
+            points. Non-finite values print as NaN, Infinity, -Infinity (strings in JSON). \
+            --svg FILE draws the function's contours with the path of every optimizer in --optimizers \
+            (default all eight; each --set goes to the optimizers that have that setting). Examples:
+              optilog surface --function beale --optimizer sgd --set learning_rate=0.01 --set nesterov=true --set momentum=0.9
+              optilog surface --function rosenbrock --set learning_rate=0.01 --steps 1000 --svg rosenbrock.svg
+            """)
 
     @Option(help: "beale, rosenbrock, saddle or himmelblau.") var function: TestSurface = .beale
     @Option(help: "Optimizer: \(Optimizers.names.joined(separator: ", ")).") var optimizer: String = "adam"
-    @Option(name: .customLong("set"), help: ArgumentHelp("Optimizer setting with Keras's name, e.g. learning_rate=0.01.", valueName: "KEY=VALUE"))
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp("Optimizer setting with Keras's name, e.g. learning_rate=0.01.", valueName: "KEY=VALUE"))
     var settings: [Setting] = []
     @Option(help: ArgumentHelp("Start point.", valueName: "X,Y")) var start: StartPoint?
     @Option(help: "Optimizer steps.") var steps: Int = 200
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
     @Option(help: ArgumentHelp("Draw the contour plot with every optimizer's path to this SVG file.", valueName: "FILE")) var svg: String?
-    @Option(help: ArgumentHelp("With --svg: the optimizers to draw (comma-separated; default all).", valueName: "NAMES")) var optimizers: String?
+    @Option(help: ArgumentHelp("With --svg: the optimizers to draw (comma-separated; default all).", valueName: "NAMES")) var optimizers:
+        String?
     @Flag(help: "With --svg: overwrite the file even if it is an SQLite database.") var force = false
 
     func validate() throws {
@@ -35,37 +38,49 @@ struct Surface: ParsableCommand {
 
     func run() throws {
         if let svg {
-            let names = optimizers.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } } ?? Optimizers.names
-            let figure = try Self.figure(function, optimizers: names, settings: settings.map { ($0.key, $0.value) },
-                                         start: start.map { ($0.x, $0.y) }, steps: steps)
-            try OutputFile(path: svg, store: StoreOptions.defaultPath, force: force).write(figure.svg(), what: "\(figure.paths.count) paths")
+            let names =
+                optimizers.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } } ?? Optimizers.names
+            let figure = try Self.figure(
+                function, optimizers: names, settings: settings.map { ($0.key, $0.value) },
+                start: start.map { ($0.x, $0.y) }, steps: steps)
+            try OutputFile(path: svg, store: StoreOptions.defaultPath, force: force).write(
+                figure.svg(), what: "\(figure.paths.count) paths")
             return
         }
         let opt = try Optimizers.make(optimizer, settings: settings.map { ($0.key, $0.value) })
         let path = function.path(optimizer: opt, start: start.map { ($0.x, $0.y) }, steps: steps)
         let printer = RowPrinter(columns: ["step", "x", "y", "loss"], format: format)
         let digits = format == .table ? 6 : 9
-        print(printer.render(path.map { [.integer($0.step), .float($0.x, digits: digits), .float($0.y, digits: digits), .float($0.loss, digits: digits)] }),
-              terminator: "")
+        print(
+            printer.render(
+                path.map {
+                    [.integer($0.step), .float($0.x, digits: digits), .float($0.y, digits: digits), .float($0.loss, digits: digits)]
+                }),
+            terminator: "")
     }
 }
 
 extension Surface {
     /// Every optimizer's path over the function; a setting goes to the optimizers whose Keras
     /// configuration has it (learning_rate to all, momentum to SGD and RMSprop, …).
-    static func figure(_ function: TestSurface, optimizers: [String], settings: [(String, String)],
-                       start: (Float, Float)?, steps: Int) throws -> ContourPlot {
+    static func figure(
+        _ function: TestSurface, optimizers: [String], settings: [(String, String)],
+        start: (Float, Float)?, steps: Int
+    ) throws -> ContourPlot {
         var unused = Set(settings.map(\.0))
         var applied: [[String]] = []
         var paths = try optimizers.compactMap { name -> ContourPlot.Path? in
-            guard Optimizers.names.contains(name) else { throw CleanError("unknown optimizer \(name); one of \(Optimizers.names.joined(separator: ", "))") }
+            guard Optimizers.names.contains(name) else {
+                throw CleanError("unknown optimizer \(name); one of \(Optimizers.names.joined(separator: ", "))")
+            }
             guard case .object(let defaults) = try Optimizers.make(name, settings: []).config else { return nil }
             let keys = Set(defaults.map(\.0))
             let own = settings.filter { keys.contains($0.0) }
             unused.subtract(own.map(\.0))
             applied.append(own.map { "\($0.0)=\($0.1)" })
             let optimizer = try Optimizers.make(name, settings: own)
-            return ContourPlot.Path(label: name, slot: OptimizerOrder.slot(name), points: function.path(optimizer: optimizer, start: start, steps: steps))
+            return ContourPlot.Path(
+                label: name, slot: OptimizerOrder.slot(name), points: function.path(optimizer: optimizer, start: start, steps: steps))
         }
         if let key = unused.sorted().first { throw CleanError("no optimizer drawn has the setting \(key)") }
         // Settings every path shares go in the title; the others by the optimizer's name.
@@ -74,8 +89,9 @@ extension Surface {
             let own = applied[i].filter { !shared.contains($0) }
             if !own.isEmpty { paths[i].label += " (" + own.joined(separator: ", ") + ")" }
         }
-        return ContourPlot(function: function, paths: paths,
-                           title: "\(function.rawValue): \(steps) steps" + (shared.isEmpty ? "" : ", " + shared.joined(separator: ", ")))
+        return ContourPlot(
+            function: function, paths: paths,
+            title: "\(function.rawValue): \(steps) steps" + (shared.isEmpty ? "" : ", " + shared.joined(separator: ", ")))
     }
 }
 
@@ -89,7 +105,8 @@ struct StartPoint: ExpressibleByArgument {
     init?(argument: String) {
         let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
         guard parts.count == 2, let x = Float(parts[0].trimmingCharacters(in: .whitespaces)),
-              let y = Float(parts[1].trimmingCharacters(in: .whitespaces)), x.isFinite, y.isFinite else { return nil }
+            let y = Float(parts[1].trimmingCharacters(in: .whitespaces)), x.isFinite, y.isFinite
+        else { return nil }
         (self.x, self.y) = (x, y)
     }
 }

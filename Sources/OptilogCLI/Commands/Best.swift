@@ -8,16 +8,16 @@ struct Best: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The results table: per task and optimizer, the best value of a metric (and its epoch).",
         discussion: """
-        By default one row per task, one column per optimizer, each cell the best val_loss and its \
-        epoch, the row's winner marked *. --by groups by other keys (then one row per group), \
-        --where filters runs, --long prints one row per group with its run. Examples:
-          optilog best --metric val_metric
-          optilog best --by task,optimizer,learning_rate --where "task=imdb, optimizer=adam|nadam"
-          optilog best --where "learning_rate<=0.01 and status=completed" --long
-        --where: clauses joined by , or and; operators = != < <= > >= ~ (contains); a|b for one of \
-        several values. Keys: task, optimizer, status, seed, batch_size, epochs_done, best_val_loss, \
-        dataset, host, study, id, or any optimizer setting by its Keras name (learning_rate, momentum, …).
-        """)
+            By default one row per task, one column per optimizer, each cell the best val_loss and its \
+            epoch, the row's winner marked *. --by groups by other keys (then one row per group), \
+            --where filters runs, --long prints one row per group with its run. Examples:
+              optilog best --metric val_metric
+              optilog best --by task,optimizer,learning_rate --where "task=imdb, optimizer=adam|nadam"
+              optilog best --where "learning_rate<=0.01 and status=completed" --long
+            --where: clauses joined by , or and; operators = != < <= > >= ~ (contains); a|b for one of \
+            several values. Keys: task, optimizer, status, seed, batch_size, epochs_done, best_val_loss, \
+            dataset, host, study, id, or any optimizer setting by its Keras name (learning_rate, momentum, …).
+            """)
 
     enum Column: String, ExpressibleByArgument, CaseIterable {
         case valLoss = "val_loss", loss, valMetric = "val_metric", metric
@@ -37,7 +37,9 @@ struct Best: ParsableCommand {
     var groupKeys: [String] { by.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } }
 
     func validate() throws {
-        guard !groupKeys.isEmpty, !groupKeys.contains(where: \.isEmpty) else { throw ValidationError("--by needs one or more keys, e.g. task,optimizer") }
+        guard !groupKeys.isEmpty, !groupKeys.contains(where: \.isEmpty) else {
+            throw ValidationError("--by needs one or more keys, e.g. task,optimizer")
+        }
         do {
             for key in groupKeys { try RunFilter.checkGroupKey(key) }
             if let filter { _ = try RunFilter(filter) }
@@ -52,20 +54,25 @@ struct Best: ParsableCommand {
         func direction(_ task: StudyTask) -> Mode {
             mode ?? (metric == .valLoss || metric == .loss || task.metric == .meanAbsoluteError ? .min : .max)
         }
-        let query = BestQuery(metric: metric.column, groupBy: groupKeys, filter: try RunFilter(filter ?? ""), study: study,
-                              maximizedTasks: Set(StudyTask.allCases.filter { direction($0) == .max }.map(\.rawValue)))
+        let query = BestQuery(
+            metric: metric.column, groupBy: groupKeys, filter: try RunFilter(filter ?? ""), study: study,
+            maximizedTasks: Set(StudyTask.allCases.filter { direction($0) == .max }.map(\.rawValue)))
         let results = try reader.best(query)
         if groupKeys == ["task", "optimizer"] && !long {
             let tasks = StudyTask.allCases.filter { t in results.contains { $0.task == t.rawValue } }
             let optimizers = Optimizers.names.filter { o in results.contains { $0.optimizer == o } }
-            print(BestTable.render(results, tasks: tasks, optimizers: optimizers, format: format,
-                                   better: { direction($0) == .min ? (<) : (>) }), terminator: "")
+            print(
+                BestTable.render(
+                    results, tasks: tasks, optimizers: optimizers, format: format,
+                    better: { direction($0) == .min ? (<) : (>) }), terminator: "")
             return
         }
         let printer = RowPrinter(columns: groupKeys + [metric.rawValue, "epoch", "run"], format: format)
-        print(printer.render(results.map { r in
-            r.group.map(RowPrinter.Cell.init) + [.number(r.value, digits: 6), .integer(r.epoch), .integer(Int(r.run))]
-        }), terminator: "")
+        print(
+            printer.render(
+                results.map { r in
+                    r.group.map(RowPrinter.Cell.init) + [.number(r.value, digits: 6), .integer(r.epoch), .integer(Int(r.run))]
+                }), terminator: "")
     }
 }
 

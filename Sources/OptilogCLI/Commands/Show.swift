@@ -7,18 +7,20 @@ struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "One run: configuration, data set, every epoch, checkpoints, loss sparklines.",
         discussion: """
-        RUN is a run id or the start of its uid. As a table (or markdown) the run's facts, its \
-        optimizer configuration, the per-epoch table and its checkpoints; --format json gives all of \
-        it as one object; csv, tsv and ndjson give the per-epoch rows.
-        """)
+            RUN is a run id or the start of its uid. As a table (or markdown) the run's facts, its \
+            optimizer configuration, the per-epoch table and its checkpoints; --format json gives all of \
+            it as one object; csv, tsv and ndjson give the per-epoch rows.
+            """)
 
     @Argument(help: ArgumentHelp("The run: its id, or the first 4+ characters of its uid.", valueName: "run")) var reference: String
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
     @OptionGroup var store: StoreOptions
 
     /// The epoch table's columns (the checksum shortened on screen).
-    static let epochColumns: [Epoch.Columns] = [.epoch, .loss, .metric, .valLoss, .valMetric, .gradNormMean, .gradNormMin, .gradNormMax,
-                                                .learningRate, .seconds, .optimizerChecksum]
+    static let epochColumns: [Epoch.Columns] = [
+        .epoch, .loss, .metric, .valLoss, .valMetric, .gradNormMean, .gradNormMin, .gradNormMax,
+        .learningRate, .seconds, .optimizerChecksum,
+    ]
     static let checkpointColumns = ["epoch", "step", "payload_bytes", "stored_bytes", "payload_sha256", "optimizer_checksum", "created"]
 
     func run() throws {
@@ -34,15 +36,18 @@ struct Show: ParsableCommand {
         let fullChecksums = format != .table && format != .markdown
         let epochCells: [[RowPrinter.Cell]] = epochs.map { e in
             Self.epochColumns.map { c in
-                c == .optimizerChecksum ? .text(fullChecksums ? e.optimizerChecksum : String(e.optimizerChecksum.prefix(12))) : RowPrinter.Cell(e[c])
+                c == .optimizerChecksum
+                    ? .text(fullChecksums ? e.optimizerChecksum : String(e.optimizerChecksum.prefix(12))) : RowPrinter.Cell(e[c])
             }
         }
         let epochTable = RowPrinter(columns: Self.epochColumns.map { $0 == .optimizerChecksum ? "checksum" : $0.rawValue }, format: format)
         let checkpointCells: [[RowPrinter.Cell]] = checkpoints.map { c in
             let short = format == .table || format == .markdown
-            return [.integer(c.epoch), .integer(c.step), .integer(c.payloadBytes), .integer(c.blob.count),
-                    .text(short ? String(c.payloadSHA256.prefix(12)) : c.payloadSHA256),
-                    .text(short ? String(c.optimizerChecksum.prefix(12)) : c.optimizerChecksum), .text(utcTime(c.createdAt))]
+            return [
+                .integer(c.epoch), .integer(c.step), .integer(c.payloadBytes), .integer(c.blob.count),
+                .text(short ? String(c.payloadSHA256.prefix(12)) : c.payloadSHA256),
+                .text(short ? String(c.optimizerChecksum.prefix(12)) : c.optimizerChecksum), .text(utcTime(c.createdAt)),
+            ]
         }
         switch format {
         case .csv, .tsv, .ndjson:
@@ -50,12 +55,17 @@ struct Show: ParsableCommand {
         case .json:
             let object = facts.map { key, value -> String in
                 let raw: String
-                if key == "optimizer_configuration" || key == "model_configuration", case .text(let text) = value, !text.isEmpty { raw = text } else { raw = value.json }
+                if key == "optimizer_configuration" || key == "model_configuration", case .text(let text) = value, !text.isEmpty {
+                    raw = text
+                } else {
+                    raw = value.json
+                }
                 return "\(jsonString(key)):\(raw)"
             }
             let checkpointRows = RowPrinter(columns: Self.checkpointColumns, format: .json).render(checkpointCells)
-            print("{" + object.joined(separator: ",") + ",\"epochs\":" + epochTable.render(epochCells).dropLast()
-                  + ",\"checkpoints\":" + checkpointRows.dropLast() + "}")
+            print(
+                "{" + object.joined(separator: ",") + ",\"epochs\":" + epochTable.render(epochCells).dropLast()
+                    + ",\"checkpoints\":" + checkpointRows.dropLast() + "}")
         case .table, .markdown:
             let shown = facts.filter { key, value in
                 if case .null = value { return false }
@@ -68,8 +78,10 @@ struct Show: ParsableCommand {
             for (name, values) in [("loss", epochs.map(\.loss)), ("val_loss", epochs.map(\.valLoss))] {
                 guard values.contains(where: { $0 != nil }) else { continue }
                 let finite = values.compactMap { $0 }
-                print(String(format: "%-9@ %@  %.4g → %.4g (min %.4g)", name as NSString, Sparkline.render(values) as NSString,
-                             finite.first!, finite.last!, finite.min()!))
+                print(
+                    String(
+                        format: "%-9@ %@  %.4g → %.4g (min %.4g)", name as NSString, Sparkline.render(values) as NSString,
+                        finite.first!, finite.last!, finite.min()!))
             }
             print("\ncheckpoints:")
             print(RowPrinter(columns: Self.checkpointColumns, format: format).render(checkpointCells), terminator: "")
@@ -81,8 +93,10 @@ struct Show: ParsableCommand {
         let r = listing.run
         var facts: [(String, RowPrinter.Cell)] = [
             ("run", .integer(Int(r.id))), ("uid", .text(r.uid)), ("task", .text(r.task)), ("optimizer", .text(r.optimizer)),
-            ("status", .text(r.status.rawValue)), ("status_detail", .optional(r.statusDetail)), ("diverged_step", .optional(r.divergedStep)),
-            ("epochs_done", .integer(r.epochsDone)), ("epochs_planned", .integer(r.epochsPlanned)), ("best_val_loss", .optional(r.bestValLoss)),
+            ("status", .text(r.status.rawValue)), ("status_detail", .optional(r.statusDetail)),
+            ("diverged_step", .optional(r.divergedStep)),
+            ("epochs_done", .integer(r.epochsDone)), ("epochs_planned", .integer(r.epochsPlanned)),
+            ("best_val_loss", .optional(r.bestValLoss)),
             ("best_epoch", .optional(r.bestEpoch)), ("seed", RowPrinter.Cell(r[.seed])), ("batch_size", .integer(r.batchSize)),
             ("study", .optional(listing.study)), ("dataset", .text(r.dataset)), ("dataset_fingerprint", .text(r.datasetFingerprint)),
             ("configuration_fingerprint", .text(r.configurationFingerprint)), ("host", .text(r.host)), ("threads", .integer(r.threads)),
@@ -93,8 +107,10 @@ struct Show: ParsableCommand {
             (.checkpointEpochs, .integer(r.checkpointPolicy.epochs)), (.epochsReplayed, .integer(r.epochsReplayed)),
         ]
         facts += newer.filter { present.contains($0.0.rawValue) }.map { ($0.0.rawValue, $0.1) }
-        facts += [("created", .text(utcTime(r.createdAt))), ("finished", r.finishedAt.map { .text(utcTime($0)) } ?? .null),
-                  ("optimizer_configuration", .text(r.optimizerConfiguration)), ("model_configuration", .text(r.modelConfiguration))]
+        facts += [
+            ("created", .text(utcTime(r.createdAt))), ("finished", r.finishedAt.map { .text(utcTime($0)) } ?? .null),
+            ("optimizer_configuration", .text(r.optimizerConfiguration)), ("model_configuration", .text(r.modelConfiguration)),
+        ]
         return facts
     }
 }
@@ -104,6 +120,7 @@ func utcTime(_ seconds: Double) -> String {
     var t = time_t(seconds.rounded(.down))
     var parts = tm()
     gmtime_r(&t, &parts)
-    return String(format: "%04d-%02d-%02d %02d:%02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-                  Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+    return String(
+        format: "%04d-%02d-%02d %02d:%02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+        Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
 }

@@ -84,7 +84,8 @@ struct LineChart {
         let left = String(format: "%g", x0.rounded() == x0 ? x0 : (x0 * 100).rounded() / 100)
         let right = String(format: "%g", x1.rounded() == x1 ? x1 : (x1 * 100).rounded() / 100)
         out.append(String(repeating: " ", count: 11) + "└" + String(repeating: "─", count: width))
-        out.append(String(repeating: " ", count: 12) + left + String(repeating: " ", count: max(1, width - left.count - right.count)) + right)
+        out.append(
+            String(repeating: " ", count: 12) + left + String(repeating: " ", count: max(1, width - left.count - right.count)) + right)
         out.append(String(repeating: " ", count: 12) + "\(xLabel)   (\(yLabel)\(logY ? ", log scale" : ""))")
         for line in lines {
             let marker = String(Self.markers[line.slot % Self.markers.count])
@@ -124,16 +125,21 @@ struct LineChart {
         }
         s += "<rect x=\"\(num(left))\" y=\"\(num(top))\" width=\"\(num(plotW))\" height=\"\(num(plotH))\" fill=\"none\" stroke=\"#333\"/>\n"
         s += "<text x=\"\(num(left + plotW / 2))\" y=\"\(num(height - 10))\" text-anchor=\"middle\">\(xmlEscape(xLabel))</text>\n"
-        s += "<text transform=\"translate(16 \(num(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(xmlEscape(yLabel + (logY ? " (log)" : "")))</text>\n"
+        s +=
+            "<text transform=\"translate(16 \(num(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(xmlEscape(yLabel + (logY ? " (log)" : "")))</text>\n"
         // Series and legend.
         for (i, line) in lines.enumerated() {
             let colour = Self.palette[line.slot % Self.palette.count]
             let points = visible(line).sorted { $0.x < $1.x }
             let coordinates = points.map { "\(num(px($0.x))),\(num(py($0.y)))" }.joined(separator: " ")
-            s += "<polyline class=\"series\" data-series=\"\(xmlEscape(line.label))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.8\" points=\"\(coordinates)\"/>\n"
-            if points.count == 1 { s += "<circle cx=\"\(num(px(points[0].x)))\" cy=\"\(num(py(points[0].y)))\" r=\"3\" fill=\"\(colour)\"/>\n" }
+            s +=
+                "<polyline class=\"series\" data-series=\"\(xmlEscape(line.label))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.8\" points=\"\(coordinates)\"/>\n"
+            if points.count == 1 {
+                s += "<circle cx=\"\(num(px(points[0].x)))\" cy=\"\(num(py(points[0].y)))\" r=\"3\" fill=\"\(colour)\"/>\n"
+            }
             let ly = top + 10 + Double(i) * 18
-            s += "<line x1=\"\(num(left + plotW + 14))\" y1=\"\(num(ly))\" x2=\"\(num(left + plotW + 34))\" y2=\"\(num(ly))\" stroke=\"\(colour)\" stroke-width=\"3\"/>\n"
+            s +=
+                "<line x1=\"\(num(left + plotW + 14))\" y1=\"\(num(ly))\" x2=\"\(num(left + plotW + 34))\" y2=\"\(num(ly))\" stroke=\"\(colour)\" stroke-width=\"3\"/>\n"
             s += "<text x=\"\(num(left + plotW + 40))\" y=\"\(num(ly + 4))\">\(xmlEscape(line.label))</text>\n"
         }
         return s + "</svg>\n"

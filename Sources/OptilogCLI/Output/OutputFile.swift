@@ -62,7 +62,8 @@ struct OutputFile {
                 throw CleanError("\(path) is the research log \(store) (or one of its companion files); refusing to write over it")
             }
             if let id = StoreFile.identity(target), names.compactMap(StoreFile.identity).contains(id) {
-                throw CleanError("\(path) is the research log \(store) (or one of its companion files, through a link); refusing to write over it")
+                throw CleanError(
+                    "\(path) is the research log \(store) (or one of its companion files, through a link); refusing to write over it")
             }
         }
         var info = stat()

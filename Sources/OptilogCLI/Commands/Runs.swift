@@ -10,8 +10,10 @@ struct Runs: ParsableCommand {
     @Option(help: "Only this optimizer.") var optimizer: String?
     @Option(help: "Only this status: running, completed, interrupted, diverged, failed.") var status: String?
     @Option(help: "Only the runs of this study (by name).") var study: String?
-    @Option(help: ArgumentHelp("Only runs created since: a duration back from now (30m, 12h, 7d) or a UTC date (2026-11-29, 2026-11-29T12:00:00).",
-                               valueName: "WHEN")) var since: String?
+    @Option(
+        help: ArgumentHelp(
+            "Only runs created since: a duration back from now (30m, 12h, 7d) or a UTC date (2026-11-29, 2026-11-29T12:00:00).",
+            valueName: "WHEN")) var since: String?
     @Option(help: "At most this many runs.") var limit: Int = 100
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
     @OptionGroup var store: StoreOptions
@@ -21,17 +23,22 @@ struct Runs: ParsableCommand {
             throw ValidationError("unknown status '\(status)'; one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
-        if let since, Self.moment(since) == nil { throw ValidationError("--since: \"\(since)\" is neither a duration like 12h or 7d nor a date like 2026-11-29") }
+        if let since, Self.moment(since) == nil {
+            throw ValidationError("--since: \"\(since)\" is neither a duration like 12h or 7d nor a date like 2026-11-29")
+        }
     }
 
     /// Unix time of `--since`: now minus a duration, or a UTC date (and time).
     static func moment(_ text: String, now: Date = Date()) -> Double? {
         if let unit = text.last, let amount = Double(text.dropLast()), amount >= 0,
-           let seconds = ["s": 1.0, "m": 60, "h": 3600, "d": 86_400, "w": 604_800][String(unit)] {
+            let seconds = ["s": 1.0, "m": 60, "h": 3600, "d": 86_400, "w": 604_800][String(unit)]
+        {
             return now.timeIntervalSince1970 - amount * seconds
         }
         let formatter = ISO8601DateFormatter()
-        for options: ISO8601DateFormatter.Options in [[.withFullDate], [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]] {
+        for options: ISO8601DateFormatter.Options in [
+            [.withFullDate], [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate],
+        ] {
             formatter.formatOptions = options
             if let date = formatter.date(from: text) { return date.timeIntervalSince1970 }
         }
@@ -41,14 +48,22 @@ struct Runs: ParsableCommand {
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
         let since = since.flatMap { Self.moment($0) }
-        let listings = try reader.runs(RunListQuery(task: task, optimizer: optimizer, status: status.flatMap(RunStatus.init(rawValue:)),
-                                                    study: study, since: since, limit: limit))
-        let columns = ["run", "task", "optimizer", "seed", "status", "epochs", "best_val_loss", "best_epoch", "study", "dataset", "created"]
-        print(RowPrinter(columns: columns, format: format).render(listings.map { l in
-            let r = l.run
-            return [.integer(Int(r.id)), .text(r.task), .text(r.optimizer), RowPrinter.Cell(r[.seed]), .text(r.status.rawValue),
-                    .text("\(r.epochsDone)/\(r.epochsPlanned)"), .optional(r.bestValLoss), .optional(r.bestEpoch), .optional(l.study),
-                    .text(r.dataset), .text(utcTime(r.createdAt))]
-        }), terminator: "")
+        let listings = try reader.runs(
+            RunListQuery(
+                task: task, optimizer: optimizer, status: status.flatMap(RunStatus.init(rawValue:)),
+                study: study, since: since, limit: limit))
+        let columns = [
+            "run", "task", "optimizer", "seed", "status", "epochs", "best_val_loss", "best_epoch", "study", "dataset", "created",
+        ]
+        print(
+            RowPrinter(columns: columns, format: format).render(
+                listings.map { l in
+                    let r = l.run
+                    return [
+                        .integer(Int(r.id)), .text(r.task), .text(r.optimizer), RowPrinter.Cell(r[.seed]), .text(r.status.rawValue),
+                        .text("\(r.epochsDone)/\(r.epochsPlanned)"), .optional(r.bestValLoss), .optional(r.bestEpoch), .optional(l.study),
+                        .text(r.dataset), .text(utcTime(r.createdAt)),
+                    ]
+                }), terminator: "")
     }
 }

@@ -11,8 +11,9 @@ struct EpochLines {
 
     init(metric: String, format: OutputFormat) {
         self.format = format
-        printer = RowPrinter(columns: ["epoch", "loss", metric, "val_loss", "val_\(metric)", "grad_norm_mean", "seconds", "samples_per_s"],
-                             format: format)
+        printer = RowPrinter(
+            columns: ["epoch", "loss", metric, "val_loss", "val_\(metric)", "grad_norm_mean", "seconds", "samples_per_s"],
+            format: format)
     }
 
     private var streams: Bool { [.csv, .tsv, .ndjson, .table].contains(format) }
@@ -22,7 +23,8 @@ struct EpochLines {
         let row: [RowPrinter.Cell] = [
             .integer(e.epoch), .number(e.loss ?? .nan, digits: 4), .number(e.metric ?? .nan, digits: 4),
             .number(e.valLoss ?? .nan, digits: 4), .number(e.valMetric ?? .nan, digits: 4),
-            .number(e.gradNormMean ?? .nan, digits: 4), .number(e.seconds ?? .nan, digits: 2), .number(e.samplesPerSecond ?? .nan, digits: 0),
+            .number(e.gradNormMean ?? .nan, digits: 4), .number(e.seconds ?? .nan, digits: 2),
+            .number(e.samplesPerSecond ?? .nan, digits: 0),
         ]
         guard streams else { rows.append(row); return }
         var text = printer.render([row])

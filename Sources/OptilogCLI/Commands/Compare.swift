@@ -8,11 +8,11 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Runs side by side, epoch by epoch (one column per run).",
         discussion: """
-        Give run ids (or uid prefixes), or --task to compare each optimizer's best run of that task. \
-        The best value of each epoch is marked * (and in colour on a terminal). Examples:
-          optilog compare 3 7 12 --metric loss
-          optilog compare --task imdb --study study-quick --format csv
-        """)
+            Give run ids (or uid prefixes), or --task to compare each optimizer's best run of that task. \
+            The best value of each epoch is marked * (and in colour on a terminal). Examples:
+              optilog compare 3 7 12 --metric loss
+              optilog compare --task imdb --study study-quick --format csv
+            """)
 
     @Argument(help: ArgumentHelp("Runs: ids or uid prefixes.", valueName: "run")) var references: [String] = []
     @Option(help: "Each optimizer's best run of this task.") var task: String?
@@ -27,7 +27,9 @@ struct Compare: ParsableCommand {
 
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
-        let runs = try task.map { try reader.bestRuns(task: $0, study: study, optimizerOrder: Optimizers.names) } ?? references.map(reader.resolveRun)
+        let runs =
+            try task.map { try reader.bestRuns(task: $0, study: study, optimizerOrder: Optimizers.names) }
+            ?? references.map(reader.resolveRun)
         guard !runs.isEmpty else { throw CleanError("no runs with logged epochs for task \(task ?? "?")") }
         let series = try reader.curves(runs, column: metric)
         print(Self.render(series, metric: metric, format: format), terminator: "")
@@ -44,12 +46,13 @@ struct Compare: ParsableCommand {
         let rows: [[RowPrinter.Cell]] = epochs.enumerated().map { r, epoch in
             let values = lookup.map { $0[epoch] }
             let best = values.compactMap { $0 }.reduce(nil as Double?) { b, v in b.map { higherIsBetter ? max($0, v) : min($0, v) } ?? v }
-            return [.integer(epoch)] + values.enumerated().map { c, value in
-                guard let value else { return .null }
-                if machine || series.count < 2 { return .number(value, digits: 6) }
-                if value == best { marked.insert([r, c + 1]) }
-                return .text(String(format: "%.6f", value) + (value == best ? " *" : "  "))
-            }
+            return [.integer(epoch)]
+                + values.enumerated().map { c, value in
+                    guard let value else { return .null }
+                    if machine || series.count < 2 { return .number(value, digits: 6) }
+                    if value == best { marked.insert([r, c + 1]) }
+                    return .text(String(format: "%.6f", value) + (value == best ? " *" : "  "))
+                }
         }
         return RowPrinter(columns: ["epoch"] + series.map(\.label), format: format, emphasis: marked).render(rows)
     }

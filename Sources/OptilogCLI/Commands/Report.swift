@@ -8,13 +8,14 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write one self-contained HTML page: results table, curves, test surfaces, run configurations.",
         discussion: """
-        For every task, the training and validation loss curves of each optimizer's best run and \
-        their gradient norms; the four test surfaces with every optimizer's path; and each run's \
-        configuration. The page has no scripts and loads nothing: mail it, archive it, open it offline.
-          optilog report -o study.html --study study-quick
-        """)
+            For every task, the training and validation loss curves of each optimizer's best run and \
+            their gradient norms; the four test surfaces with every optimizer's path; and each run's \
+            configuration. The page has no scripts and loads nothing: mail it, archive it, open it offline.
+              optilog report -o study.html --study study-quick
+            """)
 
-    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("The HTML file to write.", valueName: "FILE")) var output: String = "report.html"
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("The HTML file to write.", valueName: "FILE")) var output: String =
+        "report.html"
     @Flag(help: "Overwrite the output file even if it is an SQLite database (never the log itself).") var force = false
     @Option(help: "Only the runs of this study (by name).") var study: String?
     @Option(help: "Optimizer steps on each test surface.") var surfaceSteps: Int = 500
@@ -23,7 +24,9 @@ struct Report: ParsableCommand {
 
     func validate() throws {
         guard (1...100_000).contains(surfaceSteps) else { throw ValidationError("--surface-steps must be 1…100000") }
-        guard surfaceLearningRate > 0, surfaceLearningRate.isFinite else { throw ValidationError("--surface-learning-rate must be positive") }
+        guard surfaceLearningRate > 0, surfaceLearningRate.isFinite else {
+            throw ValidationError("--surface-learning-rate must be positive")
+        }
     }
 
     func run() throws {
@@ -72,7 +75,8 @@ struct Report: ParsableCommand {
         let ids = try reader.bestRuns(task: task.rawValue, study: study, optimizerOrder: Optimizers.names)
         var html = "<h2 id=\"task-\(task.rawValue)\">\(task.rawValue)</h2>\n<div class=\"figures\">\n"
         for (column, log) in [(Epoch.Columns.loss, false), (.valLoss, false), (.gradNormMean, true)] {
-            let chart = Curves.chart(try reader.curves(ids, column: column), metric: column, title: "\(task.rawValue) — \(column.rawValue)", logY: log)
+            let chart = Curves.chart(
+                try reader.curves(ids, column: column), metric: column, title: "\(task.rawValue) — \(column.rawValue)", logY: log)
             html += "<figure>" + chart.svg(width: 560, height: 340) + "</figure>\n"
         }
         return html + "</div>\n"
@@ -82,8 +86,9 @@ struct Report: ParsableCommand {
     static func surfaceFigures(steps: Int, learningRate: Double) throws -> String {
         var html = "<h2 id=\"surfaces\">Test surfaces (\(steps) steps, learning_rate=\(learningRate))</h2>\n<div class=\"figures\">\n"
         for function in TestSurface.allCases {
-            let figure = try Surface.figure(function, optimizers: Optimizers.names, settings: [("learning_rate", "\(learningRate)")],
-                                            start: nil, steps: steps)
+            let figure = try Surface.figure(
+                function, optimizers: Optimizers.names, settings: [("learning_rate", "\(learningRate)")],
+                start: nil, steps: steps)
             html += "<figure>" + figure.svg() + "</figure>\n"
         }
         return html + "</div>\n"
@@ -91,11 +96,18 @@ struct Report: ParsableCommand {
 
     /// Every run with its configuration (folded).
     static func runsTable(_ runs: [RunListing]) -> String {
-        let headers = ["run", "task", "optimizer", "seed", "status", "epochs", "best val_loss", "batch", "study", "data set", "optimizer configuration"]
-        var html = "<h2 id=\"runs\">Runs</h2>\n<table class=\"runs\"><thead><tr>" + headers.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>\n"
+        let headers = [
+            "run", "task", "optimizer", "seed", "status", "epochs", "best val_loss", "batch", "study", "data set",
+            "optimizer configuration",
+        ]
+        var html =
+            "<h2 id=\"runs\">Runs</h2>\n<table class=\"runs\"><thead><tr>" + headers.map { "<th>\($0)</th>" }.joined()
+            + "</tr></thead><tbody>\n"
         for listing in runs {
             let r = listing.run
-            var cells = [String(r.id), r.task, r.optimizer, RowPrinter.Cell(r[.seed]).plain, r.status.rawValue, "\(r.epochsDone)/\(r.epochsPlanned)"].map(xmlEscape)
+            var cells = [
+                String(r.id), r.task, r.optimizer, RowPrinter.Cell(r[.seed]).plain, r.status.rawValue, "\(r.epochsDone)/\(r.epochsPlanned)",
+            ].map(xmlEscape)
             cells.append(r.bestValLoss.map { String(format: "%.6g (e%d)", $0, r.bestEpoch ?? 0) } ?? "–")
             cells.append(String(r.batchSize))
             cells.append(xmlEscape(listing.study ?? "–"))

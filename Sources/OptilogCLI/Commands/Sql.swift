@@ -7,11 +7,11 @@ struct Sql: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a read-only SQL query over the log (schema: sql/README.md).",
         discussion: """
-        SQLite itself decides that the statement only reads (an authorizer denies ATTACH, DETACH \
-        and every write; the connection is read-only). Parameters are named (:name) and each \
-        needs --param. Example:
-          optilog sql "SELECT optimizer, AVG(val_loss) FROM epochs JOIN runs ON runs.id = run_id WHERE task = :t GROUP BY 1" --param t jena
-        """)
+            SQLite itself decides that the statement only reads (an authorizer denies ATTACH, DETACH \
+            and every write; the connection is read-only). Parameters are named (:name) and each \
+            needs --param. Example:
+              optilog sql "SELECT optimizer, AVG(val_loss) FROM epochs JOIN runs ON runs.id = run_id WHERE task = :t GROUP BY 1" --param t jena
+            """)
 
     @Argument(help: "One SQL statement (SELECT, WITH, or a read-only PRAGMA).") var query: String
     @Option(parsing: .upToNextOption, help: ArgumentHelp("A named parameter and its value (:name in the query).", valueName: "NAME VALUE"))
