@@ -42,10 +42,10 @@ let package = Package(
         // Helpers shared by the test targets.
         .target(name: "OptilogTestSupport", path: "Tests/Support"),
         .testTarget(name: "EngineTests", dependencies: ["Basics", "Engine"]),
-        .testTarget(name: "StudyTests", dependencies: ["Engine", "Data", "Store", "Study", "CZlib", "CZstd", "OptilogTestSupport",
+        .testTarget(name: "StudyTests", dependencies: ["Basics", "Engine", "Data", "Store", "Study", "OptilogTestSupport",
                                                        .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "DataTests", dependencies: ["Engine", "Data", "CZlib"]),
-        .testTarget(name: "StoreTests", dependencies: ["Engine", "Store", "OptilogTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StoreTests", dependencies: ["Basics", "Engine", "Store", "CZstd", "OptilogTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CLITests", dependencies: ["OptilogCLI", "OptilogTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )
