@@ -3,7 +3,7 @@
 
 CREATE TABLE studies (
     id            INTEGER PRIMARY KEY,
-    uid           TEXT NOT NULL UNIQUE,          -- globally unique (UUID), survives merges
+    uid           TEXT NOT NULL UNIQUE,          -- UUID-shaped, from SHA-256 of name and grid; survives merges
     name          TEXT NOT NULL,
     configuration TEXT NOT NULL DEFAULT '{}',    -- JSON: the grid
     created_at    REAL NOT NULL
