@@ -15,7 +15,7 @@ func storeBenchmark(emit: (String) -> Void) throws {
     }
 
     // A Fashion-MNIST CNN checkpoint: weights after a few Adam steps and the optimizer state.
-    let model = try Architecture.fashionMNIST.build(seed: 1)
+    let model = try StudyTask.fashionMNIST.build(seed: 1)
     let optimizer = try Optimizers.make("adam", settings: [])
     var rng = RandomStream(seed: 1, purpose: .data)
     for _ in 0..<5 {

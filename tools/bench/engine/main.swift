@@ -14,11 +14,11 @@ BLAS.prepareProcess()
 
 struct Options {
     var threads = [1, 2]
-    var tasks = Architecture.allCases
+    var tasks = StudyTask.allCases
     var memory = false
     var keras: String?
     var out: String?
-    var memoryChild: Architecture?
+    var memoryChild: StudyTask?
     var store = false
     var logging = false
     var queries = false
@@ -56,8 +56,8 @@ struct Options {
         }
     }
 
-    static func task(_ name: String) throws -> Architecture {
-        guard let a = Architecture(rawValue: name) else { throw BenchError("unknown task \(name)") }
+    static func task(_ name: String) throws -> StudyTask {
+        guard let a = StudyTask(rawValue: name) else { throw BenchError("unknown task \(name)") }
         return a
     }
 }
@@ -68,7 +68,7 @@ struct BenchError: Error, CustomStringConvertible {
 }
 
 /// Samples per timed epoch and timed epochs: the peers' settings (peer_timings.md).
-func workload(_ task: Architecture) -> (samples: Int, epochs: Int) {
+func workload(_ task: StudyTask) -> (samples: Int, epochs: Int) {
     switch task {
     case .boston: return (404, 10)
     case .fashionMNIST: return (4096, 3)
@@ -78,7 +78,7 @@ func workload(_ task: Architecture) -> (samples: Int, epochs: Int) {
 }
 
 /// Full data-set sizes of the study, for the memory measurement.
-func fullSize(_ task: Architecture) -> Int {
+func fullSize(_ task: StudyTask) -> Int {
     switch task {
     case .boston: return 404
     case .fashionMNIST: return 60_000
@@ -90,7 +90,7 @@ func fullSize(_ task: Architecture) -> Int {
 /// The best peer of ../shared/reference/peer_timings.md (2026-11-29, same machine kind,
 /// contended): samples/s, and who reached it. The ratios against these are indicative only;
 /// the side-by-side Keras column is the one that holds.
-let recordedBestPeer: [Architecture: (Double, String)] = [
+let recordedBestPeer: [StudyTask: (Double, String)] = [
     .boston: (22_522, "Keras/JAX"),
     .fashionMNIST: (1_644, "Keras/TF"),
     .imdb: (192, "PyTorch 1 thread"),
@@ -130,7 +130,7 @@ struct Throughput {
     var warmup: Double
 }
 
-func throughput(_ task: Architecture, threads: Int) throws -> Throughput {
+func throughput(_ task: StudyTask, threads: Int) throws -> Throughput {
     BLAS.threads = threads
     let (samples, epochs) = workload(task)
     let data = DataSplits(train: try SyntheticData.make(task, count: samples, seed: 1),
@@ -146,7 +146,7 @@ func throughput(_ task: Architecture, threads: Int) throws -> Throughput {
 }
 
 /// Runs one epoch at full data-set size and reports this process's peak resident memory.
-func memoryChild(_ task: Architecture, threads: Int) throws {
+func memoryChild(_ task: StudyTask, threads: Int) throws {
     BLAS.threads = threads
     let n = fullSize(task)
     let t0 = now()
@@ -176,7 +176,7 @@ func runChild(_ arguments: [String], environment: [String: String] = [:]) throws
 
 /// Keras (TensorFlow backend) on the same shapes, batch size, optimizer and epochs, through
 /// tools/bench/keras_epoch.py; nil when no Python was given or the run failed.
-func keras(_ python: String, _ task: Architecture, threads: Int) -> Double? {
+func keras(_ python: String, _ task: StudyTask, threads: Int) -> Double? {
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("keras_epoch.py").path
     let (samples, epochs) = workload(task)
