@@ -10,7 +10,7 @@ import Foundation
 ///
 ///     "OPTICKPT"                 8 bytes
 ///     u64 header length H
-///     H bytes of JSON: {"format": 1, "metadata": {"k": "v", …},
+///     H bytes of JSON: {"format": 1 or 2, "metadata": {"k": "v", …},
 ///                       "tensors": [{"name": …, "dtype": "F32"|"F64"|"U8"|"I64", "shape": […],
 ///                                    "offsets": [begin, end]}, …]}
 ///     the tensors' bytes, back to back in header order (offsets relative to here)
@@ -95,7 +95,9 @@ public struct CheckpointPayload: Equatable, Sendable {
                             ("offsets", .array([.integer(offset), .integer(offset + t.data.count)]))])
         }
         let header: ConfigValue = .object([
-            ("format", .integer(1)),
+            // Format 2 is format 1 plus the F64 dtype: a reader that predates F64 refuses the
+            // payload by its format, and one with only F32, U8 and I64 tensors stays format 1.
+            ("format", .integer(tensors.contains { $0.dtype == .f64 } ? 2 : 1)),
             ("metadata", .object(metadata.keys.sorted().map { ($0, .string(metadata[$0]!)) })),
             ("tensors", .array(entries)),
         ])
@@ -119,7 +121,9 @@ public struct CheckpointPayload: Equatable, Sendable {
         guard let text = String(validating: bytes[16..<dataStart], as: UTF8.self) else { throw corrupt("header is not UTF-8") }
         let header: ConfigValue
         do { header = try ConfigValue.parse(text) } catch { throw corrupt("header is not valid JSON (\(error))") }
-        guard header["format"] == .integer(1) else { throw corrupt("unknown format \(header["format"]?.json ?? "none")") }
+        guard header["format"] == .integer(1) || header["format"] == .integer(2) else {
+            throw corrupt("unknown format \(header["format"]?.json ?? "none") (this optilog reads formats 1 and 2)")
+        }
         guard case .object(let meta)? = header["metadata"], case .array(let entries)? = header["tensors"] else {
             throw corrupt("header lacks metadata or tensors")
         }
@@ -137,6 +141,7 @@ public struct CheckpointPayload: Equatable, Sendable {
                 throw corrupt("a tensor without a name, or a repeated name")
             }
             guard case .string(let d)? = entry["dtype"], let dtype = DType(rawValue: d) else { throw corrupt("\(name): unknown dtype") }
+            guard dtype != .f64 || header["format"] == .integer(2) else { throw corrupt("\(name): F64 in a format-1 payload") }
             guard case .array(let dims)? = entry["shape"], case .array(let offsets)? = entry["offsets"], offsets.count == 2,
                   case .integer(let begin) = offsets[0], case .integer(let end) = offsets[1] else {
                 throw corrupt("\(name): shape or offsets missing")

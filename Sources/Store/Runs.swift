@@ -145,7 +145,7 @@ extension Store {
                     best_epoch = CASE WHEN :v IS NOT NULL AND (best_val_loss IS NULL OR :v < best_val_loss) THEN :epoch ELSE best_epoch END,
                     best_val_loss = CASE WHEN :v IS NOT NULL AND (best_val_loss IS NULL OR :v < best_val_loss) THEN :v ELSE best_val_loss END
                 WHERE id = :run
-                """).execute(arguments: ["epoch": e.epoch, "now": now, "v": e.row.valLoss, "run": run])
+                """).execute(arguments: ["epoch": e.epoch, "now": now, "v": Epoch.stored(e.row.valLoss), "run": run])
         }
     }
 
@@ -266,19 +266,20 @@ extension Store {
                 return "the log has no epoch \(e.epoch)"
             }
             func describe(_ v: Double?) -> String { v.map { "\($0)" } ?? "NULL" }
-            for column in Epoch.replayed where logged[number: column]?.bitPattern != e.row[number: column]?.bitPattern {
-                return "\(column.rawValue) (logged \(describe(logged[number: column])), replayed \(describe(e.row[number: column])))"
+            for column in Epoch.replayed {
+                let replayed = Epoch.stored(e.row[number: column])
+                if logged[number: column]?.bitPattern != replayed?.bitPattern {
+                    return "\(column.rawValue) (logged \(describe(logged[number: column])), replayed \(describe(replayed)))"
+                }
             }
             if logged.optimizerChecksum != e.row.optimizerChecksum {
                 return "optimizer_checksum (logged \(logged.optimizerChecksum), replayed \(e.row.optimizerChecksum))"
             }
-            guard let series = try Row.fetchOne(db, sql: "SELECT first_step, steps, losses, grad_norms FROM step_series WHERE run_id = ? AND epoch = ?",
-                                                arguments: [run, e.epoch]) else { return "step series (missing from the log)" }
-            if series["first_step"] != e.firstStep { return "first_step (logged \(series["first_step"] as Int), replayed \(e.firstStep))" }
-            let steps: Int = series["steps"]
+            guard let series = try ReadOnlyStore.stepSeries(db, run: run, epoch: e.epoch) else { return "step series (missing from the log)" }
+            if series.firstStep != e.firstStep { return "first_step (logged \(series.firstStep), replayed \(e.firstStep))" }
+            let steps = series.losses.count
             if steps != e.stepLosses.count { return "steps (logged \(steps), replayed \(e.stepLosses.count))" }
-            let losses = try Zstd.decompressFloats(Array(series["losses"] as Data), count: steps)
-            let norms = try Zstd.decompressFloats(Array(series["grad_norms"] as Data), count: steps)
+            let (losses, norms) = (series.losses, series.gradNorms)
             for i in 0..<steps where losses[i].bitPattern != e.stepLosses[i].bitPattern {
                 return "the loss of step \(e.firstStep + i + 1) (logged \(losses[i]), replayed \(e.stepLosses[i]))"
             }

@@ -83,10 +83,11 @@ final class CheckpointTests: XCTestCase {
         for (bad, message) in [
             (#"{"format": 1, "metadata": {}, "tensors": [{"name": "w", "dtype": "F32", "shape": [3], "offsets": [0, 8]}]}"#, "8 bytes for shape [3]"),
             (#"{"format": 1, "metadata": {}, "tensors": [{"name": "w", "dtype": "F16", "shape": [1], "offsets": [0, 8]}]}"#, "unknown dtype"),
-            (#"{"format": 1, "metadata": {}, "tensors": [{"name": "w", "dtype": "F64", "shape": [2], "offsets": [0, 8]}]}"#, "8 bytes for shape [2]"),
+            (#"{"format": 2, "metadata": {}, "tensors": [{"name": "w", "dtype": "F64", "shape": [2], "offsets": [0, 8]}]}"#, "8 bytes for shape [2]"),
+            (#"{"format": 1, "metadata": {}, "tensors": [{"name": "w", "dtype": "F64", "shape": [1], "offsets": [0, 8]}]}"#, "F64 in a format-1 payload"),
             (#"{"format": 1, "metadata": {}, "tensors": [{"name": "w", "dtype": "F32", "shape": [4], "offsets": [4, 20]}]}"#, "not where the previous tensor ended"),
             (#"{"format": 1, "metadata": {}, "tensors": [{"name": "w", "dtype": "F32", "shape": [9223372036854775807, 4], "offsets": [0, 8]}]}"#, "shape too large"),
-            (#"{"format": 2, "metadata": {}, "tensors": []}"#, "unknown format"),
+            (#"{"format": 3, "metadata": {}, "tensors": []}"#, "unknown format"),
             (#"{"format": 1, "metadata": {}, "tensors": []}"#, "bytes after the last tensor"),
         ] {
             let json = Array(bad.utf8)

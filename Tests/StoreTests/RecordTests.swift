@@ -41,8 +41,9 @@ final class RecordTests: XCTestCase {
         XCTAssertEqual(read.metric, 0.25)
         XCTAssertEqual(read.optimizerChecksum, "s1")
         XCTAssertGreaterThan(read.committedAt, 1.7e9)
+        XCTAssertTrue(commit.row.loss!.isNaN, "in memory a value keeps what it was")
         var expected = commit.row
-        (expected.runID, expected.committedAt) = (run.id, read.committedAt)
+        (expected.runID, expected.committedAt, expected.loss, expected.valMetric, expected.gradNormLast) = (run.id, read.committedAt, nil, nil, nil)
         XCTAssertEqual(read, expected)
         XCTAssertEqual(read[.valLoss], .real(0.5))
         XCTAssertEqual(read[.loss], .null)
@@ -101,5 +102,39 @@ final class RecordTests: XCTestCase {
             let runs = try store.reader.runs(RunListQuery(task: r.task, optimizer: r.optimizer))
             XCTAssertEqual(r.value, runs.compactMap(\.run.bestValLoss).min())
         }
+    }
+
+    /// `verify` reads each run on its own: a run whose row does not decode is one problem, and
+    /// the other runs are still checked.
+    func testVerifyReportsAnUnreadableRunAndChecksTheOthers() throws {
+        let store = try Store(path: temporaryStorePath())
+        let bad = try store.createRun(sampleRun()), good = try store.createRun(sampleRun(optimizer: "sgd"))
+        try store.commitEpoch(sampleEpoch(1, valLoss: 0.5), run: good)
+        try store.write { db in try db.execute(sql: "UPDATE runs SET epochs_done = 'many' WHERE id = ?", arguments: [bad.id]) }
+        let findings = try store.reader.verify()
+        let badFinding = try XCTUnwrap(findings.first { $0.scope == "run \(bad.id)" })
+        XCTAssertFalse(badFinding.ok)
+        XCTAssertTrue(badFinding.detail.hasPrefix("its row cannot be read: corrupt data"), badFinding.detail)
+        let goodFinding = try XCTUnwrap(findings.first { $0.scope == "run \(good.id)" })
+        XCTAssertEqual(goodFinding.detail, "1 epochs, best-so-far consistent")
+    }
+
+    /// A study name that stands for two studies (merged shards of different grids) selects the
+    /// runs of both, in the results table as in every other `best`.
+    func testAStudyNameSharedByTwoStudiesSelectsBoth() throws {
+        let store = try Store(path: temporaryStorePath())
+        let first = try store.study(named: "s", configuration: "{\"grid\": 1}")
+        try store.write { db in
+            try db.execute(sql: "INSERT INTO studies (uid, name, configuration, created_at) VALUES ('other', 's', '{\"grid\": 2}', 0)")
+        }
+        let second = try store.reader.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM studies WHERE uid = 'other'") }
+        for (study, optimizer, loss) in [(first, "adam", 0.5), (try XCTUnwrap(second), "sgd", 0.25)] {
+            var run = sampleRun(optimizer: optimizer)
+            run.studyID = study
+            try store.commitEpoch(sampleEpoch(1, valLoss: loss), run: try store.createRun(run))
+        }
+        XCTAssertEqual(try store.reader.best(BestQuery(study: "s")).map(\.optimizer), ["adam", "sgd"])
+        XCTAssertEqual(try store.reader.best(BestQuery(filter: try RunFilter("study=s"))).map(\.optimizer), ["adam", "sgd"])
+        XCTAssertEqual(try store.reader.best(BestQuery(study: "none")), [])
     }
 }

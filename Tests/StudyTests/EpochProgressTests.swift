@@ -18,6 +18,8 @@ final class EpochProgressTests: XCTestCase {
     func testRoundTripThroughAnEncodedCheckpoint() throws {
         let payload = CheckpointPayload(tensors: progress.tensors, metadata: ["partial_steps": "3"])
         XCTAssertEqual(payload.tensor("progress_norms")?.dtype, .f64)
+        XCTAssertTrue(String(decoding: payload.payload.prefix(200), as: UTF8.self).contains("\"format\": 2"), "F64 tensors make a format-2 payload")
+        XCTAssertTrue(String(decoding: CheckpointPayload(tensors: []).payload.prefix(100), as: UTF8.self).contains("\"format\": 1"))
         let decoded = try CheckpointPayload(blob: payload.encoded().blob)
         same(try XCTUnwrap(try EpochProgress(checkpoint: decoded)), progress)
         XCTAssertNil(try EpochProgress(checkpoint: CheckpointPayload(tensors: [], metadata: ["epoch": "2"])), "an end-of-epoch checkpoint")

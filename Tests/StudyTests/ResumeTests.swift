@@ -124,23 +124,26 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(try runToEnd(try continueAfterKill(twice, run: common, every: "0")), 0)
         XCTAssertEqual(try logged(twice), try logged(reference))
 
+        // SIGINT once the run has logged an epoch and before it ends (the store is watched), so
+        // the stop always lands in training.
         let stopped = path("sigint.sqlite")
         let p = try launch(common + ["--db", stopped])
-        Thread.sleep(forTimeInterval: 0.8)
-        let wasRunning = p.isRunning
+        let deadline = Date().addingTimeInterval(60)
+        while p.isRunning, Date() < deadline, ((try? ReadOnlyStore(path: stopped).run(1))??.epochsDone ?? 0) < 1 {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        XCTAssertTrue(p.isRunning, "the run ended before it could be interrupted; make it longer")
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
-        // (A SIGINT that lands before the run is recorded just ends the process.)
-        if wasRunning, let row = try Store(path: stopped).reader.run(1), row.epochsDone < 6 {
-            XCTAssertEqual(p.terminationStatus, 130)
-            XCTAssertEqual(row.status, .interrupted)
-            // The stop wrote a checkpoint of where training was: part-way through the epoch in
-            // progress (with its progress), or at the start of one.
-            if let stored = try Store(path: stopped).reader.latestCheckpoint(run: 1, fallBack: false) {
-                XCTAssertTrue(stored.payload.metadata["partial_steps"] != nil ? stored.epoch == row.epochsDone + 1 : stored.epoch == row.epochsDone,
-                              "\(stored.payload.metadata)")
-            }
-        }
+        XCTAssertEqual(p.terminationStatus, 130)
+        let row = try XCTUnwrap(try Store(path: stopped).reader.run(1))
+        XCTAssertLessThan(row.epochsDone, 6)
+        XCTAssertEqual(row.status, .interrupted)
+        // The stop wrote a checkpoint of where training was: part-way through the epoch in
+        // progress (with its progress), or at the start of one.
+        let stored = try XCTUnwrap(try Store(path: stopped).reader.latestCheckpoint(run: 1, fallBack: false))
+        XCTAssertTrue(stored.payload.metadata["partial_steps"] != nil ? stored.epoch == row.epochsDone + 1 : stored.epoch == row.epochsDone,
+                      "\(stored.payload.metadata)")
         XCTAssertEqual(try runToEnd(try continueAfterKill(stopped, run: common, every: "0")), 0)
         XCTAssertEqual(try logged(stopped), try logged(reference))
     }

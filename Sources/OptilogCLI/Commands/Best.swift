@@ -19,14 +19,10 @@ struct Best: ParsableCommand {
             dataset, host, study, id, or any optimizer setting by its Keras name (learning_rate, momentum, …).
             """)
 
-    enum Column: String, ExpressibleByArgument, CaseIterable {
-        case valLoss = "val_loss", loss, valMetric = "val_metric", metric
-    }
-
     enum Mode: String, ExpressibleByArgument { case min, max }
 
-    @Option(help: "val_loss, loss, val_metric or metric.") var metric: Column = .valLoss
-    @Option(help: "min or max (default: min for losses and for MAE, max for accuracies).") var mode: Mode?
+    @Option(help: "A per-epoch column: \(Epoch.Columns.allValueStrings.joined(separator: ", ")).") var metric: Epoch.Columns = .valLoss
+    @Option(help: "min or max (default: min for losses, MAE, norms and times; max for accuracies and throughput).") var mode: Mode?
     @Option(help: ArgumentHelp("Group by these keys (comma-separated).", valueName: "KEYS")) var by: String = "task,optimizer"
     @Option(name: .customLong("where"), help: ArgumentHelp("Only runs matching this filter.", valueName: "FILTER")) var filter: String?
     @Option(help: "Only the runs of this study (by name).") var study: String?
@@ -50,13 +46,16 @@ struct Best: ParsableCommand {
 
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
-        // Which way is better, per task: losses and MAE go down, accuracies up.
+        // Which way is better, per task: losses, MAE, norms and times go down, accuracies and
+        // throughput up.
         func direction(_ task: StudyTask) -> Mode {
-            mode ?? (metric == .valLoss || metric == .loss || task.metric == .meanAbsoluteError ? .min : .max)
+            mode ?? (metric.higherIsBetter(task: task.rawValue) ? .max : .min)
         }
+        // val_loss downwards everywhere needs no per-task direction (the per-run best is kept).
+        let everywhereLower = mode != .max && !StudyTask.allCases.contains { direction($0) == .max }
         let query = BestQuery(
-            metric: metric.column, groupBy: groupKeys, filter: try RunFilter(filter ?? ""), study: study,
-            maximizedTasks: Set(StudyTask.allCases.filter { direction($0) == .max }.map(\.rawValue)))
+            metric: metric, groupBy: groupKeys, filter: try RunFilter(filter ?? ""), study: study,
+            minimizedTasks: everywhereLower && metric == .valLoss ? nil : Set(StudyTask.allCases.filter { direction($0) == .min }.map(\.rawValue)))
         let results = try reader.best(query)
         if groupKeys == ["task", "optimizer"] && !long {
             let tasks = StudyTask.allCases.filter { t in results.contains { $0.task == t.rawValue } }
@@ -73,16 +72,5 @@ struct Best: ParsableCommand {
                 results.map { r in
                     r.group.map(RowPrinter.Cell.init) + [.number(r.value, digits: 6), .integer(r.epoch), .integer(Int(r.run))]
                 }), terminator: "")
-    }
-}
-
-extension Best.Column {
-    var column: Epoch.Columns {
-        switch self {
-        case .valLoss: return .valLoss
-        case .loss: return .loss
-        case .valMetric: return .valMetric
-        case .metric: return .metric
-        }
     }
 }

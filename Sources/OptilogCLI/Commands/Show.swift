@@ -115,9 +115,12 @@ struct Show: ParsableCommand {
     }
 }
 
-/// A Unix time as `show` and `runs` print it: UTC, to the second (as SQLite's strftime does).
+/// A Unix time as `show` and `runs` print it: UTC, to the second, as SQLite's strftime does
+/// (rounded to the millisecond, then cut); a time that is not one (non-finite, out of range) is
+/// empty.
 func utcTime(_ seconds: Double) -> String {
-    var t = time_t(seconds.rounded(.down))
+    guard seconds.isFinite, abs(seconds) < 1e11 else { return "" }
+    var t = time_t(((seconds * 1000).rounded() / 1000).rounded(.down))
     var parts = tm()
     gmtime_r(&t, &parts)
     return String(

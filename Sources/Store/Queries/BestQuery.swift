@@ -9,16 +9,17 @@ public struct BestQuery: Sendable {
     public var filter: RunFilter
     /// Only the runs of this study (by name).
     public var study: String?
-    /// Tasks where a higher value is better (accuracies); lower wins everywhere else.
-    public var maximizedTasks: Set<String>
+    /// Which way is better: nil, lower everywhere; otherwise lower for these tasks and higher for
+    /// every other (accuracies; and everything, for `--mode max`).
+    public var minimizedTasks: Set<String>?
 
     public init(metric: Epoch.Columns = .valLoss, groupBy: [String] = ["task", "optimizer"], filter: RunFilter = RunFilter.all,
-                study: String? = nil, maximizedTasks: Set<String> = []) {
-        (self.metric, self.groupBy, self.filter, self.study, self.maximizedTasks) = (metric, groupBy, filter, study, maximizedTasks)
+                study: String? = nil, minimizedTasks: Set<String>? = nil) {
+        (self.metric, self.groupBy, self.filter, self.study, self.minimizedTasks) = (metric, groupBy, filter, study, minimizedTasks)
     }
 
     /// The study's results table as published: lowest val_loss per task and optimizer.
-    var isResultsTable: Bool { metric == .valLoss && groupBy == ["task", "optimizer"] && filter.clauses.isEmpty && maximizedTasks.isEmpty }
+    var isResultsTable: Bool { metric == .valLoss && groupBy == ["task", "optimizer"] && filter.clauses.isEmpty && minimizedTasks == nil }
 }
 
 /// The best run of one group: the group's key values, the best value and where it was reached.
@@ -43,12 +44,17 @@ extension ReadOnlyStore {
     /// anything else is built from the request, with every value a bound parameter.
     public func best(_ q: BestQuery) throws -> [BestResult] {
         if q.isResultsTable {
-            var study: Int64?
-            if let name = q.study {
-                guard let id = try read({ db in try Int64.fetchOne(db, sql: "SELECT id FROM studies WHERE name = ? ORDER BY id LIMIT 1", arguments: [name]) }) else { return [] }
-                study = id
+            // A study name may stand for several studies (merged shards of different grids):
+            // the named query takes one study, the general path below takes them all.
+            let ids = try q.study.map { name in
+                try read { db in try Int64.fetchAll(db, sql: "SELECT id FROM studies WHERE name = ?", arguments: [name]) }
             }
-            return try resultsTable(study: study)
+            switch ids?.count {
+            case nil: return try resultsTable(study: nil)
+            case 0: return []
+            case 1: return try resultsTable(study: ids![0])
+            default: break
+            }
         }
         var conditions = try q.filter.sql()
         if let study = q.study {
@@ -60,13 +66,13 @@ extension ReadOnlyStore {
         let column = q.metric.rawValue
         precondition(Epoch.Columns.numeric.contains(q.metric), "best of a numeric column")
         // Lower is better after this: values of tasks where higher wins are negated.
-        let maximized = q.maximizedTasks.sorted().map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ", ")
-        let key = { (v: String) in maximized.isEmpty ? v : "CASE WHEN r.task IN (\(maximized)) THEN -\(v) ELSE \(v) END" }
+        let minimized = q.minimizedTasks.map { $0.sorted().map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ", ") }
+        let key = { (v: String) in minimized.map { "CASE WHEN r.task IN (\($0.isEmpty ? "''" : $0)) THEN \(v) ELSE -\(v) END" } ?? v }
         let groupColumns = zip(groups, aliases).map { "\($0.sql) AS \($1)" }.joined(separator: ", ")
         // One row per run with its best: val_loss downwards is kept in the run's row as epochs
         // commit; anything else takes each run's epochs in key order (the table is clustered by
         // run and epoch, so no sort) and SQLite's min() keeps the first, i.e. earliest, best epoch.
-        let perRun = q.metric == .valLoss && q.maximizedTasks.isEmpty
+        let perRun = q.metric == .valLoss && q.minimizedTasks == nil
             ? """
               SELECT \(groupColumns), r.id AS run_id, r.task AS task, r.best_val_loss AS k, r.best_val_loss AS value, r.best_epoch AS epoch
               FROM runs r LEFT JOIN studies s ON s.id = r.study_id WHERE r.best_val_loss IS NOT NULL AND \(conditions.sql)

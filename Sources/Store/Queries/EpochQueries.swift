@@ -21,9 +21,16 @@ extension ReadOnlyStore {
 
     /// Every step's loss and gradient norm of one epoch.
     public func stepSeries(run: Int64, epoch: Int) throws -> (firstStep: Int, losses: [Float], gradNorms: [Float]) {
-        guard let row = try read({ db in
-            try Row.fetchOne(db, sql: "SELECT first_step, steps, losses, grad_norms FROM step_series WHERE run_id = ? AND epoch = ?", arguments: [run, epoch])
-        }) else { throw StoreError.notFound("step series of run \(run) epoch \(epoch)") }
+        guard let series = try read({ db in try Self.stepSeries(db, run: run, epoch: epoch) }) else {
+            throw StoreError.notFound("step series of run \(run) epoch \(epoch)")
+        }
+        return series
+    }
+
+    /// Table `step_series`, decompressed (nil: no row), for the read API and for replay.
+    static func stepSeries(_ db: Database, run: Int64, epoch: Int) throws -> (firstStep: Int, losses: [Float], gradNorms: [Float])? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT first_step, steps, losses, grad_norms FROM step_series WHERE run_id = ? AND epoch = ?",
+                                         arguments: [run, epoch]) else { return nil }
         let steps: Int = row["steps"]
         let losses: Data = row["losses"], norms: Data = row["grad_norms"]
         return (row["first_step"], try Zstd.decompressFloats(Array(losses), count: steps), try Zstd.decompressFloats(Array(norms), count: steps))
@@ -38,7 +45,7 @@ extension ReadOnlyStore {
     }
 
     /// For a task: each optimizer's best run by validation loss (runs without one: the one with
-    /// the most epochs), in the order of `optimizerOrder` (others after them, by name). The
+    /// the most epochs), in the order of `optimizerOrder` (others after them, by run id). The
     /// named query `best_run_per_optimizer`.
     public func bestRuns(task: String, study: String?, optimizerOrder: [String]) throws -> [Int64] {
         let studyID = try study.map(studyID(named:))
@@ -47,7 +54,7 @@ extension ReadOnlyStore {
             try Row.fetchAll(db, sql: sql, arguments: ["task": task, "study": studyID]).map { ($0["optimizer"] as String, $0["run_id"] as Int64) }
         }
         let rank = { (name: String) in optimizerOrder.firstIndex(of: name) ?? optimizerOrder.count }
-        return found.enumerated().sorted { (rank($0.element.0), $0.offset) < (rank($1.element.0), $1.offset) }.map(\.element.1)
+        return found.sorted { (rank($0.0), $0.1) < (rank($1.0), $1.1) }.map(\.1)
     }
 
     /// Each run's values of `column` by epoch, in the order of `runs`.

@@ -3,7 +3,8 @@ import GRDB
 /// One epoch of a run as the log keeps it: the only Swift declaration of table `epochs` (the
 /// migrations declare it in SQL; a test holds the two to the same columns). The training path
 /// commits it, replay compares it, and merge, export, show and every query read it.
-/// Non-finite values (a diverged loss) are stored as NULL and read as nil.
+/// SQLite has no NaN: a non-finite value (a diverged loss) is written as NULL and read back as
+/// nil; in memory, before it is logged, it keeps its value (the live epoch line shows it).
 public struct Epoch: Sendable, Equatable {
     public var runID: Int64
     public var epoch: Int
@@ -28,23 +29,23 @@ public struct Epoch: Sendable, Equatable {
                 optimizerChecksum: String = "", seconds: Double?, samplesPerSecond: Double?, committedAt: Double = 0) {
         self.runID = runID
         self.epoch = epoch
-        self.loss = Self.stored(loss)
-        self.metric = Self.stored(metric)
-        self.valLoss = Self.stored(valLoss)
-        self.valMetric = Self.stored(valMetric)
-        self.gradNormMean = Self.stored(gradNormMean)
-        self.gradNormMin = Self.stored(gradNormMin)
-        self.gradNormMax = Self.stored(gradNormMax)
-        self.gradNormLast = Self.stored(gradNormLast)
-        self.learningRate = Self.stored(learningRate)
+        self.loss = loss
+        self.metric = metric
+        self.valLoss = valLoss
+        self.valMetric = valMetric
+        self.gradNormMean = gradNormMean
+        self.gradNormMin = gradNormMin
+        self.gradNormMax = gradNormMax
+        self.gradNormLast = gradNormLast
+        self.learningRate = learningRate
         self.optimizerChecksum = optimizerChecksum
-        self.seconds = Self.stored(seconds)
-        self.samplesPerSecond = Self.stored(samplesPerSecond)
+        self.seconds = seconds
+        self.samplesPerSecond = samplesPerSecond
         self.committedAt = committedAt
     }
 
-    /// SQLite has no NaN: non-finite numbers become NULL (nil) when an epoch is made.
-    static func stored(_ x: Double?) -> Double? { x.flatMap { $0.isFinite ? $0 : nil } }
+    /// A value as the log stores it: non-finite numbers are NULL (nil).
+    public static func stored(_ x: Double?) -> Double? { x.flatMap { $0.isFinite ? $0 : nil } }
 
     /// The table's columns, in the schema's order.
     public enum Columns: String, CaseIterable, Sendable {
@@ -91,13 +92,13 @@ public struct Epoch: Sendable, Equatable {
         }
     }
 
-    /// Any column's value.
+    /// Any column's value, as the log stores it.
     public subscript(column: Columns) -> StoredValue {
         switch column {
         case .runID: return .integer(runID)
         case .epoch: return .integer(Int64(epoch))
         case .optimizerChecksum: return .text(optimizerChecksum)
-        default: return StoredValue(self[number: column])
+        default: return StoredValue(Self.stored(self[number: column]))
         }
     }
 }
@@ -128,7 +129,7 @@ extension Epoch: FetchableRecord, PersistableRecord {
     public func encode(to container: inout PersistenceContainer) {
         container[Columns.runID.rawValue] = runID
         container[Columns.epoch.rawValue] = epoch
-        for c in Columns.numeric { container[c.rawValue] = self[number: c] }
+        for c in Columns.numeric { container[c.rawValue] = Self.stored(self[number: c]) }
         container[Columns.optimizerChecksum.rawValue] = optimizerChecksum
         container[Columns.committedAt.rawValue] = committedAt
     }
