@@ -183,15 +183,24 @@ CREATE INDEX runs_by_study_cell ON runs (study_id, task, optimizer, seed);
         ("best_run_per_optimizer", #"""
 -- The run each figure and comparison of a task shows for an optimizer: its lowest validation
 -- loss (runs without one: the one with the most epochs; lowest run id on ties), among runs that
--- logged at least one epoch.
--- Parameters: :task, and :study (a study id to restrict to, or NULL for every run).
+-- logged at least one epoch. optilog runs it only when the runs it selects are of one
+-- comparison (the same data and budget; see best_val_loss_per_optimizer_per_task.sql).
+-- Parameters: :task; :study (a study name, or NULL for every run); :dataset (a part of the data
+-- set's name, or the start of its fingerprint; NULL for any); :comparison (a comparison key as
+-- in best_val_loss_per_optimizer_per_task.sql, or NULL for any).
 SELECT optimizer, run_id
 FROM (
     SELECT optimizer, id AS run_id,
            ROW_NUMBER() OVER (PARTITION BY optimizer
                               ORDER BY best_val_loss IS NULL, best_val_loss, epochs_done DESC, id) AS rank
-    FROM runs
-    WHERE task = :task AND (:study IS NULL OR study_id = :study) AND epochs_done > 0
+    FROM runs r
+    WHERE task = :task AND (:study IS NULL OR study_id IN (SELECT id FROM studies WHERE name = :study)) AND epochs_done > 0
+      AND (:dataset IS NULL OR instr(lower(r.dataset), lower(:dataset)) > 0
+           OR substr(r.dataset_fingerprint, 1, length(:dataset)) = lower(:dataset))
+      AND (:comparison IS NULL OR :comparison =
+           r.task || '|' || CASE WHEN json_extract(r.model_configuration, '$.synthetic') THEN r.dataset ELSE r.dataset_fingerprint END
+           || '|' || r.epochs_planned || '|' || r.batch_size || '|' || IFNULL(json_extract(r.model_configuration, '$.samples'), '')
+           || '|' || IFNULL(json_extract(r.model_configuration, '$.validation_samples'), ''))
 )
 WHERE rank = 1
 ORDER BY optimizer;
@@ -199,17 +208,26 @@ ORDER BY optimizer;
 """#),
         ("best_val_loss_per_optimizer_per_task", #"""
 -- The study's results table: for each task and optimizer, the lowest validation loss any run
--- reached, the epoch where it was reached and the run (lowest run id on ties).
+-- reached, the epoch where it was reached and the run (lowest run id on ties) — within each
+-- comparison: runs of a task stand side by side only on the same data (fingerprint of the
+-- prepared arrays; synthetic data by name) and the same budget (epochs planned, batch size,
+-- sample limits). Sources/Store/Queries/Comparison.swift builds the same key.
 -- Parameter 1: a study id to restrict to, or NULL for every run in the store.
-SELECT task, optimizer, best_val_loss, best_epoch, run_id
+SELECT task, optimizer, best_val_loss, best_epoch, run_id, comparison
 FROM (
-    SELECT task, optimizer, best_val_loss, best_epoch, id AS run_id,
-           ROW_NUMBER() OVER (PARTITION BY task, optimizer ORDER BY best_val_loss, id) AS rank
-    FROM runs
-    WHERE best_val_loss IS NOT NULL AND (?1 IS NULL OR study_id = ?1)
+    SELECT task, optimizer, best_val_loss, best_epoch, id AS run_id, comparison,
+           ROW_NUMBER() OVER (PARTITION BY comparison, optimizer ORDER BY best_val_loss, id) AS rank
+    FROM (
+        SELECT r.*,
+               r.task || '|' || CASE WHEN json_extract(r.model_configuration, '$.synthetic') THEN r.dataset ELSE r.dataset_fingerprint END
+               || '|' || r.epochs_planned || '|' || r.batch_size || '|' || IFNULL(json_extract(r.model_configuration, '$.samples'), '')
+               || '|' || IFNULL(json_extract(r.model_configuration, '$.validation_samples'), '') AS comparison
+        FROM runs r
+        WHERE r.best_val_loss IS NOT NULL AND (?1 IS NULL OR r.study_id = ?1)
+    )
 )
 WHERE rank = 1
-ORDER BY task, optimizer;
+ORDER BY task, optimizer, comparison;
 
 """#),
         ("resumable_runs", #"""

@@ -266,7 +266,7 @@ final class LogSafetyTests: XCTestCase {
 
         // Temporary files of killed publishes (this host's, or of the old name form) go.
         let stale = [db + ".partial-999999999", db + ".partial-\(ProcessInfo.processInfo.hostName)-999999998"]
-        for path in stale { FileManager.default.createFile(atPath: path, contents: Data(count: 1000)) }
+        for path in stale { _ = FileManager.default.createFile(atPath: path, contents: Data(count: 1000)) }
         XCTAssertEqual(try optilog(["merge", "--publish", other, "-o", db]).status, 0)
         for path in stale { XCTAssertFalse(FileManager.default.fileExists(atPath: path), path) }
     }

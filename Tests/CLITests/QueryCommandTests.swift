@@ -71,10 +71,17 @@ final class QueryCommandTests: XCTestCase {
         XCTAssertEqual(rows.map { $0["optimizer"] as? String }, ["adam", "sgd"])
         XCTAssertEqual(rows.map { $0["task"] as? String }, ["boston", "boston"])
         // A Keras setting from the configuration: SGD's default learning rate is 0.01, the others' 0.001.
+        // Grouped by optimizer alone, Boston's and Jena's runs stay apart (different data and
+        // budgets): one row per comparison, labelled.
         let lr = try optilog("best", "--where", "learning_rate>0.005", "--by", "optimizer", "--format", "csv")
-        XCTAssertEqual(lr.stdout.split(separator: "\n").dropFirst().map { String($0.prefix { $0 != "," }) }, ["sgd"])
+        let lrRows = lr.stdout.split(separator: "\n")
+        XCTAssertEqual(lrRows.first, "optimizer,val_loss,epoch,run,comparison")
+        XCTAssertEqual(lrRows.dropFirst().map { String($0.prefix { $0 != "," }) }, ["sgd", "sgd"])
+        XCTAssertTrue(lrRows[1].contains("Boston housing, 3 epochs") != lrRows[2].contains("Boston housing, 3 epochs"), lr.stdout)
         let grouped = try optilog("best", "--by", "optimizer,learning_rate", "--format", "csv")
-        XCTAssertTrue(grouped.stdout.hasPrefix("optimizer,learning_rate,val_loss,epoch,run\nadam,0.001000,"), grouped.stdout)
+        XCTAssertTrue(grouped.stdout.hasPrefix("optimizer,learning_rate,val_loss,epoch,run,comparison\nadam,0.001000,"), grouped.stdout)
+        XCTAssertEqual(try optilog("best", "--by", "task,optimizer", "--long", "--format", "csv").stdout.split(separator: "\n").first,
+                       "task,optimizer,val_loss,epoch,run", "one comparison per task: no label")
         // Values are parameters: a quote cannot end the string and run SQL.
         let injection = try optilog("best", "--where", "task=boston'; DROP TABLE runs; --", "--format", "csv")
         XCTAssertEqual(injection.status, 0, injection.stderr)

@@ -137,4 +137,37 @@ final class RecordTests: XCTestCase {
         XCTAssertEqual(try store.reader.best(BestQuery(filter: try RunFilter("study=s"))).map(\.optimizer), ["adam", "sgd"])
         XCTAssertEqual(try store.reader.best(BestQuery(study: "none")), [])
     }
+
+    /// The comparison key is built the same way in Swift and in SQL, and the results table (the
+    /// named query) and the general builder partition by it alike.
+    func testComparisonKeysAgreeAndBestPartitionsByThem() throws {
+        let store = try Store(path: temporaryStorePath())
+        for (fingerprint, epochs, samples, synthetic, optimizer, loss) in [
+            ("f1", 4, nil, false, "adam", 0.5), ("f1", 4, nil, false, "sgd", 0.4), ("f1", 8, nil, false, "adam", 0.3),
+            ("f2", 4, 128, false, "adam", 0.2), ("s", 4, 64, true, "adam", 0.1), ("s2", 4, 64, true, "sgd", 0.6),
+        ] as [(String, Int, Int?, Bool, String, Double)] {
+            var run = sampleRun(optimizer: optimizer, epochs: epochs)
+            run.datasetFingerprint = fingerprint
+            run.dataset = synthetic ? "synthetic boston" : "data \(fingerprint)"
+            run.modelConfiguration = "{\"task\": \"boston\", \"batch_size\": 32, \"samples\": \(samples.map(String.init) ?? "null"), "
+                + "\"validation_samples\": null, \"synthetic\": \(synthetic)}"
+            try store.commitEpoch(sampleEpoch(1, valLoss: loss), run: try store.createRun(run))
+        }
+        let sqlKeys = try store.reader.read { db in
+            try String.fetchAll(db, sql: "SELECT \(Comparison.sqlKey) FROM runs r ORDER BY id")
+        }
+        let runs = try store.reader.runs(study: nil).sorted { $0.run.id < $1.run.id }
+        XCTAssertEqual(runs.map { Comparison($0.run).key }, sqlKeys)
+        XCTAssertEqual(Set(sqlKeys).count, 4, "f1 at 4 and at 8 epochs, f2, and synthetic (by name, whatever its fingerprint)")
+        let named = try store.reader.best(BestQuery())
+        XCTAssertEqual(named.count, 6, "adam and sgd at f1/4; adam at f1/8; adam at f2; adam and sgd on synthetic")
+        let built = try store.reader.best(BestQuery(filter: try RunFilter("epochs_done>=0")))
+        XCTAssertEqual(Set(built.map { "\($0.run) \($0.comparison!.key)" }), Set(named.map { "\($0.run) \($0.comparison!.key)" }))
+        XCTAssertTrue(BestQuery.spansComparisons(named))
+        XCTAssertEqual(try store.reader.comparisons(task: "boston").map(\.runs), [2, 1, 1, 2])
+        XCTAssertEqual(try store.reader.comparisons(task: "boston", dataset: "F2").map(\.runs), [1], "by fingerprint prefix")
+        XCTAssertEqual(try store.reader.comparisons(task: "boston", dataset: "SYNTH").map(\.runs), [2], "by name, any case")
+        XCTAssertThrowsError(try store.reader.bestRuns(task: "boston", study: nil, optimizerOrder: ["adam", "sgd"]))
+        XCTAssertEqual(try store.reader.bestRuns(task: "boston", study: nil, dataset: "synthetic", optimizerOrder: ["sgd", "adam"]), [6, 5])
+    }
 }

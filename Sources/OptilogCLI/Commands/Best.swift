@@ -26,6 +26,8 @@ struct Best: ParsableCommand {
     @Option(help: ArgumentHelp("Group by these keys (comma-separated).", valueName: "KEYS")) var by: String = "task,optimizer"
     @Option(name: .customLong("where"), help: ArgumentHelp("Only runs matching this filter.", valueName: "FILTER")) var filter: String?
     @Option(help: "Only the runs of this study (by name).") var study: String?
+    @Option(help: ArgumentHelp("Only runs on this data set: a part of its name, or the start of its fingerprint.", valueName: "TEXT"))
+    var dataset: String?
     @Flag(help: "One row per group, with the run and epoch.") var long = false
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
     @OptionGroup var store: StoreOptions
@@ -54,7 +56,7 @@ struct Best: ParsableCommand {
         // val_loss downwards everywhere needs no per-task direction (the per-run best is kept).
         let everywhereLower = mode != .max && !StudyTask.allCases.contains { direction($0) == .max }
         let query = BestQuery(
-            metric: metric, groupBy: groupKeys, filter: try RunFilter(filter ?? ""), study: study,
+            metric: metric, groupBy: groupKeys, filter: try RunFilter(filter ?? ""), study: study, dataset: dataset,
             minimizedTasks: everywhereLower && metric == .valLoss ? nil : Set(StudyTask.allCases.filter { direction($0) == .min }.map(\.rawValue)))
         let results = try reader.best(query)
         if groupKeys == ["task", "optimizer"] && !long {
@@ -66,11 +68,14 @@ struct Best: ParsableCommand {
                     better: { direction($0) == .min ? (<) : (>) }), terminator: "")
             return
         }
-        let printer = RowPrinter(columns: groupKeys + [metric.rawValue, "epoch", "run"], format: format)
+        // Runs on different data or budgets are never one group: a column says which is which.
+        let labelled = BestQuery.spansComparisons(results)
+        let printer = RowPrinter(columns: groupKeys + [metric.rawValue, "epoch", "run"] + (labelled ? ["comparison"] : []), format: format)
         print(
             printer.render(
                 results.map { r in
                     r.group.map(RowPrinter.Cell.init) + [.number(r.value, digits: 6), .integer(r.epoch), .integer(Int(r.run))]
+                        + (labelled ? [.text(r.comparison?.label ?? "")] : [])
                 }), terminator: "")
     }
 }

@@ -17,6 +17,8 @@ struct Compare: ParsableCommand {
     @Argument(help: ArgumentHelp("Runs: ids or uid prefixes.", valueName: "run")) var references: [String] = []
     @Option(help: "Each optimizer's best run of this task.") var task: String?
     @Option(help: "With --task: only runs of this study.") var study: String?
+    @Option(help: ArgumentHelp("Only runs on this data set: a part of its name, or the start of its fingerprint.", valueName: "TEXT"))
+    var dataset: String?
     @Option(help: "The column: \(Epoch.Columns.allValueStrings.joined(separator: ", ")).") var metric: Epoch.Columns = .valLoss
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
     @OptionGroup var store: StoreOptions
@@ -28,7 +30,7 @@ struct Compare: ParsableCommand {
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
         let runs =
-            try task.map { try reader.bestRuns(task: $0, study: study, optimizerOrder: Optimizers.names) }
+            try task.map { try reader.bestRuns(task: $0, study: study, dataset: dataset, optimizerOrder: Optimizers.names) }
             ?? references.map(reader.resolveRun)
         guard !runs.isEmpty else { throw CleanError("no runs with logged epochs for task \(task ?? "?")") }
         let series = try reader.curves(runs, column: metric)

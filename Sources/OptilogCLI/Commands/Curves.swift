@@ -17,6 +17,8 @@ struct Curves: ParsableCommand {
     @Option(help: "The task (its optimizers' best runs).") var task: String?
     @Option(help: ArgumentHelp("These runs instead (ids or uid prefixes, comma-separated).", valueName: "RUNS")) var runs: String?
     @Option(help: "Only runs of this study.") var study: String?
+    @Option(help: ArgumentHelp("Only runs on this data set: a part of its name, or the start of its fingerprint.", valueName: "TEXT"))
+    var dataset: String?
     @Option(help: "The column: \(Epoch.Columns.allValueStrings.joined(separator: ", ")).") var metric: Epoch.Columns = .valLoss
     @Flag(help: "Logarithmic y axis.") var logY = false
     @Option(help: ArgumentHelp("Write the chart as SVG to this file instead.", valueName: "FILE")) var svg: String?
@@ -33,7 +35,7 @@ struct Curves: ParsableCommand {
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
         let ids =
-            try task.map { try reader.bestRuns(task: $0, study: study, optimizerOrder: Optimizers.names) }
+            try task.map { try reader.bestRuns(task: $0, study: study, dataset: dataset, optimizerOrder: Optimizers.names) }
             ?? runs!.split(separator: ",").map { try reader.resolveRun($0.trimmingCharacters(in: .whitespaces)) }
         guard !ids.isEmpty else { throw CleanError("no runs with logged epochs for task \(task ?? "?")") }
         let chart = Self.chart(

@@ -44,7 +44,10 @@ struct Report: ParsableCommand {
         body += "<p class=\"meta\">\(runs.count) runs from <code>\(xmlEscape(reader.path))</code>, written \(Self.now()).</p>\n"
         body += resultsTable(try reader.best(BestQuery(study: study)), tasks: tasks)
         for task in tasks {
-            body += try taskFigures(task, reader: reader, study: study)
+            let comparisons = try reader.comparisons(task: task.rawValue, study: study).map(\.comparison)
+            for comparison in comparisons.count > 1 ? comparisons.map(Optional.some) : [nil] {
+                body += try taskFigures(task, comparison: comparison, reader: reader, study: study)
+            }
         }
         body += try surfaceFigures(steps: surfaceSteps, learningRate: surfaceLearningRate)
         body += runsTable(runs)
@@ -54,12 +57,13 @@ struct Report: ParsableCommand {
     /// The study's results table, each row's winner highlighted.
     static func resultsTable(_ best: [BestResult], tasks: [StudyTask]) -> String {
         let optimizers = Optimizers.names.filter { o in best.contains { $0.optimizer == o } }
+        // A task on different data or budgets gets a row per comparison, each with its winner.
+        let labelled = BestQuery.spansComparisons(best)
         var html = "<h2 id=\"best\">Best validation loss per task and optimizer</h2>\n<table class=\"best\"><thead><tr><th>task</th>"
-        html += optimizers.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>\n"
-        for task in tasks {
-            let cells = best.filter { $0.task == task.rawValue }
+        html += (labelled ? "<th>data</th>" : "") + optimizers.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>\n"
+        for (task, comparison, cells) in BestTable.lines(best, tasks: tasks) {
             let winner = cells.map(\.value).min()
-            html += "<tr><th>\(task.rawValue)</th>"
+            html += "<tr><th>\(task.rawValue)</th>" + (labelled ? "<td>\(xmlEscape(comparison?.label ?? ""))</td>" : "")
             for optimizer in optimizers {
                 guard let c = cells.first(where: { $0.optimizer == optimizer }) else { html += "<td>–</td>"; continue }
                 let text = String(format: "%.4f <small>(e%d, run %lld)</small>", c.value, c.epoch, c.run)
@@ -70,10 +74,13 @@ struct Report: ParsableCommand {
         return html + "</tbody></table>\n"
     }
 
-    /// A task's training loss, validation loss and gradient-norm curves (each optimizer's best run).
-    static func taskFigures(_ task: StudyTask, reader: ReadOnlyStore, study: String?) throws -> String {
-        let ids = try reader.bestRuns(task: task.rawValue, study: study, optimizerOrder: Optimizers.names)
-        var html = "<h2 id=\"task-\(task.rawValue)\">\(task.rawValue)</h2>\n<div class=\"figures\">\n"
+    /// A task's training loss, validation loss and gradient-norm curves (each optimizer's best
+    /// run), per comparison when its runs span several (data or budgets).
+    static func taskFigures(_ task: StudyTask, comparison: Comparison?, reader: ReadOnlyStore, study: String?) throws -> String {
+        let ids = try reader.bestRuns(task: task.rawValue, study: study, comparison: comparison, optimizerOrder: Optimizers.names)
+        let heading = task.rawValue + (comparison.map { " — " + xmlEscape($0.label) } ?? "")
+        let anchor = "task-\(task.rawValue)" + (comparison.map { "-" + String($0.datasetFingerprint.prefix(8)) + "-\($0.epochs)" } ?? "")
+        var html = "<h2 id=\"\(anchor)\">\(heading)</h2>\n<div class=\"figures\">\n"
         for (column, log) in [(Epoch.Columns.loss, false), (.valLoss, false), (.gradNormMean, true)] {
             let chart = Curves.chart(
                 try reader.curves(ids, column: column), metric: column, title: "\(task.rawValue) — \(column.rawValue)", logY: log)

@@ -9,17 +9,27 @@ public struct BestQuery: Sendable {
     public var filter: RunFilter
     /// Only the runs of this study (by name).
     public var study: String?
+    /// Only runs whose data set's name contains this (any case), or whose fingerprint starts so.
+    public var dataset: String?
     /// Which way is better: nil, lower everywhere; otherwise lower for these tasks and higher for
     /// every other (accuracies; and everything, for `--mode max`).
     public var minimizedTasks: Set<String>?
 
     public init(metric: Epoch.Columns = .valLoss, groupBy: [String] = ["task", "optimizer"], filter: RunFilter = RunFilter.all,
-                study: String? = nil, minimizedTasks: Set<String>? = nil) {
-        (self.metric, self.groupBy, self.filter, self.study, self.minimizedTasks) = (metric, groupBy, filter, study, minimizedTasks)
+                study: String? = nil, dataset: String? = nil, minimizedTasks: Set<String>? = nil) {
+        (self.metric, self.groupBy, self.filter, self.study, self.dataset, self.minimizedTasks) =
+            (metric, groupBy, filter, study, dataset, minimizedTasks)
+    }
+
+    /// Whether a group appears more than once, once per comparison (then tables label them).
+    public static func spansComparisons(_ results: [BestResult]) -> Bool {
+        Set(results.map(\.group)).count < results.count
     }
 
     /// The study's results table as published: lowest val_loss per task and optimizer.
-    var isResultsTable: Bool { metric == .valLoss && groupBy == ["task", "optimizer"] && filter.clauses.isEmpty && minimizedTasks == nil }
+    var isResultsTable: Bool {
+        metric == .valLoss && groupBy == ["task", "optimizer"] && filter.clauses.isEmpty && minimizedTasks == nil && dataset == nil
+    }
 }
 
 /// The best run of one group: the group's key values, the best value and where it was reached.
@@ -29,9 +39,11 @@ public struct BestResult: Sendable, Equatable {
     public var epoch: Int
     public var run: Int64
     public var task: String
+    /// The comparison the group's runs belong to: groups are formed within one, never across.
+    public var comparison: Comparison?
 
-    public init(group: [StoredValue], value: Double, epoch: Int, run: Int64, task: String) {
-        (self.group, self.value, self.epoch, self.run, self.task) = (group, value, epoch, run, task)
+    public init(group: [StoredValue], value: Double, epoch: Int, run: Int64, task: String, comparison: Comparison? = nil) {
+        (self.group, self.value, self.epoch, self.run, self.task, self.comparison) = (group, value, epoch, run, task, comparison)
     }
 
     /// For the results table, grouped by task and optimizer.
@@ -61,6 +73,10 @@ extension ReadOnlyStore {
             conditions.sql += " AND s.name = ?"
             conditions.arguments.append(study)
         }
+        if let dataset = q.dataset {
+            conditions.sql += " AND " + Self.datasetCondition
+            conditions.arguments += [dataset, dataset, dataset, dataset]
+        }
         let groups = try q.groupBy.map(RunFilter.expression)
         let aliases = groups.indices.map { "g\($0)" }
         let column = q.metric.rawValue
@@ -68,7 +84,8 @@ extension ReadOnlyStore {
         // Lower is better after this: values of tasks where higher wins are negated.
         let minimized = q.minimizedTasks.map { $0.sorted().map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ", ") }
         let key = { (v: String) in minimized.map { "CASE WHEN r.task IN (\($0.isEmpty ? "''" : $0)) THEN \(v) ELSE -\(v) END" } ?? v }
-        let groupColumns = zip(groups, aliases).map { "\($0.sql) AS \($1)" }.joined(separator: ", ")
+        // Groups are formed within a comparison (the same data and budget), never across.
+        let groupColumns = (zip(groups, aliases).map { "\($0.sql) AS \($1)" } + [Comparison.sqlKey + " AS comparison"]).joined(separator: ", ")
         // One row per run with its best: val_loss downwards is kept in the run's row as epochs
         // commit; anything else takes each run's epochs in key order (the table is clustered by
         // run and epoch, so no sort) and SQLite's min() keeps the first, i.e. earliest, best epoch.
@@ -84,26 +101,35 @@ extension ReadOnlyStore {
               """
         let sql = """
             SELECT \(aliases.joined(separator: ", ")), value, epoch, run_id, task FROM (
-                SELECT *, ROW_NUMBER() OVER (PARTITION BY \(aliases.joined(separator: ", ")) ORDER BY k, run_id) AS rank FROM (\(perRun)))
-            WHERE rank = 1 ORDER BY \(aliases.joined(separator: ", "))
+                SELECT *, ROW_NUMBER() OVER (PARTITION BY comparison, \(aliases.joined(separator: ", ")) ORDER BY k, run_id) AS rank FROM (\(perRun)))
+            WHERE rank = 1 ORDER BY \(aliases.joined(separator: ", ")), comparison
             """
         let n = groups.count
-        return try read { db in
+        let results = try read { db in
             try Row.fetchAll(db, sql: sql, arguments: StatementArguments(groups.flatMap(\.arguments) + conditions.arguments)).map { r in
                 BestResult(group: (0..<n).map { StoredValue(r[$0] as DatabaseValue) }, value: r[n] ?? .nan, epoch: r[n + 1] ?? 0,
                            run: r[n + 2] ?? 0, task: r[n + 3] ?? "")
             }
         }
+        return try withComparisons(results)
     }
 
     /// The named query: per task and optimizer, the lowest val_loss, its epoch and run.
     func resultsTable(study: Int64?) throws -> [BestResult] {
         let sql = try Store.query("best_val_loss_per_optimizer_per_task")
-        return try read { db in
+        let results = try read { db in
             try Row.fetchAll(db, sql: sql, arguments: [study]).map { r in
                 BestResult(group: [.text(r["task"]), .text(r["optimizer"])], value: r["best_val_loss"], epoch: r["best_epoch"],
                            run: r["run_id"], task: r["task"])
             }
         }
+        return try withComparisons(results)
+    }
+
+    /// Each result with the comparison of its run.
+    func withComparisons(_ results: [BestResult]) throws -> [BestResult] {
+        let runs = try read { db in try Run.fetchAll(db, keys: results.map(\.run)) }
+        let byID = Dictionary(runs.map { ($0.id, Comparison($0)) }, uniquingKeysWith: { a, _ in a })
+        return results.map { var r = $0; r.comparison = byID[r.run]; return r }
     }
 }

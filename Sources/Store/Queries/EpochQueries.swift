@@ -46,15 +46,29 @@ extension ReadOnlyStore {
 
     /// For a task: each optimizer's best run by validation loss (runs without one: the one with
     /// the most epochs), in the order of `optimizerOrder` (others after them, by run id). The
-    /// named query `best_run_per_optimizer`.
-    public func bestRuns(task: String, study: String?, optimizerOrder: [String]) throws -> [Int64] {
-        let studyID = try study.map(studyID(named:))
+    /// named query `best_run_per_optimizer`. The runs must be of one comparison (the same data
+    /// and budget): when `study` and `dataset` leave more than one, the error lists them.
+    public func bestRuns(task: String, study: String?, dataset: String? = nil, comparison: Comparison? = nil,
+                         optimizerOrder: [String]) throws -> [Int64] {
+        if let study { _ = try studyID(named: study) }
+        if comparison == nil {
+            let groups = try comparisons(task: task, study: study, dataset: dataset)
+            guard groups.count <= 1 else { throw StoreError.refused(Self.mixedComparisons(task: task, groups)) }
+        }
         let sql = try Store.query("best_run_per_optimizer")
         let found = try read { db in
-            try Row.fetchAll(db, sql: sql, arguments: ["task": task, "study": studyID]).map { ($0["optimizer"] as String, $0["run_id"] as Int64) }
+            try Row.fetchAll(db, sql: sql, arguments: ["task": task, "study": study, "dataset": dataset, "comparison": comparison?.key])
+                .map { ($0["optimizer"] as String, $0["run_id"] as Int64) }
         }
         let rank = { (name: String) in optimizerOrder.firstIndex(of: name) ?? optimizerOrder.count }
         return found.sorted { (rank($0.0), $0.1) < (rank($1.0), $1.1) }.map(\.1)
+    }
+
+    /// The refusal when a task's runs would be compared across data or budgets.
+    static func mixedComparisons(task: String, _ groups: [(comparison: Comparison, runs: Int)]) -> String {
+        "the \(task) runs are on different data or budgets and are not compared with each other: "
+            + groups.map { "\($0.comparison.label) (\($0.runs) runs)" }.joined(separator: "; ")
+            + "; pick one with --study NAME or --dataset TEXT (a part of the data set's name, or its fingerprint)"
     }
 
     /// Each run's values of `column` by epoch, in the order of `runs`.

@@ -2,7 +2,7 @@ import GRDB
 
 /// A value as the log holds it, for rows whose shape the caller chose (`optilog sql`, `best --by`):
 /// the query commands format these without seeing the database library.
-public enum StoredValue: Sendable, Equatable {
+public enum StoredValue: Sendable, Hashable {
     case null
     case integer(Int64)
     case real(Double)

@@ -1,0 +1,76 @@
+import Foundation
+import GRDB
+import OptilogTestSupport
+import XCTest
+
+/// Runs on different data or budgets are never ranked together: `best` splits them into
+/// labelled rows (one winner each), `curves` and `compare --task` refuse and say how to pick
+/// one, `--dataset` picks one. The store: Boston at 2 epochs on all samples (Adam, SGD) and at
+/// 3 epochs on 128 samples (Adam, RMSprop).
+final class ComparisonTests: XCTestCase {
+    static let db = freshDirectory("optilog-comparisons").appendingPathComponent("mixed.sqlite").path
+    nonisolated(unsafe) static var built = false
+
+    func optilog(_ arguments: String...) throws -> ProcessResult { try runProcess(builtExecutable("optilog"), arguments + ["--db", Self.db]) }
+
+    override func setUpWithError() throws {
+        guard !Self.built else { return }
+        for arguments in [["adam", "2"], ["sgd", "2"], ["adam", "3", "--samples", "128"], ["rmsprop", "3", "--samples", "128"]] {
+            let r = try runProcess(builtExecutable("optilog"), ["run", "--task", "boston", "--optimizer", arguments[0], "--epochs", arguments[1]]
+                                   + Array(arguments.dropFirst(2)) + ["--db", Self.db])
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        Self.built = true
+    }
+
+    /// The prefix of a run's data fingerprint.
+    func fingerprint(run: Int) throws -> String {
+        let queue = try DatabaseQueue(path: Self.db)
+        return try XCTUnwrap(try queue.read { try String.fetchOne($0, sql: "SELECT substr(dataset_fingerprint, 1, 12) FROM runs WHERE id = ?", arguments: [run]) })
+    }
+
+    func testBestSplitsATaskByComparisonWithAWinnerEach() throws {
+        let table = try optilog("best")
+        XCTAssertEqual(table.status, 0, table.stderr)
+        let lines = table.stdout.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines[0].hasPrefix("task"), table.stdout)
+        XCTAssertTrue(lines[0].contains("data"), table.stdout)
+        let rows = lines.filter { $0.hasPrefix("boston") }
+        XCTAssertEqual(rows.count, 2, table.stdout)
+        XCTAssertTrue(rows[0].contains("2 epochs, all samples, batch 32") != rows[1].contains("2 epochs, all samples, batch 32"), table.stdout)
+        XCTAssertTrue(rows.contains { $0.contains("3 epochs, 128/all samples, batch 32") }, table.stdout)
+        for row in rows { XCTAssertEqual(row.filter { $0 == "*" }.count, 1, "one winner per comparison: \(row)") }
+
+        let csv = try optilog("best", "--format", "csv").stdout.split(separator: "\n")
+        XCTAssertEqual(csv.first, "task,data,adam,rmsprop,sgd")
+        // A cell exists only where the optimizer ran in that comparison.
+        XCTAssertTrue(csv.contains { $0.contains("2 epochs") && $0.hasSuffix("–") == false && $0.contains(",–,") }, "rmsprop did not run at 2 epochs")
+
+        let long = try optilog("best", "--long", "--format", "csv").stdout.split(separator: "\n")
+        XCTAssertEqual(long.first, "task,optimizer,val_loss,epoch,run,comparison")
+        XCTAssertEqual(long.count, 5)
+        XCTAssertEqual(long.filter { $0.hasPrefix("boston,adam,") }.count, 2, "Adam once per comparison")
+    }
+
+    func testCurvesAndCompareRefuseAMixAndDatasetPicksOne() throws {
+        for command in [["curves", "--task", "boston"], ["compare", "--task", "boston"]] {
+            let r = try runProcess(builtExecutable("optilog"), command + ["--db", Self.db])
+            XCTAssertEqual(r.status, 1, r.stderr)
+            XCTAssertTrue(r.stderr.hasPrefix("optilog: error: the boston runs are on different data or budgets and are not compared with each other: "), r.stderr)
+            XCTAssertTrue(r.stderr.contains("2 epochs, all samples, batch 32") && r.stderr.contains("3 epochs, 128/all samples"), r.stderr)
+            XCTAssertTrue(r.stderr.contains("--dataset"), r.stderr)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1)
+        }
+        let small = try fingerprint(run: 3)
+        let compare = try optilog("compare", "--task", "boston", "--dataset", small, "--format", "csv")
+        XCTAssertEqual(compare.status, 0, compare.stderr)
+        XCTAssertEqual(compare.stdout.split(separator: "\n").first, "epoch,adam #3,rmsprop #4")
+        let best = try optilog("best", "--dataset", small, "--format", "csv").stdout.split(separator: "\n")
+        XCTAssertEqual(best.first, "task,adam,rmsprop", "one comparison left: no data column")
+    }
+
+    func testRunsShowsAShortDataSetName() throws {
+        let runs = try optilog("runs", "--format", "csv").stdout.split(separator: "\n")
+        XCTAssertTrue(runs.dropFirst().allSatisfy { $0.contains(",Boston housing,") }, runs.joined(separator: "\n"))
+    }
+}
