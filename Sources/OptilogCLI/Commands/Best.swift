@@ -29,6 +29,9 @@ struct Best: ParsableCommand {
     @Option(help: ArgumentHelp("Only runs on this data set: a part of its name, or the start of its fingerprint.", valueName: "TEXT"))
     var dataset: String?
     @Flag(help: "One row per group, with the run and epoch.") var long = false
+    @Option(help: "With several seeds per cell, the number shown: mean, median, min or max of the runs' best values.")
+    var stat: SeedStatistic = .mean
+    @Flag(help: "Rank the optimizers in each task (and comparison) and average the ranks across them.") var rank = false
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
     @OptionGroup var store: StoreOptions
 
@@ -44,6 +47,7 @@ struct Best: ParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        if rank && groupKeys != ["task", "optimizer"] { throw ValidationError("--rank ranks optimizers within tasks: use it with the default --by") }
     }
 
     func run() throws {
@@ -58,6 +62,27 @@ struct Best: ParsableCommand {
         let query = BestQuery(
             metric: metric, groupBy: groupKeys, filter: try RunFilter(filter ?? ""), study: study, dataset: dataset,
             minimizedTasks: everywhereLower && metric == .valLoss ? nil : Set(StudyTask.allCases.filter { direction($0) == .min }.map(\.rawValue)))
+        let (chosenMode, column) = (mode, metric)
+        // Which way is better for a task: the default direction of the metric there, or --mode.
+        let better: (String) -> (Double, Double) -> Bool = { task in
+            let max: Bool
+            if let chosenMode { max = chosenMode == .max } else { max = column.higherIsBetter(task: task) }
+            return max ? { $0 > $1 } : { $0 < $1 }
+        }
+        // Several seeds per cell: statistics, a test before a winner, ranks on request.
+        let summaries = try reader.seedSummaries(query)
+        if rank {
+            print(SeedTables.ranks(summaries, statistic: stat, better: better, format: format), terminator: "")
+            return
+        }
+        if summaries.contains(where: { $0.n > 1 }) {
+            let wide = groupKeys == ["task", "optimizer"] && !long && (format == .table || format == .markdown)
+            let tasks = StudyTask.allCases.filter { t in summaries.contains { $0.task == t.rawValue } }
+            print(wide ? SeedTables.wide(summaries, tasks: tasks, statistic: stat, better: better, format: format)
+                       : SeedTables.long(summaries, keys: groupKeys, metric: metric.rawValue, statistic: stat, better: better, format: format),
+                  terminator: "")
+            return
+        }
         let results = try reader.best(query)
         if groupKeys == ["task", "optimizer"] && !long {
             let tasks = StudyTask.allCases.filter { t in results.contains { $0.task == t.rawValue } }

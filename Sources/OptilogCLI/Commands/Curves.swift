@@ -34,17 +34,38 @@ struct Curves: ParsableCommand {
 
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
+        // Several seeds per cell: each optimizer's mean with its spread.
+        if let task, let seeded = try reader.seedCurves(task: task, study: study, dataset: dataset, column: metric, optimizerOrder: Optimizers.names) {
+            try show(Self.chart(seeded, metric: metric, title: "\(task) — \(metric.rawValue), mean ± sd over seeds", logY: logY))
+            return
+        }
         let ids =
             try task.map { try reader.bestRuns(task: $0, study: study, dataset: dataset, optimizerOrder: Optimizers.names) }
             ?? runs!.split(separator: ",").map { try reader.resolveRun($0.trimmingCharacters(in: .whitespaces)) }
         guard !ids.isEmpty else { throw CleanError("no runs with logged epochs for task \(task ?? "?")") }
-        let chart = Self.chart(
-            try reader.curves(ids, column: metric), metric: metric, title: "\(task ?? "runs") — \(metric.rawValue)", logY: logY)
+        try show(Self.chart(try reader.curves(ids, column: metric), metric: metric, title: "\(task ?? "runs") — \(metric.rawValue)", logY: logY))
+    }
+
+    func show(_ chart: LineChart) throws {
         if let svg {
             try OutputFile(path: svg, store: store.resolvedPath, force: force).write(chart.svg(), what: "\(chart.lines.count) series")
         } else {
             print(chart.terminal(width: width, height: height, color: Terminal.colorEnabled(for: .table)), terminator: "")
         }
+    }
+
+    /// Mean lines with a band of ± one standard deviation (where an epoch has two runs or more).
+    static func chart(_ series: [SeedCurve], metric: Epoch.Columns, title: String, logY: Bool) -> LineChart {
+        LineChart(
+            title: title, xLabel: "epoch", yLabel: metric.rawValue,
+            lines: series.map { curve in
+                let n = curve.runs.count
+                return LineChart.Line(
+                    label: "\(curve.optimizer) (mean of \(n) seed\(n == 1 ? "" : "s"))", slot: OptimizerOrder.slot(curve.optimizer),
+                    points: curve.points.map { (Double($0.epoch), $0.mean) },
+                    band: curve.points.compactMap { p in p.sd.map { (Double(p.epoch), p.mean - $0, p.mean + $0) } })
+            },
+            logY: logY)
     }
 
     static func chart(_ series: [Curve], metric: Epoch.Columns, title: String, logY: Bool) -> LineChart {

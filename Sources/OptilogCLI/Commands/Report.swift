@@ -42,7 +42,9 @@ struct Report: ParsableCommand {
         let tasks = StudyTask.allCases.filter { runTasks.contains($0.rawValue) }
         var body = "<h1>optilog report\(study.map { ": " + xmlEscape($0) } ?? "")</h1>\n"
         body += "<p class=\"meta\">\(runs.count) runs from <code>\(xmlEscape(reader.path))</code>, written \(Self.now()).</p>\n"
-        body += resultsTable(try reader.best(BestQuery(study: study)), tasks: tasks)
+        let summaries = try reader.seedSummaries(BestQuery(study: study))
+        body += summaries.contains { $0.n > 1 } ? seedResultsTable(summaries, tasks: tasks)
+            : resultsTable(try reader.best(BestQuery(study: study)), tasks: tasks)
         for task in tasks {
             let comparisons = try reader.comparisons(task: task.rawValue, study: study).map(\.comparison)
             for comparison in comparisons.count > 1 ? comparisons.map(Optional.some) : [nil] {
@@ -74,16 +76,45 @@ struct Report: ParsableCommand {
         return html + "</tbody></table>\n"
     }
 
+    /// With several seeds per cell: mean ± sd (n) of each run's best val_loss; the winner only
+    /// beyond the seeds' spread (Welch's t-test), cells not separable from the best marked tied.
+    static func seedResultsTable(_ cells: [SeedSummary], tasks: [StudyTask]) -> String {
+        let optimizers = Optimizers.names.filter { o in cells.contains { $0.optimizer == o } }
+        let rows = tasks.flatMap { task in SeedTables.rows(cells).filter { $0[0].task == task.rawValue } }
+        let labelled = Set(rows.map { $0[0].task }).count < rows.count
+        var html = "<h2 id=\"best\">Best validation loss per task and optimizer (mean ± sd over seeds)</h2>\n"
+        html += "<table class=\"best\"><thead><tr><th>task</th>" + (labelled ? "<th>data</th>" : "")
+        html += optimizers.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>\n"
+        for row in rows {
+            let verdicts = ReadOnlyStore.verdicts(row, statistic: .mean, better: { $0 < $1 })
+            html += "<tr><th>\(row[0].task)</th>" + (labelled ? "<td>\(xmlEscape(row[0].comparison?.label ?? ""))</td>" : "")
+            for optimizer in optimizers {
+                guard let i = row.firstIndex(where: { $0.optimizer == optimizer }) else { html += "<td>–</td>"; continue }
+                let text = xmlEscape(SeedTables.text(row[i], .mean) + SeedTables.mark(verdicts[i].verdict))
+                let winner = verdicts[i].verdict == .winner || verdicts[i].verdict == .best
+                html += winner ? "<td class=\"winner\">\(text)</td>" : "<td>\(text)</td>"
+            }
+            html += "</tr>\n"
+        }
+        return html + "</tbody></table>\n<p class=\"meta\">* best beyond the seeds' spread (Welch's t-test, p &lt; \(Welch.alpha)); "
+            + "~ not separable from the best.</p>\n"
+    }
+
     /// A task's training loss, validation loss and gradient-norm curves (each optimizer's best
     /// run), per comparison when its runs span several (data or budgets).
     static func taskFigures(_ task: StudyTask, comparison: Comparison?, reader: ReadOnlyStore, study: String?) throws -> String {
-        let ids = try reader.bestRuns(task: task.rawValue, study: study, comparison: comparison, optimizerOrder: Optimizers.names)
+        let seeded = try reader.seedCurves(task: task.rawValue, study: study, comparison: comparison, column: .valLoss, optimizerOrder: Optimizers.names)
+        let ids = seeded == nil ? try reader.bestRuns(task: task.rawValue, study: study, comparison: comparison, optimizerOrder: Optimizers.names) : []
         let heading = task.rawValue + (comparison.map { " — " + xmlEscape($0.label) } ?? "")
         let anchor = "task-\(task.rawValue)" + (comparison.map { "-" + String($0.datasetFingerprint.prefix(8)) + "-\($0.epochs)" } ?? "")
         var html = "<h2 id=\"\(anchor)\">\(heading)</h2>\n<div class=\"figures\">\n"
         for (column, log) in [(Epoch.Columns.loss, false), (.valLoss, false), (.gradNormMean, true)] {
-            let chart = Curves.chart(
-                try reader.curves(ids, column: column), metric: column, title: "\(task.rawValue) — \(column.rawValue)", logY: log)
+            let title = "\(task.rawValue) — \(column.rawValue)"
+            let chart = seeded != nil
+                ? Curves.chart(
+                    try reader.seedCurves(task: task.rawValue, study: study, comparison: comparison, column: column, optimizerOrder: Optimizers.names) ?? [],
+                    metric: column, title: title + ", mean ± sd over seeds", logY: log)
+                : Curves.chart(try reader.curves(ids, column: column), metric: column, title: title, logY: log)
             html += "<figure>" + chart.svg(width: 560, height: 340) + "</figure>\n"
         }
         return html + "</div>\n"

@@ -67,10 +67,17 @@ struct StudyCommand: ParsableCommand {
         runner.shouldStop = { Interruption.requested }
         Interruption.install()
         let outcome = try runner.run()
+        // The results table as `best --study` prints it (with seeds: mean ± sd and a tested winner).
+        let reader = runner.store.reader
+        let summaries = try reader.seedSummaries(BestQuery(study: plan.name))
+        let lower: (String) -> (Double, Double) -> Bool = { _ in { $0 < $1 } }
         print(
-            BestTable.render(
-                try runner.store.reader.best(BestQuery(study: plan.name)), tasks: plan.tasks, optimizers: plan.optimizers,
-                format: format), terminator: "")
+            summaries.contains(where: { $0.n > 1 })
+                ? (format == .table || format == .markdown
+                    ? SeedTables.wide(summaries, tasks: plan.tasks, statistic: .mean, better: lower, format: format)
+                    : SeedTables.long(summaries, keys: ["task", "optimizer"], metric: "val_loss", statistic: .mean, better: lower, format: format))
+                : BestTable.render(try reader.best(BestQuery(study: plan.name)), tasks: plan.tasks, optimizers: plan.optimizers, format: format),
+            terminator: "")
         if Interruption.requested { throw ExitCode(Interruption.exitCode) }
         if outcome.failures > 0 { throw CleanError("\(outcome.failures) cell(s) did not complete; run the study again to resume them") }
     }

@@ -68,6 +68,27 @@ extension ReadOnlyStore {
             default: break
             }
         }
+        let (perRun, aliases, arguments) = try perRunSQL(q)
+        let sql = """
+            SELECT \(aliases.joined(separator: ", ")), value, epoch, run_id, task FROM (
+                SELECT *, ROW_NUMBER() OVER (PARTITION BY comparison, \(aliases.joined(separator: ", ")) ORDER BY k, run_id) AS rank FROM (\(perRun)))
+            WHERE rank = 1 ORDER BY \(aliases.joined(separator: ", ")), comparison
+            """
+        let n = aliases.count
+        let results = try read { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map { r in
+                BestResult(group: (0..<n).map { StoredValue(r[$0] as DatabaseValue) }, value: r[n] ?? .nan, epoch: r[n + 1] ?? 0,
+                           run: r[n + 2] ?? 0, task: r[n + 3] ?? "")
+            }
+        }
+        return try withComparisons(results)
+    }
+
+    /// One row per run with its best value of the metric (`k`: the value, negated where higher
+    /// is better), its group's columns `g0…` and its comparison key; and the group aliases and
+    /// the statement's arguments. Identifiers come from enums and RunFilter's checked keys;
+    /// values are parameters.
+    func perRunSQL(_ q: BestQuery) throws -> (sql: String, aliases: [String], arguments: StatementArguments) {
         var conditions = try q.filter.sql()
         if let study = q.study {
             conditions.sql += " AND s.name = ?"
@@ -89,29 +110,17 @@ extension ReadOnlyStore {
         // One row per run with its best: val_loss downwards is kept in the run's row as epochs
         // commit; anything else takes each run's epochs in key order (the table is clustered by
         // run and epoch, so no sort) and SQLite's min() keeps the first, i.e. earliest, best epoch.
-        let perRun = q.metric == .valLoss && q.minimizedTasks == nil
+        let sql = q.metric == .valLoss && q.minimizedTasks == nil
             ? """
-              SELECT \(groupColumns), r.id AS run_id, r.task AS task, r.best_val_loss AS k, r.best_val_loss AS value, r.best_epoch AS epoch
+              SELECT \(groupColumns), r.id AS run_id, r.task AS task, r.optimizer_configuration AS settings, r.best_val_loss AS k, r.best_val_loss AS value, r.best_epoch AS epoch
               FROM runs r LEFT JOIN studies s ON s.id = r.study_id WHERE r.best_val_loss IS NOT NULL AND \(conditions.sql)
               """
             : """
-              SELECT \(groupColumns), r.id AS run_id, r.task AS task, MIN(\(key("e.\(column)"))) AS k, e.\(column) AS value, e.epoch AS epoch
+              SELECT \(groupColumns), r.id AS run_id, r.task AS task, r.optimizer_configuration AS settings, MIN(\(key("e.\(column)"))) AS k, e.\(column) AS value, e.epoch AS epoch
               FROM runs r LEFT JOIN studies s ON s.id = r.study_id JOIN epochs e ON e.run_id = r.id
               WHERE e.\(column) IS NOT NULL AND \(conditions.sql) GROUP BY r.id
               """
-        let sql = """
-            SELECT \(aliases.joined(separator: ", ")), value, epoch, run_id, task FROM (
-                SELECT *, ROW_NUMBER() OVER (PARTITION BY comparison, \(aliases.joined(separator: ", ")) ORDER BY k, run_id) AS rank FROM (\(perRun)))
-            WHERE rank = 1 ORDER BY \(aliases.joined(separator: ", ")), comparison
-            """
-        let n = groups.count
-        let results = try read { db in
-            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(groups.flatMap(\.arguments) + conditions.arguments)).map { r in
-                BestResult(group: (0..<n).map { StoredValue(r[$0] as DatabaseValue) }, value: r[n] ?? .nan, epoch: r[n + 1] ?? 0,
-                           run: r[n + 2] ?? 0, task: r[n + 3] ?? "")
-            }
-        }
-        return try withComparisons(results)
+        return (sql, aliases, StatementArguments(groups.flatMap(\.arguments) + conditions.arguments))
     }
 
     /// The named query: per task and optimizer, the lowest val_loss, its epoch and run.

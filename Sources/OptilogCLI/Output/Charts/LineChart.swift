@@ -8,6 +8,8 @@ struct LineChart {
         /// Colour and marker slot: an optimizer keeps its slot in every figure.
         var slot: Int
         var points: [(x: Double, y: Double)]
+        /// A shaded spread around the line (mean ± sd over seeds), drawn in SVG.
+        var band: [(x: Double, low: Double, high: Double)] = []
     }
 
     var title: String
@@ -32,7 +34,8 @@ struct LineChart {
 
     /// The y range in scale units (log10 of the values when logY).
     var yRange: (Double, Double) {
-        let ys = lines.flatMap { visible($0).map { logY ? log10($0.y) : $0.y } }
+        let bands = lines.flatMap { $0.band.flatMap { [$0.low, $0.high] } }.filter { $0.isFinite && (!logY || $0 > 0) }
+        let ys = lines.flatMap { visible($0).map { logY ? log10($0.y) : $0.y } } + bands.map { logY ? log10($0) : $0 }
         guard let lo = ys.min(), let hi = ys.max() else { return (0, 1) }
         if lo == hi { return (lo - (abs(lo) > 0 ? abs(lo) * 0.1 : 0.5), hi + (abs(hi) > 0 ? abs(hi) * 0.1 : 0.5)) }
         let pad = (hi - lo) * 0.04
@@ -127,6 +130,13 @@ struct LineChart {
         s += "<text x=\"\(num(left + plotW / 2))\" y=\"\(num(height - 10))\" text-anchor=\"middle\">\(xmlEscape(xLabel))</text>\n"
         s +=
             "<text transform=\"translate(16 \(num(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(xmlEscape(yLabel + (logY ? " (log)" : "")))</text>\n"
+        // Spreads first, under every line.
+        for line in lines where line.band.count > 1 {
+            let colour = Self.palette[line.slot % Self.palette.count]
+            let band = line.band.filter { $0.x.isFinite && $0.low.isFinite && $0.high.isFinite && (!logY || $0.low > 0) }.sorted { $0.x < $1.x }
+            let outline = band.map { "\(num(px($0.x))),\(num(py($0.high)))" } + band.reversed().map { "\(num(px($0.x))),\(num(py($0.low)))" }
+            s += "<polygon class=\"band\" data-series=\"\(xmlEscape(line.label))\" fill=\"\(colour)\" fill-opacity=\"0.18\" stroke=\"none\" points=\"\(outline.joined(separator: " "))\"/>\n"
+        }
         // Series and legend.
         for (i, line) in lines.enumerated() {
             let colour = Self.palette[line.slot % Self.palette.count]

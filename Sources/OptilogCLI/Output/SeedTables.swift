@@ -1,0 +1,133 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Store
+
+extension SeedStatistic: ExpressibleByArgument {}
+
+/// `best` when cells hold several seeds: the number each cell stands for (`--stat`), its spread
+/// and count, and a winner only beyond the seeds' noise (Welch's t-test, p < 0.05, against each
+/// other cell of its row); cells that cannot be told from the best are marked tied (~).
+enum SeedTables {
+    /// Rows: the cells of one comparison (a task on one data set and budget).
+    static func rows(_ cells: [SeedSummary]) -> [[SeedSummary]] {
+        var order: [String] = []
+        var rows: [String: [SeedSummary]] = [:]
+        for cell in cells {
+            let key = cell.comparison?.key ?? cell.task
+            if rows[key] == nil { order.append(key) }
+            rows[key, default: []].append(cell)
+        }
+        return order.map { rows[$0]! }
+    }
+
+    static func text(_ cell: SeedSummary, _ statistic: SeedStatistic) -> String {
+        let sd = cell.sd.map { String(format: " ± %.4f", $0) } ?? ""
+        return String(format: "%.4f", cell.value(statistic)) + sd + " (\(cell.n))"
+    }
+
+    static func mark(_ verdict: SeedVerdict) -> String {
+        switch verdict {
+        case .winner, .best: return " *"
+        case .tied: return " ~"
+        case .behind: return ""
+        }
+    }
+
+    /// Task × optimizer, for reading: `mean ± sd (n)` with * or ~.
+    static func wide(_ cells: [SeedSummary], tasks: [StudyTask], statistic: SeedStatistic,
+                     better: (String) -> (Double, Double) -> Bool, format: OutputFormat) -> String {
+        let optimizers = Optimizers.names.filter { o in cells.contains { $0.optimizer == o } }
+        let grouped = rows(cells)
+        let ordered = tasks.flatMap { task in grouped.filter { $0[0].task == task.rawValue } }
+        let labelled = Set(ordered.map { $0[0].task }).count < ordered.count
+        var emphasis: Set<[Int]> = []
+        let first = labelled ? 2 : 1
+        let lines: [[RowPrinter.Cell]] = ordered.enumerated().map { r, all in
+            let row = bestSettings(all, statistic: statistic, better: better(all[0].task))
+            let verdicts = ReadOnlyStore.verdicts(row, statistic: statistic, better: better(row[0].task))
+            let head: [RowPrinter.Cell] = [.text(row[0].task)] + (labelled ? [.text(row[0].comparison?.label ?? "")] : [])
+            return head + optimizers.enumerated().map { c, optimizer in
+                guard let i = row.firstIndex(where: { $0.optimizer == optimizer }) else { return .text("–") }
+                if verdicts[i].verdict == .winner || verdicts[i].verdict == .best { emphasis.insert([r, c + first]) }
+                return .text(text(row[i], statistic) + mark(verdicts[i].verdict))
+            }
+        }
+        let several = ordered.contains { row in Set(row.map(\.optimizer)).count < row.count }
+        let note = "\(statistic.rawValue) ± sd (n seeds) of each run's best; * best beyond the seeds' spread "
+            + "(Welch's t-test, p < \(Welch.alpha)), ~ not separable from the best"
+            + (several ? "; an optimizer run with several settings shows its best (--long lists them all)" : "") + "\n"
+        return RowPrinter(columns: ["task"] + (labelled ? ["data"] : []) + optimizers, format: format, emphasis: emphasis).render(lines) + note
+    }
+
+    /// Of an optimizer's cells in a row (one per configuration), the one with the best statistic.
+    static func bestSettings(_ row: [SeedSummary], statistic: SeedStatistic, better: (Double, Double) -> Bool) -> [SeedSummary] {
+        var chosen: [String: SeedSummary] = [:]
+        var order: [String] = []
+        for cell in row {
+            if let current = chosen[cell.optimizer] {
+                if better(cell.value(statistic), current.value(statistic)) { chosen[cell.optimizer] = cell }
+            } else {
+                chosen[cell.optimizer] = cell
+                order.append(cell.optimizer)
+            }
+        }
+        return order.map { chosen[$0]! }
+    }
+
+    /// One row per cell with its statistics and verdict, for files and scripts.
+    static func long(_ cells: [SeedSummary], keys: [String], metric: String, statistic: SeedStatistic,
+                     better: (String) -> (Double, Double) -> Bool, format: OutputFormat) -> String {
+        let labelled = Set(cells.map { "\($0.group)|\($0.settings)" }).count < cells.count
+        let settings = Set(cells.map { "\($0.group)|\($0.comparison?.key ?? "")" }).count < cells.count
+        var lines: [[RowPrinter.Cell]] = []
+        for row in rows(cells) {
+            let verdicts = ReadOnlyStore.verdicts(row, statistic: statistic, better: better(row[0].task))
+            for (cell, v) in zip(row, verdicts) {
+                var line: [RowPrinter.Cell] = cell.group.map(RowPrinter.Cell.init)
+                line.append(.number(cell.value(statistic), digits: 6))
+                line.append(.integer(cell.n))
+                line.append(.number(cell.mean, digits: 6))
+                line.append(.optional(cell.sd))
+                line.append(.number(cell.median, digits: 6))
+                line.append(.optional(cell.values.min()))
+                line.append(.optional(cell.values.max()))
+                line.append(.text(v.verdict.rawValue))
+                line.append(.optional(v.p))
+                line.append(.text(cell.runs.map(String.init).joined(separator: " ")))
+                if labelled { line.append(.text(cell.comparison?.label ?? "")) }
+                if settings { line.append(.text(cell.settings)) }
+                lines.append(line)
+            }
+        }
+        let columns = keys + ["\(metric) (\(statistic.rawValue))", "n", "mean", "sd", "median", "min", "max", "verdict", "p_vs_best", "runs"]
+            + (labelled ? ["comparison"] : []) + (settings ? ["optimizer_configuration"] : [])
+        return RowPrinter(columns: columns, format: format).render(lines)
+    }
+
+    /// Mean rank of each optimizer (at its best setting) over the rows (tasks × comparisons) it
+    /// ran in; ties share the average of their ranks.
+    static func ranks(_ cells: [SeedSummary], statistic: SeedStatistic, better: (String) -> (Double, Double) -> Bool,
+                      format: OutputFormat) -> String {
+        let table = rows(cells).map { bestSettings($0, statistic: statistic, better: better($0[0].task)) }
+        let labels = table.map { row in row[0].task + (Set(table.map { $0[0].task }).count < table.count ? " (\(row[0].comparison?.label ?? ""))" : "") }
+        var ranks: [String: [Int: Double]] = [:]
+        for (r, row) in table.enumerated() {
+            let isBetter = better(row[0].task)
+            for cell in row {
+                let v = cell.value(statistic)
+                let ahead = row.filter { isBetter($0.value(statistic), v) }.count
+                let same = row.filter { $0.value(statistic) == v }.count
+                ranks[cell.optimizer, default: [:]][r] = Double(ahead) + Double(same + 1) / 2
+            }
+        }
+        let optimizers = Optimizers.names.filter { ranks[$0] != nil } + ranks.keys.filter { !Optimizers.names.contains($0) }.sorted()
+        let mean = { (o: String) in ranks[o]!.values.reduce(0, +) / Double(ranks[o]!.count) }
+        let sorted = optimizers.sorted { (mean($0), Optimizers.names.firstIndex(of: $0) ?? 99) < (mean($1), Optimizers.names.firstIndex(of: $1) ?? 99) }
+        let lines: [[RowPrinter.Cell]] = sorted.map { o in
+            [.text(o), .number(mean(o), digits: 2), .integer(ranks[o]!.count)]
+                + table.indices.map { r in ranks[o]![r].map { .number($0, digits: 1) } ?? .null }
+        }
+        return RowPrinter(columns: ["optimizer", "mean_rank", "rows"] + labels, format: format).render(lines)
+    }
+}
