@@ -20,11 +20,15 @@ public struct NewRun: Sendable {
     public var checkpointPolicy: CheckpointPolicy
     /// The `--data-dir` the run was started with, looked in again on resume.
     public var dataDir: String?
+    /// The trivial baseline on the run's validation data, in its loss and metric.
+    public var baselineValLoss: Double?
+    public var baselineValMetric: Double?
 
     public init(studyID: Int64? = nil, task: String, dataset: String, datasetFingerprint: String, modelConfiguration: String,
                 optimizer: String, optimizerConfiguration: String, configurationFingerprint: String, seed: UInt64,
                 batchSize: Int, epochsPlanned: Int, threads: Int = 1, codeVersion: String,
-                checkpointPolicy: CheckpointPolicy = CheckpointPolicy(), dataDir: String? = nil) {
+                checkpointPolicy: CheckpointPolicy = CheckpointPolicy(), dataDir: String? = nil,
+                baselineValLoss: Double? = nil, baselineValMetric: Double? = nil) {
         self.studyID = studyID
         self.task = task
         self.dataset = dataset
@@ -40,6 +44,8 @@ public struct NewRun: Sendable {
         self.codeVersion = codeVersion
         self.checkpointPolicy = checkpointPolicy
         self.dataDir = dataDir
+        self.baselineValLoss = baselineValLoss
+        self.baselineValMetric = baselineValMetric
     }
 }
 
@@ -106,7 +112,8 @@ extension Store {
                          seed: run.seed, batchSize: run.batchSize, epochsPlanned: run.epochsPlanned, epochsDone: 0, status: .running,
                          statusDetail: nil, divergedStep: nil, bestValLoss: nil, bestEpoch: nil, heartbeatAt: Self.now, host: Self.hostName,
                          pid: Int(getpid()), threads: run.threads, codeVersion: run.codeVersion, createdAt: Self.now, finishedAt: nil,
-                         owner: owner, checkpointPolicy: run.checkpointPolicy, dataDir: run.dataDir, epochsReplayed: 0)
+                         owner: owner, checkpointPolicy: run.checkpointPolicy, dataDir: run.dataDir, epochsReplayed: 0,
+                         baselineValLoss: run.baselineValLoss, baselineValMetric: run.baselineValMetric)
         try record.insert(db)
         return OwnedRun(id: db.lastInsertedRowID, owner: owner)
     }

@@ -54,7 +54,8 @@ public final class LoggedTraining {
         NewRun(studyID: studyID, task: spec.task.rawValue, dataset: p.dataset, datasetFingerprint: p.datasetFingerprint,
                modelConfiguration: spec.json.json, optimizer: spec.optimizer, optimizerConfiguration: p.optimizer.config.json,
                configurationFingerprint: p.fingerprint, seed: spec.seed, batchSize: spec.batchSize, epochsPlanned: spec.epochs,
-               threads: BLAS.threads, codeVersion: codeVersion, checkpointPolicy: policy, dataDir: dataDir)
+               threads: BLAS.threads, codeVersion: codeVersion, checkpointPolicy: policy, dataDir: dataDir,
+               baselineValLoss: p.baseline.valLoss, baselineValMetric: p.baseline.valMetric)
     }
 
     /// Starts a new run: data, model and optimizer from `spec`, recorded as `running` and owned

@@ -18,9 +18,13 @@ public struct RunSpec: Sendable, Equatable {
     public var samples: Int?
     public var validationSamples: Int?
     public var synthetic: Bool
+    /// How `samples` and `validationSamples` cut the data (`prefix` for runs logged before
+    /// stratified slices, so that they resume on their own data).
+    public var slicing: Slicing
 
     public init(task: StudyTask, optimizer: String, optimizerConfiguration: ConfigValue, epochs: Int, batchSize: Int = 32,
-                seed: UInt64 = 1, samples: Int? = nil, validationSamples: Int? = nil, synthetic: Bool = false) {
+                seed: UInt64 = 1, samples: Int? = nil, validationSamples: Int? = nil, synthetic: Bool = false,
+                slicing: Slicing = .stratified) {
         self.task = task
         self.optimizer = optimizer
         self.optimizerConfiguration = optimizerConfiguration
@@ -30,14 +34,17 @@ public struct RunSpec: Sendable, Equatable {
         self.samples = samples
         self.validationSamples = validationSamples
         self.synthetic = synthetic
+        self.slicing = slicing
     }
 
     /// Stored in `runs.model_configuration`: the run's own settings besides the optimizer's.
     public var json: ConfigValue {
         func optional(_ n: Int?) -> ConfigValue { n.map { .integer($0) } ?? .null }
+        // Runs of the first layout (prefix slices) keep their JSON, and so their fingerprint.
+        let slices: [(String, ConfigValue)] = slicing == .prefix ? [] : [("slicing", .string(slicing.rawValue))]
         return .object([("task", .string(task.rawValue)), ("architecture", .string(task.rawValue)), ("batch_size", .integer(batchSize)),
                         ("seed", .integer(Int(bitPattern: UInt(seed)))), ("samples", optional(samples)),
-                        ("validation_samples", optional(validationSamples)), ("synthetic", .bool(synthetic))])
+                        ("validation_samples", optional(validationSamples)), ("synthetic", .bool(synthetic))] + slices)
     }
 
     public init(json: ConfigValue, optimizer: String, optimizerConfiguration: ConfigValue, epochs: Int) throws {
@@ -48,7 +55,13 @@ public struct RunSpec: Sendable, Equatable {
         }
         self.init(task: task, optimizer: optimizer, optimizerConfiguration: optimizerConfiguration, epochs: epochs, batchSize: batchSize,
                   seed: UInt64(bitPattern: Int64(seed)), samples: int("samples"), validationSamples: int("validation_samples"),
-                  synthetic: json["synthetic"] == .bool(true))
+                  synthetic: json["synthetic"] == .bool(true), slicing: .prefix)
+        if case .string(let name)? = json["slicing"] {
+            guard let slicing = Slicing(rawValue: name) else {
+                throw EngineError.invalidConfiguration("the stored run slices its data as \"\(name)\", which this optilog does not know")
+            }
+            self.slicing = slicing
+        }
     }
 
     public func fingerprint(datasetFingerprint: String) -> String {
@@ -78,9 +91,7 @@ extension RunSpec {
                     "synthetic \(task.rawValue)", [])
         }
         let found = try locator.locate(task)
-        var data = found.splits
-        if let samples { data.train = Prefix(data.train, count: samples) }
-        if let validationSamples { data.validation = Prefix(data.validation, count: validationSamples) }
-        return (data, "\(found.dataset) from \(found.source)", found.notes)
+        let (data, notes) = try slicing.cut(found.splits, train: samples, validation: validationSamples)
+        return (data, "\(found.dataset) from \(found.source)", found.notes + notes)
     }
 }

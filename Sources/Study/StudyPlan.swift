@@ -31,7 +31,7 @@ public struct StudyPlan: Sendable {
             switch (preset, task) {
             case (.quick, .boston): return (20, nil, nil)
             case (.quick, .fashionMNIST): return (3, 2_048, 512)
-            case (.quick, .imdb): return (2, 512, 256)
+            case (.quick, .imdb): return (2, 2_048, 512)
             case (.quick, .jena): return (2, 1_024, 256)
             case (.seed, .boston): return (100, nil, nil)
             case (.seed, _): return (10, nil, nil)

@@ -5,8 +5,8 @@ import XCTest
 
 /// Runs on different data or budgets are never ranked together: `best` splits them into
 /// labelled rows (one winner each), `curves` and `compare --task` refuse and say how to pick
-/// one, `--dataset` picks one. The store: Boston at 2 epochs on all samples (Adam, SGD) and at
-/// 3 epochs on 128 samples (Adam, RMSprop).
+/// one, `--dataset` picks one. The store: Boston at 20 epochs on all samples (Adam, SGD) and at
+/// 24 epochs on 128 samples (Adam, RMSprop).
 final class ComparisonTests: XCTestCase {
     static let db = freshDirectory("optilog-comparisons").appendingPathComponent("mixed.sqlite").path
     nonisolated(unsafe) static var built = false
@@ -15,7 +15,7 @@ final class ComparisonTests: XCTestCase {
 
     override func setUpWithError() throws {
         guard !Self.built else { return }
-        for arguments in [["adam", "2"], ["sgd", "2"], ["adam", "3", "--samples", "128"], ["rmsprop", "3", "--samples", "128"]] {
+        for arguments in [["adam", "20"], ["sgd", "20"], ["adam", "24", "--samples", "128"], ["rmsprop", "24", "--samples", "128"]] {
             let r = try runProcess(builtExecutable("optilog"), ["run", "--task", "boston", "--optimizer", arguments[0], "--epochs", arguments[1]]
                                    + Array(arguments.dropFirst(2)) + ["--db", Self.db])
             XCTAssertEqual(r.status, 0, r.stderr)
@@ -37,17 +37,17 @@ final class ComparisonTests: XCTestCase {
         XCTAssertTrue(lines[0].contains("data"), table.stdout)
         let rows = lines.filter { $0.hasPrefix("boston") }
         XCTAssertEqual(rows.count, 2, table.stdout)
-        XCTAssertTrue(rows[0].contains("2 epochs, all samples, batch 32") != rows[1].contains("2 epochs, all samples, batch 32"), table.stdout)
-        XCTAssertTrue(rows.contains { $0.contains("3 epochs, 128/all samples, batch 32") }, table.stdout)
+        XCTAssertTrue(rows[0].contains("20 epochs, all samples, batch 32") != rows[1].contains("20 epochs, all samples, batch 32"), table.stdout)
+        XCTAssertTrue(rows.contains { $0.contains("24 epochs, 128/all samples, batch 32") }, table.stdout)
         for row in rows { XCTAssertEqual(row.filter { $0 == "*" }.count, 1, "one winner per comparison: \(row)") }
 
         let csv = try optilog("best", "--format", "csv").stdout.split(separator: "\n")
-        XCTAssertEqual(csv.first, "task,data,adam,rmsprop,sgd")
+        XCTAssertEqual(csv.first, "task,data,baseline,adam,rmsprop,sgd")
         // A cell exists only where the optimizer ran in that comparison.
-        XCTAssertTrue(csv.contains { $0.contains("2 epochs") && $0.hasSuffix("–") == false && $0.contains(",–,") }, "rmsprop did not run at 2 epochs")
+        XCTAssertTrue(csv.contains { $0.contains("20 epochs") && $0.hasSuffix("–") == false && $0.contains(",–,") }, "rmsprop did not run at 2 epochs")
 
         let long = try optilog("best", "--long", "--format", "csv").stdout.split(separator: "\n")
-        XCTAssertEqual(long.first, "task,optimizer,val_loss,epoch,run,comparison")
+        XCTAssertEqual(long.first, "task,optimizer,val_loss,epoch,run,baseline,comparison")
         XCTAssertEqual(long.count, 5)
         XCTAssertEqual(long.filter { $0.hasPrefix("boston,adam,") }.count, 2, "Adam once per comparison")
     }
@@ -57,7 +57,7 @@ final class ComparisonTests: XCTestCase {
             let r = try runProcess(builtExecutable("optilog"), command + ["--db", Self.db])
             XCTAssertEqual(r.status, 1, r.stderr)
             XCTAssertTrue(r.stderr.hasPrefix("optilog: error: the boston runs are on different data or budgets and are not compared with each other: "), r.stderr)
-            XCTAssertTrue(r.stderr.contains("2 epochs, all samples, batch 32") && r.stderr.contains("3 epochs, 128/all samples"), r.stderr)
+            XCTAssertTrue(r.stderr.contains("20 epochs, all samples, batch 32") && r.stderr.contains("24 epochs, 128/all samples"), r.stderr)
             XCTAssertTrue(r.stderr.contains("--dataset"), r.stderr)
             XCTAssertEqual(r.stderr.split(separator: "\n").count, 1)
         }
@@ -66,7 +66,7 @@ final class ComparisonTests: XCTestCase {
         XCTAssertEqual(compare.status, 0, compare.stderr)
         XCTAssertEqual(compare.stdout.split(separator: "\n").first, "epoch,adam #3,rmsprop #4")
         let best = try optilog("best", "--dataset", small, "--format", "csv").stdout.split(separator: "\n")
-        XCTAssertEqual(best.first, "task,adam,rmsprop", "one comparison left: no data column")
+        XCTAssertEqual(best.first, "task,baseline,adam,rmsprop", "one comparison left: no data column")
     }
 
     func testRunsShowsAShortDataSetName() throws {

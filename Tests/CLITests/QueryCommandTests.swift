@@ -75,13 +75,13 @@ final class QueryCommandTests: XCTestCase {
         // budgets): one row per comparison, labelled.
         let lr = try optilog("best", "--where", "learning_rate>0.005", "--by", "optimizer", "--format", "csv")
         let lrRows = lr.stdout.split(separator: "\n")
-        XCTAssertEqual(lrRows.first, "optimizer,val_loss,epoch,run,comparison")
+        XCTAssertEqual(lrRows.first, "optimizer,val_loss,epoch,run,baseline,comparison")
         XCTAssertEqual(lrRows.dropFirst().map { String($0.prefix { $0 != "," }) }, ["sgd", "sgd"])
         XCTAssertTrue(lrRows[1].contains("Boston housing, 3 epochs") != lrRows[2].contains("Boston housing, 3 epochs"), lr.stdout)
         let grouped = try optilog("best", "--by", "optimizer,learning_rate", "--format", "csv")
-        XCTAssertTrue(grouped.stdout.hasPrefix("optimizer,learning_rate,val_loss,epoch,run,comparison\nadam,0.001000,"), grouped.stdout)
+        XCTAssertTrue(grouped.stdout.hasPrefix("optimizer,learning_rate,val_loss,epoch,run,baseline,comparison\nadam,0.001000,"), grouped.stdout)
         XCTAssertEqual(try optilog("best", "--by", "task,optimizer", "--long", "--format", "csv").stdout.split(separator: "\n").first,
-                       "task,optimizer,val_loss,epoch,run", "one comparison per task: no label")
+                       "task,optimizer,val_loss,epoch,run,baseline", "one comparison per task: no label")
         // Values are parameters: a quote cannot end the string and run SQL.
         let injection = try optilog("best", "--where", "task=boston'; DROP TABLE runs; --", "--format", "csv")
         XCTAssertEqual(injection.status, 0, injection.stderr)
@@ -226,7 +226,10 @@ final class QueryCommandTests: XCTestCase {
         XCTAssertEqual(lines.count, 2 * 3 * 3 + 4 * 8)
         XCTAssertEqual(parsed.filter { $0.0 == "svg" }.count, 2 * 3 + 4)
         XCTAssertEqual(lines.filter { $0 == "rmsprop #6" }.count, 3)
-        XCTAssertEqual(parsed.filter { $0.0 == "td" && $0.1["class"] == "winner" }.count, 2)
+        // Three epochs beat neither task's baseline (predicting the training mean): no winner.
+        XCTAssertEqual(parsed.filter { $0.0 == "td" && $0.1["class"] == "winner" }.count, 0)
+        XCTAssertEqual(parsed.filter { $0.0 == "th" }.contains { _ in true }, true)
+        XCTAssertTrue(html.contains("<th>baseline</th>"), "the baseline column")
         // Nothing is loaded from elsewhere.
         XCTAssertFalse(parsed.contains { $0.1["src"] != nil || ($0.1["href"] != nil && $0.0 != "a") })
         XCTAssertFalse(html.contains("<script"))
@@ -276,14 +279,15 @@ final class QueryCommandTests: XCTestCase {
             XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
         }
         XCTAssertEqual(try optilog("sql", "SELECT COUNT(*) FROM epochs", "--format", "csv").stdout, "COUNT(*)\n18\n")
-        XCTAssertEqual(try optilog("sql", "PRAGMA user_version", "--format", "csv").stdout, "user_version\n2\n")
+        XCTAssertEqual(try optilog("sql", "PRAGMA user_version", "--format", "csv").stdout, "user_version\n3\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: Self.db + ".other"), "ATTACH created no file")
     }
 
     /// Colour on a terminal only: `script` gives the command a pseudo-terminal.
     func testColourOnlyOnATerminalAndNeverWithNO_COLOR() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no /usr/bin/script") }
-        let command = "\(builtExecutable("optilog").path) best --db \(Self.db)"
+        // compare marks each epoch's best (in colour on a terminal).
+        let command = "\(builtExecutable("optilog").path) compare --task boston --db \(Self.db)"
         var environment = ["TERM": "xterm", "NO_COLOR": ""]
         let script = URL(fileURLWithPath: "/usr/bin/script")
         let coloured = try runProcess(script, ["-qec", command, "/dev/null"], environment: environment)

@@ -13,7 +13,7 @@ final class SeedStatisticsCommandTests: XCTestCase {
     override func setUpWithError() throws {
         guard !Self.built else { return }
         let r = try optilog("study", "--name", "seeds", "--tasks", "boston", "--optimizers", "adam", "adadelta", "--seeds", "1", "2", "3",
-                            "--epochs", "4")
+                            "--epochs", "20")
         XCTAssertEqual(r.status, 0, r.stderr)
         Self.built = true
     }
@@ -28,7 +28,7 @@ final class SeedStatisticsCommandTests: XCTestCase {
         XCTAssertTrue(table.stdout.contains("Welch's t-test, p < 0.05"), table.stdout)
 
         let csv = try optilog("best", "--format", "csv").stdout.split(separator: "\n").map(String.init)
-        XCTAssertEqual(csv.first, "task,optimizer,val_loss (mean),n,mean,sd,median,min,max,verdict,p_vs_best,runs")
+        XCTAssertEqual(csv.first, "task,optimizer,val_loss (mean),n,mean,sd,median,min,max,verdict,p_vs_best,runs,baseline")
         let adam = try XCTUnwrap(csv.first { $0.hasPrefix("boston,adam,") }).split(separator: ",")
         let adadelta = try XCTUnwrap(csv.first { $0.hasPrefix("boston,adadelta,") }).split(separator: ",")
         XCTAssertEqual(adam[3], "3")
@@ -63,7 +63,7 @@ final class SeedStatisticsCommandTests: XCTestCase {
         let text = try String(contentsOfFile: svg, encoding: .utf8)
         XCTAssertEqual(text.components(separatedBy: "class=\"band\"").count - 1, 2)
         // The last point of Adam's line is the mean of the three runs' last val_loss.
-        let last = try optilog("sql", "SELECT AVG(val_loss) FROM epochs JOIN runs ON runs.id = run_id WHERE optimizer = 'adam' AND epoch = 4",
+        let last = try optilog("sql", "SELECT AVG(val_loss) FROM epochs JOIN runs ON runs.id = run_id WHERE optimizer = 'adam' AND epoch = 20",
                                "--format", "csv").stdout.split(separator: "\n")[1]
         XCTAssertTrue(terminal.stdout.contains(String(format: "adam (mean of 3 seeds)  last %.6g", Double(last)!)), terminal.stdout)
     }

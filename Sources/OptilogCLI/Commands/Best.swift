@@ -78,8 +78,8 @@ struct Best: ParsableCommand {
         if summaries.contains(where: { $0.n > 1 }) {
             let wide = groupKeys == ["task", "optimizer"] && !long && (format == .table || format == .markdown)
             let tasks = StudyTask.allCases.filter { t in summaries.contains { $0.task == t.rawValue } }
-            print(wide ? SeedTables.wide(summaries, tasks: tasks, statistic: stat, better: better, format: format)
-                       : SeedTables.long(summaries, keys: groupKeys, metric: metric.rawValue, statistic: stat, better: better, format: format),
+            print(wide ? SeedTables.wide(summaries, tasks: tasks, statistic: stat, metric: metric, better: better, format: format)
+                       : SeedTables.long(summaries, keys: groupKeys, metric: metric.rawValue, metricColumn: metric, statistic: stat, better: better, format: format),
                   terminator: "")
             return
         }
@@ -89,17 +89,21 @@ struct Best: ParsableCommand {
             let optimizers = Optimizers.names.filter { o in results.contains { $0.optimizer == o } }
             print(
                 BestTable.render(
-                    results, tasks: tasks, optimizers: optimizers, format: format,
+                    results, tasks: tasks, optimizers: optimizers, format: format, metric: metric,
                     better: { direction($0) == .min ? (<) : (>) }), terminator: "")
             return
         }
         // Runs on different data or budgets are never one group: a column says which is which.
         let labelled = BestQuery.spansComparisons(results)
-        let printer = RowPrinter(columns: groupKeys + [metric.rawValue, "epoch", "run"] + (labelled ? ["comparison"] : []), format: format)
+        let showBaseline = results.contains { $0.comparison?.baseline(metric) != nil }
+        let printer = RowPrinter(
+            columns: groupKeys + [metric.rawValue, "epoch", "run"] + (showBaseline ? ["baseline"] : []) + (labelled ? ["comparison"] : []),
+            format: format)
         print(
             printer.render(
                 results.map { r in
                     r.group.map(RowPrinter.Cell.init) + [.number(r.value, digits: 6), .integer(r.epoch), .integer(Int(r.run))]
+                        + (showBaseline ? [.optional(r.comparison?.baseline(metric))] : [])
                         + (labelled ? [.text(r.comparison?.label ?? "")] : [])
                 }), terminator: "")
     }

@@ -61,11 +61,17 @@ struct Report: ParsableCommand {
         let optimizers = Optimizers.names.filter { o in best.contains { $0.optimizer == o } }
         // A task on different data or budgets gets a row per comparison, each with its winner.
         let labelled = BestQuery.spansComparisons(best)
+        let lines = BestTable.lines(best, tasks: tasks)
+        let showBaseline = lines.contains { $0.comparison?.baselineValLoss != nil }
         var html = "<h2 id=\"best\">Best validation loss per task and optimizer</h2>\n<table class=\"best\"><thead><tr><th>task</th>"
-        html += (labelled ? "<th>data</th>" : "") + optimizers.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>\n"
-        for (task, comparison, cells) in BestTable.lines(best, tasks: tasks) {
-            let winner = cells.map(\.value).min()
+        html += (labelled ? "<th>data</th>" : "") + (showBaseline ? "<th>baseline</th>" : "")
+        html += optimizers.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>\n"
+        for (task, comparison, cells) in lines {
+            let baseline = comparison?.baselineValLoss
+            // A winner must beat the baseline (predicting the training mean or class prior).
+            let winner = cells.map(\.value).min().flatMap { best in baseline.map { best < $0 } ?? true ? best : nil }
             html += "<tr><th>\(task.rawValue)</th>" + (labelled ? "<td>\(xmlEscape(comparison?.label ?? ""))</td>" : "")
+            if showBaseline { html += "<td>" + (baseline.map { String(format: "%.4f", $0) } ?? "–") + "</td>" }
             for optimizer in optimizers {
                 guard let c = cells.first(where: { $0.optimizer == optimizer }) else { html += "<td>–</td>"; continue }
                 let text = String(format: "%.4f <small>(e%d, run %lld)</small>", c.value, c.epoch, c.run)
@@ -73,7 +79,8 @@ struct Report: ParsableCommand {
             }
             html += "</tr>\n"
         }
-        return html + "</tbody></table>\n"
+        return html + "</tbody></table>\n<p class=\"meta\">" + xmlEscape(Caption.lines(metric: .valLoss, tasks: lines.map(\.task),
+                                                                                     baseline: showBaseline, unbeaten: [])) + "</p>\n"
     }
 
     /// With several seeds per cell: mean ± sd (n) of each run's best val_loss; the winner only

@@ -35,18 +35,29 @@ enum SeedTables {
     }
 
     /// Task × optimizer, for reading: `mean ± sd (n)` with * or ~.
-    static func wide(_ cells: [SeedSummary], tasks: [StudyTask], statistic: SeedStatistic,
+    static func wide(_ cells: [SeedSummary], tasks: [StudyTask], statistic: SeedStatistic, metric: Epoch.Columns = .valLoss,
                      better: (String) -> (Double, Double) -> Bool, format: OutputFormat) -> String {
         let optimizers = Optimizers.names.filter { o in cells.contains { $0.optimizer == o } }
         let grouped = rows(cells)
         let ordered = tasks.flatMap { task in grouped.filter { $0[0].task == task.rawValue } }
         let labelled = Set(ordered.map { $0[0].task }).count < ordered.count
+        let baselines = ordered.map { $0[0].comparison?.baseline(metric) }
+        let showBaseline = baselines.contains { $0 != nil }
         var emphasis: Set<[Int]> = []
-        let first = labelled ? 2 : 1
+        var unbeaten: [String] = []
+        let first = 1 + (labelled ? 1 : 0) + (showBaseline ? 1 : 0)
         let lines: [[RowPrinter.Cell]] = ordered.enumerated().map { r, all in
-            let row = bestSettings(all, statistic: statistic, better: better(all[0].task))
-            let verdicts = ReadOnlyStore.verdicts(row, statistic: statistic, better: better(row[0].task))
-            let head: [RowPrinter.Cell] = [.text(row[0].task)] + (labelled ? [.text(row[0].comparison?.label ?? "")] : [])
+            let isBetter = better(all[0].task)
+            let row = bestSettings(all, statistic: statistic, better: isBetter)
+            var verdicts = ReadOnlyStore.verdicts(row, statistic: statistic, better: isBetter)
+            // No winner, and nothing tied with it, when the best does not beat the baseline.
+            if let baseline = baselines[r], let top = row.map({ $0.value(statistic) }).min(by: isBetter), !isBetter(top, baseline) {
+                verdicts = verdicts.map { (.behind, $0.p) }
+                unbeaten.append(row[0].task + (labelled ? " (\(row[0].comparison?.label ?? ""))" : ""))
+            }
+            var head: [RowPrinter.Cell] = [.text(row[0].task)]
+            if labelled { head.append(.text(row[0].comparison?.label ?? "")) }
+            if showBaseline { head.append(.text(baselines[r].map { String(format: "%.4f", $0) } ?? "–")) }
             return head + optimizers.enumerated().map { c, optimizer in
                 guard let i = row.firstIndex(where: { $0.optimizer == optimizer }) else { return .text("–") }
                 if verdicts[i].verdict == .winner || verdicts[i].verdict == .best { emphasis.insert([r, c + first]) }
@@ -57,7 +68,10 @@ enum SeedTables {
         let note = "\(statistic.rawValue) ± sd (n seeds) of each run's best; * best beyond the seeds' spread "
             + "(Welch's t-test, p < \(Welch.alpha)), ~ not separable from the best"
             + (several ? "; an optimizer run with several settings shows its best (--long lists them all)" : "") + "\n"
-        return RowPrinter(columns: ["task"] + (labelled ? ["data"] : []) + optimizers, format: format, emphasis: emphasis).render(lines) + note
+        let columns = ["task"] + (labelled ? ["data"] : []) + (showBaseline ? ["baseline"] : []) + optimizers
+        let tasksShown = ordered.compactMap { StudyTask(rawValue: $0[0].task) }
+        return RowPrinter(columns: columns, format: format, emphasis: emphasis).render(lines) + note
+            + Caption.lines(metric: metric, tasks: tasksShown, baseline: showBaseline, unbeaten: unbeaten)
     }
 
     /// Of an optimizer's cells in a row (one per configuration), the one with the best statistic.
@@ -76,10 +90,11 @@ enum SeedTables {
     }
 
     /// One row per cell with its statistics and verdict, for files and scripts.
-    static func long(_ cells: [SeedSummary], keys: [String], metric: String, statistic: SeedStatistic,
+    static func long(_ cells: [SeedSummary], keys: [String], metric: String, metricColumn: Epoch.Columns = .valLoss, statistic: SeedStatistic,
                      better: (String) -> (Double, Double) -> Bool, format: OutputFormat) -> String {
         let labelled = Set(cells.map { "\($0.group)|\($0.settings)" }).count < cells.count
         let settings = Set(cells.map { "\($0.group)|\($0.comparison?.key ?? "")" }).count < cells.count
+        let showBaseline = cells.contains { $0.comparison?.baseline(metricColumn) != nil }
         var lines: [[RowPrinter.Cell]] = []
         for row in rows(cells) {
             let verdicts = ReadOnlyStore.verdicts(row, statistic: statistic, better: better(row[0].task))
@@ -95,13 +110,14 @@ enum SeedTables {
                 line.append(.text(v.verdict.rawValue))
                 line.append(.optional(v.p))
                 line.append(.text(cell.runs.map(String.init).joined(separator: " ")))
+                if showBaseline { line.append(.optional(cell.comparison?.baseline(metricColumn))) }
                 if labelled { line.append(.text(cell.comparison?.label ?? "")) }
                 if settings { line.append(.text(cell.settings)) }
                 lines.append(line)
             }
         }
         let columns = keys + ["\(metric) (\(statistic.rawValue))", "n", "mean", "sd", "median", "min", "max", "verdict", "p_vs_best", "runs"]
-            + (labelled ? ["comparison"] : []) + (settings ? ["optimizer_configuration"] : [])
+            + (showBaseline ? ["baseline"] : []) + (labelled ? ["comparison"] : []) + (settings ? ["optimizer_configuration"] : [])
         return RowPrinter(columns: columns, format: format).render(lines)
     }
 

@@ -15,6 +15,10 @@ public struct Comparison: Hashable, Sendable, Comparable {
     public var batchSize: Int
     public var samples: Int?
     public var validationSamples: Int?
+    /// The trivial baseline on this data (the same for every run of the comparison; nil for
+    /// runs logged before baselines were), in the task's loss and metric.
+    public var baselineValLoss: Double?
+    public var baselineValMetric: Double?
 
     public init(_ run: Run) {
         let configuration = try? ConfigValue.parse(run.modelConfiguration)
@@ -27,6 +31,17 @@ public struct Comparison: Hashable, Sendable, Comparable {
         batchSize = run.batchSize
         samples = int("samples")
         validationSamples = int("validation_samples")
+        baselineValLoss = run.baselineValLoss
+        baselineValMetric = run.baselineValMetric
+    }
+
+    /// The baseline of a per-epoch column, where there is one (validation loss and metric).
+    public func baseline(_ column: Epoch.Columns) -> Double? {
+        switch column {
+        case .valLoss: return baselineValLoss
+        case .valMetric: return baselineValMetric
+        default: return nil
+        }
     }
 
     /// The same key in Swift and in SQL (`sqlKey`), so that a query can partition by it.

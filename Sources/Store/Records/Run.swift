@@ -59,6 +59,10 @@ public struct Run: Sendable, Equatable {
     public var dataDir: String?
     /// Epochs resumes recomputed and found bit-identical to the log.
     public var epochsReplayed: Int
+    /// The trivial baseline on the run's validation data (the training mean or class prior), in
+    /// its loss and metric; nil for runs logged before schema 3.
+    public var baselineValLoss: Double? = nil
+    public var baselineValMetric: Double? = nil
 
     /// Seconds without a heartbeat after which a run another host was training counts as
     /// abandoned (`resume --stale-after`, and `study` deciding whether a cell is taken).
@@ -73,6 +77,7 @@ public struct Run: Sendable, Equatable {
         case host, pid, threads, codeVersion = "code_version", createdAt = "created_at", finishedAt = "finished_at"
         case owner, checkpointEvery = "checkpoint_every", checkpointEpochs = "checkpoint_epochs", dataDir = "data_dir"
         case epochsReplayed = "epochs_replayed"
+        case baselineValLoss = "baseline_val_loss", baselineValMetric = "baseline_val_metric"
     }
 
     /// Who is training the run, if a live process is. On this host: the process of that pid,
@@ -128,6 +133,8 @@ extension Run: FetchableRecord, PersistableRecord {
         checkpointPolicy = CheckpointPolicy(seconds: try value(.checkpointEvery, missing: 10.0), epochs: try value(.checkpointEpochs, missing: 100))
         dataDir = try value(.dataDir, missing: String?.none as String??) ?? nil
         epochsReplayed = try value(.epochsReplayed, missing: 0)
+        baselineValLoss = try value(.baselineValLoss, missing: Double?.none as Double??) ?? nil
+        baselineValMetric = try value(.baselineValMetric, missing: Double?.none as Double??) ?? nil
     }
 
     public func encode(to container: inout PersistenceContainer) {
@@ -169,6 +176,8 @@ extension Run: FetchableRecord, PersistableRecord {
         case .checkpointEpochs: return .integer(Int64(checkpointPolicy.epochs))
         case .dataDir: return StoredValue(dataDir)
         case .epochsReplayed: return .integer(Int64(epochsReplayed))
+        case .baselineValLoss: return StoredValue(Epoch.stored(baselineValLoss))
+        case .baselineValMetric: return StoredValue(Epoch.stored(baselineValMetric))
         }
     }
 
