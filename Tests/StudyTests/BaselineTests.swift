@@ -1,3 +1,4 @@
+import Basics
 import XCTest
 import Data
 import Engine
@@ -47,5 +48,25 @@ final class BaselineTests: XCTestCase {
         XCTAssertEqual(run.baselineValMetric, expected.valMetric)
         XCTAssertEqual(Comparison(run).baseline(.valLoss), expected.valLoss)
         XCTAssertNil(Comparison(run).baseline(.loss), "training loss has no baseline")
+    }
+}
+
+/// Runs logged before stratified slices keep their first-N slices, and their JSON (so their
+/// configuration fingerprint, which resume checks) is unchanged.
+final class SlicingCompatibilityTests: XCTestCase {
+    func testAnOldRunKeepsItsSlicesAndFingerprint() throws {
+        let old = #"{"task": "imdb", "architecture": "imdb", "batch_size": 32, "seed": 1, "samples": 512, "validation_samples": 256, "synthetic": false}"#
+        let adam = try Optimizers.make("adam", settings: []).config
+        let spec = try RunSpec(json: try ConfigValue.parse(old), optimizer: "adam", optimizerConfiguration: adam, epochs: 2)
+        XCTAssertEqual(spec.slicing, .prefix)
+        XCTAssertEqual(spec.json.json, old)
+        let new = RunSpec(task: .imdb, optimizer: "adam", optimizerConfiguration: adam, epochs: 2, samples: 512, validationSamples: 256)
+        XCTAssertEqual(new.slicing, .stratified)
+        XCTAssertTrue(new.json.json.hasSuffix(#""synthetic": false, "slicing": "stratified-1"}"#), new.json.json)
+        XCTAssertNotEqual(new.fingerprint(datasetFingerprint: "d"), spec.fingerprint(datasetFingerprint: "d"))
+        let back = try RunSpec(json: new.json, optimizer: "adam", optimizerConfiguration: adam, epochs: 2)
+        XCTAssertEqual(back.slicing, .stratified)
+        XCTAssertThrowsError(try RunSpec(json: try ConfigValue.parse(old.replacingOccurrences(of: "}", with: #", "slicing": "magic"}"#)),
+                                         optimizer: "adam", optimizerConfiguration: adam, epochs: 2))
     }
 }
