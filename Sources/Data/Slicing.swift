@@ -80,6 +80,7 @@ public enum Slicing: String, Sendable, CaseIterable {
     /// validated was seen), or the held-out split's first M when the stretch is too short.
     static func window(_ train: WindowedSeries, _ held: WindowedSeries, train n: Int?, validation m: Int?) -> (splits: DataSplits, notes: [String]) {
         let trainCount = min(n ?? train.count, train.count)
+        guard trainCount > 0 else { return (DataSplits(train: train, validation: m.map { Prefix(held, count: $0) } ?? held), []) }
         let firstTrain = Subset(train, rows: Array(0..<trainCount))
         guard let m else { return (DataSplits(train: firstTrain, validation: held), []) }
         // Everything the training windows read: their inputs and their targets.

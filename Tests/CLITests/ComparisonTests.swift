@@ -69,8 +69,11 @@ final class ComparisonTests: XCTestCase {
         XCTAssertEqual(best.first, "task,baseline,adam,rmsprop", "one comparison left: no data column")
     }
 
+    /// The table names the data set briefly; files keep where it came from.
     func testRunsShowsAShortDataSetName() throws {
-        let runs = try optilog("runs", "--format", "csv").stdout.split(separator: "\n")
-        XCTAssertTrue(runs.dropFirst().allSatisfy { $0.contains(",Boston housing,") }, runs.joined(separator: "\n"))
+        let table = try optilog("runs", "--format", "markdown").stdout.split(separator: "\n").dropFirst(2)
+        XCTAssertTrue(table.allSatisfy { $0.contains("| Boston housing |") }, table.joined(separator: "\n"))
+        let csv = try optilog("runs", "--format", "csv").stdout.split(separator: "\n").dropFirst()
+        XCTAssertTrue(csv.allSatisfy { $0.contains(",\"Boston housing (") && $0.contains(" from ") }, csv.joined(separator: "\n"))
     }
 }

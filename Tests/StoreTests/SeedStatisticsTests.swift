@@ -53,6 +53,9 @@ final class SeedStatisticsTests: XCTestCase {
         let v = ReadOnlyStore.verdicts(single, statistic: .mean, better: lower)
         XCTAssertEqual(v.map(\.verdict), [.behind, .best])
         XCTAssertNil(v[0].p)
+        // The best by its minimum but worse on average is not a winner over a better mean.
+        let skewed = [cell("a", [0.5, 5, 5, 5.1, 5.2]), cell("b", [1.0, 1.01, 0.99, 1.0, 1.02])]
+        XCTAssertEqual(ReadOnlyStore.verdicts(skewed, statistic: .min, better: lower).map(\.verdict), [.tied, .tied])
         // One seed beside several: it cannot be separated, so no winner.
         XCTAssertEqual(ReadOnlyStore.verdicts([cell("adam", [1, 1.1, 0.9]), cell("sgd", [5])], statistic: .mean, better: lower).map(\.verdict),
                        [.tied, .tied])
@@ -62,7 +65,8 @@ final class SeedStatisticsTests: XCTestCase {
     /// cell, in the same comparison.
     func testRunsPoolOnlyAcrossSeeds() throws {
         let store = try Store(path: temporaryStorePath())
-        for (lr, seed, loss) in [(0.001, 1, 0.5), (0.001, 2, 0.7), (0.001, 3, 0.6), (0.01, 1, 0.2), (0.01, 2, 0.3)] as [(Double, UInt64, Double)] {
+        // Seed 1 at 0.01 twice (an ad-hoc run beside the study's): one sample, not two.
+        for (lr, seed, loss) in [(0.001, 1, 0.5), (0.001, 2, 0.7), (0.001, 3, 0.6), (0.01, 1, 0.2), (0.01, 2, 0.3), (0.01, 1, 0.2)] as [(Double, UInt64, Double)] {
             var run = sampleRun(optimizer: "adam")
             run.seed = seed
             run.optimizerConfiguration = "{\"learning_rate\": \(lr)}"
@@ -70,10 +74,27 @@ final class SeedStatisticsTests: XCTestCase {
         }
         let cells = try store.reader.seedSummaries(BestQuery())
         XCTAssertEqual(cells.map(\.n), [3, 2])
+        XCTAssertEqual(cells[1].runs, [4, 5], "the first of the two seed-1 runs")
         XCTAssertEqual(cells.map(\.settings), ["{\"learning_rate\": 0.001}", "{\"learning_rate\": 0.01}"])
         XCTAssertEqual(cells[0].mean, 0.6, accuracy: 1e-12)
         XCTAssertEqual(cells[1].mean, 0.25, accuracy: 1e-12)
         XCTAssertEqual(cells[0].sd!, 0.1, accuracy: 1e-12)
         XCTAssertEqual(Set(cells.compactMap(\.comparison)).count, 1)
+    }
+
+    /// A comparison takes its baseline from any run that logged one (runs logged before
+    /// baselines share comparisons with newer ones).
+    func testABaselineFromAnyRunOfTheComparison() throws {
+        let store = try Store(path: temporaryStorePath())
+        var old = sampleRun(optimizer: "adam")
+        old.baselineValLoss = nil
+        try store.commitEpoch(sampleEpoch(1, valLoss: 0.1), run: try store.createRun(old))
+        var new = sampleRun(optimizer: "sgd")
+        (new.baselineValLoss, new.baselineValMetric) = (0.9, 0.5)
+        try store.commitEpoch(sampleEpoch(1, valLoss: 0.2), run: try store.createRun(new))
+        let best = try store.reader.best(BestQuery())
+        XCTAssertEqual(best.map(\.optimizer), ["adam", "sgd"])
+        XCTAssertEqual(best.map { $0.comparison?.baselineValLoss }, [0.9, 0.9], "the old run's comparison has the new run's baseline")
+        XCTAssertEqual(try store.reader.seedSummaries(BestQuery()).map { $0.comparison?.baselineValMetric }, [0.5, 0.5])
     }
 }

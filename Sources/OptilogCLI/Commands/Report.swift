@@ -1,3 +1,4 @@
+import Basics
 import ArgumentParser
 import Engine
 import Foundation
@@ -80,6 +81,7 @@ struct Report: ParsableCommand {
             html += "</tr>\n"
         }
         return html + "</tbody></table>\n<p class=\"meta\">" + xmlEscape(Caption.lines(metric: .valLoss, tasks: lines.map(\.task),
+                                                                                     bracket: "best epoch and run", higherIsBetter: { _ in false },
                                                                                      baseline: showBaseline, unbeaten: [])) + "</p>\n"
     }
 
@@ -89,22 +91,25 @@ struct Report: ParsableCommand {
         let optimizers = Optimizers.names.filter { o in cells.contains { $0.optimizer == o } }
         let rows = tasks.flatMap { task in SeedTables.rows(cells).filter { $0[0].task == task.rawValue } }
         let labelled = Set(rows.map { $0[0].task }).count < rows.count
+        let judged = rows.map { SeedTables.judge($0, statistic: .mean, metric: .valLoss, better: { $0 < $1 }) }
+        let showBaseline = judged.contains { $0.baseline != nil }
         var html = "<h2 id=\"best\">Best validation loss per task and optimizer (mean ± sd over seeds)</h2>\n"
-        html += "<table class=\"best\"><thead><tr><th>task</th>" + (labelled ? "<th>data</th>" : "")
+        html += "<table class=\"best\"><thead><tr><th>task</th>" + (labelled ? "<th>data</th>" : "") + (showBaseline ? "<th>baseline</th>" : "")
         html += optimizers.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>\n"
-        for row in rows {
-            let verdicts = ReadOnlyStore.verdicts(row, statistic: .mean, better: { $0 < $1 })
-            html += "<tr><th>\(row[0].task)</th>" + (labelled ? "<td>\(xmlEscape(row[0].comparison?.label ?? ""))</td>" : "")
+        for row in judged {
+            let first = row.chosen[0]
+            html += "<tr><th>\(first.task)</th>" + (labelled ? "<td>\(xmlEscape(first.comparison?.label ?? ""))</td>" : "")
+            if showBaseline { html += "<td>" + (row.baseline.map { String(format: "%.4f", $0) } ?? "–") + "</td>" }
             for optimizer in optimizers {
-                guard let i = row.firstIndex(where: { $0.optimizer == optimizer }) else { html += "<td>–</td>"; continue }
-                let text = xmlEscape(SeedTables.text(row[i], .mean) + SeedTables.mark(verdicts[i].verdict))
-                let winner = verdicts[i].verdict == .winner || verdicts[i].verdict == .best
+                guard let i = row.chosen.firstIndex(where: { $0.optimizer == optimizer }) else { html += "<td>–</td>"; continue }
+                let text = xmlEscape(SeedTables.text(row.chosen[i], .mean) + SeedTables.mark(row.verdicts[i].verdict))
+                let winner = row.verdicts[i].verdict == .winner || row.verdicts[i].verdict == .best
                 html += winner ? "<td class=\"winner\">\(text)</td>" : "<td>\(text)</td>"
             }
             html += "</tr>\n"
         }
-        return html + "</tbody></table>\n<p class=\"meta\">* best beyond the seeds' spread (Welch's t-test, p &lt; \(Welch.alpha)); "
-            + "~ not separable from the best.</p>\n"
+        return html + "</tbody></table>\n<p class=\"meta\">* best beyond the seeds' spread (Welch's t-test, p &lt; \(Welch.alpha)) "
+            + "and better than the baseline; ~ not separable from the best.</p>\n"
     }
 
     /// A task's training loss, validation loss and gradient-norm curves (each optimizer's best
@@ -113,7 +118,7 @@ struct Report: ParsableCommand {
         let seeded = try reader.seedCurves(task: task.rawValue, study: study, comparison: comparison, column: .valLoss, optimizerOrder: Optimizers.names)
         let ids = seeded == nil ? try reader.bestRuns(task: task.rawValue, study: study, comparison: comparison, optimizerOrder: Optimizers.names) : []
         let heading = task.rawValue + (comparison.map { " — " + xmlEscape($0.label) } ?? "")
-        let anchor = "task-\(task.rawValue)" + (comparison.map { "-" + String($0.datasetFingerprint.prefix(8)) + "-\($0.epochs)" } ?? "")
+        let anchor = "task-\(task.rawValue)" + (comparison.map { "-" + String(sha256Hex(Array($0.key.utf8)).prefix(8)) } ?? "")
         var html = "<h2 id=\"\(anchor)\">\(heading)</h2>\n<div class=\"figures\">\n"
         for (column, log) in [(Epoch.Columns.loss, false), (.valLoss, false), (.gradNormMean, true)] {
             let title = "\(task.rawValue) — \(column.rawValue)"

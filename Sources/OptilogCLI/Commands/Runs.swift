@@ -62,7 +62,7 @@ struct Runs: ParsableCommand {
                     return [
                         .integer(Int(r.id)), .text(r.task), .text(r.optimizer), RowPrinter.Cell(r[.seed]), .text(r.status.rawValue),
                         .text("\(r.epochsDone)/\(r.epochsPlanned)"), .optional(r.bestValLoss), .optional(r.bestEpoch), .optional(l.study),
-                        .text(Comparison.shortName(r.dataset)), .text(utcTime(r.createdAt)),
+                        .text(format == .table || format == .markdown ? Comparison.shortName(r.dataset) : r.dataset), .text(utcTime(r.createdAt)),
                     ]
                 }), terminator: "")
     }

@@ -43,7 +43,8 @@ enum BestTable {
         let columns = ["task"] + (labelled ? ["data"] : []) + (showBaseline ? ["baseline"] : []) + optimizers
         let table = RowPrinter(columns: columns, format: format, emphasis: winners).render(printed)
         guard format == .table || format == .markdown else { return table }
-        return table + Caption.lines(metric: metric, tasks: lines.map(\.task), baseline: showBaseline, unbeaten: unbeaten)
+        return table + Caption.lines(metric: metric, tasks: lines.map(\.task), bracket: "best epoch",
+                                     higherIsBetter: { better($0)(1, 0) }, baseline: showBaseline, unbeaten: unbeaten)
     }
 
     /// The table's rows: each task, split by comparison where its runs span several.
@@ -75,13 +76,14 @@ enum Caption {
         }
     }
 
-    static func lines(metric: Epoch.Columns, tasks: [StudyTask], baseline: Bool, unbeaten: [String]) -> String {
+    /// `bracket`: what the brackets after each value hold; `higherIsBetter`: the table's
+    /// direction per task (the metric's own, or `--mode`).
+    static func lines(metric: Epoch.Columns, tasks: [StudyTask], bracket: String, higherIsBetter: (StudyTask) -> Bool,
+                      baseline: Bool, unbeaten: [String]) -> String {
         var seen: [StudyTask] = []
         for t in tasks where !seen.contains(t) { seen.append(t) }
-        let units = seen.map { t in
-            "\(t.rawValue): \(unit(t, metric)), \(metric.higherIsBetter(task: t.rawValue) ? "higher" : "lower") is better"
-        }
-        var text = "\(metric.rawValue), best epoch in brackets — " + units.joined(separator: "; ") + "\n"
+        let units = seen.map { t in "\(t.rawValue): \(unit(t, metric)), \(higherIsBetter(t) ? "higher" : "lower") is better" }
+        var text = "\(metric.rawValue), \(bracket) in brackets — " + units.joined(separator: "; ") + "\n"
         if baseline {
             text += "baseline: predicting the training mean (regression) or class prior (classification) on the validation data; "
                 + "a winner (*) must beat it\n"

@@ -7,7 +7,8 @@ extension SeedStatistic: ExpressibleByArgument {}
 
 /// `best` when cells hold several seeds: the number each cell stands for (`--stat`), its spread
 /// and count, and a winner only beyond the seeds' noise (Welch's t-test, p < 0.05, against each
-/// other cell of its row); cells that cannot be told from the best are marked tied (~).
+/// other cell of its row) and only if it beats the row's baseline; cells that cannot be told
+/// from the best are marked tied (~). The table, the files and the report judge a row alike.
 enum SeedTables {
     /// Rows: the cells of one comparison (a task on one data set and budget).
     static func rows(_ cells: [SeedSummary]) -> [[SeedSummary]] {
@@ -19,6 +20,36 @@ enum SeedTables {
             rows[key, default: []].append(cell)
         }
         return order.map { rows[$0]! }
+    }
+
+    /// A row judged: each optimizer at its best setting (`chosen`) with its verdict, every cell
+    /// (all settings) with its verdict against the best, and whether the best beats the baseline.
+    struct Judged {
+        var chosen: [SeedSummary]
+        var verdicts: [(verdict: SeedVerdict, p: Double?)]
+        var all: [(cell: SeedSummary, verdict: SeedVerdict, p: Double?)]
+        var baseline: Double?
+        var beatsBaseline: Bool
+    }
+
+    static func judge(_ row: [SeedSummary], statistic: SeedStatistic, metric: Epoch.Columns, better: (Double, Double) -> Bool) -> Judged {
+        let chosen = bestSettings(row, statistic: statistic, better: better)
+        var verdicts = ReadOnlyStore.verdicts(chosen, statistic: statistic, better: better)
+        let baseline = row.compactMap { $0.comparison?.baseline(metric) }.first
+        let top = chosen.map { $0.value(statistic) }.min(by: better)
+        let beats = top.map { t in baseline.map { better(t, $0) } ?? true } ?? false
+        // No winner, and nothing tied with it, when the best does not beat the baseline.
+        if !beats { verdicts = verdicts.map { (.behind, $0.p) } }
+        let bestCell = verdicts.indices.first { [.winner, .tied, .best].contains(verdicts[$0].verdict) }.map { chosen[$0] }
+        let all = row.map { cell -> (cell: SeedSummary, verdict: SeedVerdict, p: Double?) in
+            if let i = chosen.firstIndex(of: cell) { return (cell, verdicts[i].verdict, verdicts[i].p) }
+            // Another setting of an optimizer: against the row's best.
+            guard let bestCell, beats else { return (cell, .behind, nil) }
+            let p = Welch.test(bestCell.values, cell.values)?.p
+            let apart = (p.map { $0 < Welch.alpha } ?? false) && better(bestCell.mean, cell.mean)
+            return (cell, apart || cell.n == 1 && bestCell.n == 1 ? .behind : .tied, p)
+        }
+        return Judged(chosen: chosen, verdicts: verdicts, all: all, baseline: baseline, beatsBaseline: beats)
     }
 
     static func text(_ cell: SeedSummary, _ statistic: SeedStatistic) -> String {
@@ -34,6 +65,10 @@ enum SeedTables {
         }
     }
 
+    static func rowLabel(_ row: [SeedSummary], labelled: Bool) -> String {
+        row[0].task + (labelled ? " (\(row[0].comparison?.label ?? ""))" : "")
+    }
+
     /// Task × optimizer, for reading: `mean ± sd (n)` with * or ~.
     static func wide(_ cells: [SeedSummary], tasks: [StudyTask], statistic: SeedStatistic, metric: Epoch.Columns = .valLoss,
                      better: (String) -> (Double, Double) -> Bool, format: OutputFormat) -> String {
@@ -41,27 +76,18 @@ enum SeedTables {
         let grouped = rows(cells)
         let ordered = tasks.flatMap { task in grouped.filter { $0[0].task == task.rawValue } }
         let labelled = Set(ordered.map { $0[0].task }).count < ordered.count
-        let baselines = ordered.map { $0[0].comparison?.baseline(metric) }
-        let showBaseline = baselines.contains { $0 != nil }
+        let judged = ordered.map { judge($0, statistic: statistic, metric: metric, better: better($0[0].task)) }
+        let showBaseline = judged.contains { $0.baseline != nil }
         var emphasis: Set<[Int]> = []
-        var unbeaten: [String] = []
         let first = 1 + (labelled ? 1 : 0) + (showBaseline ? 1 : 0)
-        let lines: [[RowPrinter.Cell]] = ordered.enumerated().map { r, all in
-            let isBetter = better(all[0].task)
-            let row = bestSettings(all, statistic: statistic, better: isBetter)
-            var verdicts = ReadOnlyStore.verdicts(row, statistic: statistic, better: isBetter)
-            // No winner, and nothing tied with it, when the best does not beat the baseline.
-            if let baseline = baselines[r], let top = row.map({ $0.value(statistic) }).min(by: isBetter), !isBetter(top, baseline) {
-                verdicts = verdicts.map { (.behind, $0.p) }
-                unbeaten.append(row[0].task + (labelled ? " (\(row[0].comparison?.label ?? ""))" : ""))
-            }
-            var head: [RowPrinter.Cell] = [.text(row[0].task)]
-            if labelled { head.append(.text(row[0].comparison?.label ?? "")) }
-            if showBaseline { head.append(.text(baselines[r].map { String(format: "%.4f", $0) } ?? "–")) }
+        let lines: [[RowPrinter.Cell]] = judged.enumerated().map { r, row in
+            var head: [RowPrinter.Cell] = [.text(row.chosen[0].task)]
+            if labelled { head.append(.text(row.chosen[0].comparison?.label ?? "")) }
+            if showBaseline { head.append(.text(row.baseline.map { String(format: "%.4f", $0) } ?? "–")) }
             return head + optimizers.enumerated().map { c, optimizer in
-                guard let i = row.firstIndex(where: { $0.optimizer == optimizer }) else { return .text("–") }
-                if verdicts[i].verdict == .winner || verdicts[i].verdict == .best { emphasis.insert([r, c + first]) }
-                return .text(text(row[i], statistic) + mark(verdicts[i].verdict))
+                guard let i = row.chosen.firstIndex(where: { $0.optimizer == optimizer }) else { return .text("–") }
+                if row.verdicts[i].verdict == .winner || row.verdicts[i].verdict == .best { emphasis.insert([r, c + first]) }
+                return .text(text(row.chosen[i], statistic) + mark(row.verdicts[i].verdict))
             }
         }
         let several = ordered.contains { row in Set(row.map(\.optimizer)).count < row.count }
@@ -69,9 +95,10 @@ enum SeedTables {
             + "(Welch's t-test, p < \(Welch.alpha)), ~ not separable from the best"
             + (several ? "; an optimizer run with several settings shows its best (--long lists them all)" : "") + "\n"
         let columns = ["task"] + (labelled ? ["data"] : []) + (showBaseline ? ["baseline"] : []) + optimizers
-        let tasksShown = ordered.compactMap { StudyTask(rawValue: $0[0].task) }
+        let unbeaten = zip(ordered, judged).filter { !$0.1.beatsBaseline }.map { rowLabel($0.0, labelled: labelled) }
         return RowPrinter(columns: columns, format: format, emphasis: emphasis).render(lines) + note
-            + Caption.lines(metric: metric, tasks: tasksShown, baseline: showBaseline, unbeaten: unbeaten)
+            + Caption.lines(metric: metric, tasks: ordered.compactMap { StudyTask(rawValue: $0[0].task) }, bracket: "n seeds",
+                            higherIsBetter: { better($0.rawValue)(1, 0) }, baseline: showBaseline, unbeaten: unbeaten)
     }
 
     /// Of an optimizer's cells in a row (one per configuration), the one with the best statistic.
@@ -92,13 +119,16 @@ enum SeedTables {
     /// One row per cell with its statistics and verdict, for files and scripts.
     static func long(_ cells: [SeedSummary], keys: [String], metric: String, metricColumn: Epoch.Columns = .valLoss, statistic: SeedStatistic,
                      better: (String) -> (Double, Double) -> Bool, format: OutputFormat) -> String {
-        let labelled = Set(cells.map { "\($0.group)|\($0.settings)" }).count < cells.count
-        let settings = Set(cells.map { "\($0.group)|\($0.comparison?.key ?? "")" }).count < cells.count
-        let showBaseline = cells.contains { $0.comparison?.baseline(metricColumn) != nil }
+        let key = { (c: SeedSummary) in "\(c.group)|\(c.comparison?.key ?? "")" }
+        // A group in two comparisons needs its comparison named; two cells of one group and
+        // comparison differ in their settings, which are named then.
+        let labelled = Set(cells.map(key)).count > Set(cells.map { "\($0.group)" }).count
+        let settings = Set(cells.map(key)).count < cells.count
+        let judged = rows(cells).map { judge($0, statistic: statistic, metric: metricColumn, better: better($0[0].task)) }
+        let showBaseline = judged.contains { $0.baseline != nil }
         var lines: [[RowPrinter.Cell]] = []
-        for row in rows(cells) {
-            let verdicts = ReadOnlyStore.verdicts(row, statistic: statistic, better: better(row[0].task))
-            for (cell, v) in zip(row, verdicts) {
+        for row in judged {
+            for (cell, verdict, p) in row.all {
                 var line: [RowPrinter.Cell] = cell.group.map(RowPrinter.Cell.init)
                 line.append(.number(cell.value(statistic), digits: 6))
                 line.append(.integer(cell.n))
@@ -107,10 +137,10 @@ enum SeedTables {
                 line.append(.number(cell.median, digits: 6))
                 line.append(.optional(cell.values.min()))
                 line.append(.optional(cell.values.max()))
-                line.append(.text(v.verdict.rawValue))
-                line.append(.optional(v.p))
+                line.append(.text(verdict.rawValue))
+                line.append(.optional(p))
                 line.append(.text(cell.runs.map(String.init).joined(separator: " ")))
-                if showBaseline { line.append(.optional(cell.comparison?.baseline(metricColumn))) }
+                if showBaseline { line.append(.optional(row.baseline)) }
                 if labelled { line.append(.text(cell.comparison?.label ?? "")) }
                 if settings { line.append(.text(cell.settings)) }
                 lines.append(line)
@@ -126,7 +156,8 @@ enum SeedTables {
     static func ranks(_ cells: [SeedSummary], statistic: SeedStatistic, better: (String) -> (Double, Double) -> Bool,
                       format: OutputFormat) -> String {
         let table = rows(cells).map { bestSettings($0, statistic: statistic, better: better($0[0].task)) }
-        let labels = table.map { row in row[0].task + (Set(table.map { $0[0].task }).count < table.count ? " (\(row[0].comparison?.label ?? ""))" : "") }
+        let labelled = Set(table.map { $0[0].task }).count < table.count
+        let labels = table.map { rowLabel($0, labelled: labelled) }
         var ranks: [String: [Int: Double]] = [:]
         for (r, row) in table.enumerated() {
             let isBetter = better(row[0].task)

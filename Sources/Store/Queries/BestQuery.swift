@@ -112,11 +112,11 @@ extension ReadOnlyStore {
         // run and epoch, so no sort) and SQLite's min() keeps the first, i.e. earliest, best epoch.
         let sql = q.metric == .valLoss && q.minimizedTasks == nil
             ? """
-              SELECT \(groupColumns), r.id AS run_id, r.task AS task, r.optimizer_configuration AS settings, r.best_val_loss AS k, r.best_val_loss AS value, r.best_epoch AS epoch
+              SELECT \(groupColumns), r.id AS run_id, r.task AS task, r.optimizer_configuration AS settings, r.seed AS seed, r.epochs_done AS done, r.best_val_loss AS k, r.best_val_loss AS value, r.best_epoch AS epoch
               FROM runs r LEFT JOIN studies s ON s.id = r.study_id WHERE r.best_val_loss IS NOT NULL AND \(conditions.sql)
               """
             : """
-              SELECT \(groupColumns), r.id AS run_id, r.task AS task, r.optimizer_configuration AS settings, MIN(\(key("e.\(column)"))) AS k, e.\(column) AS value, e.epoch AS epoch
+              SELECT \(groupColumns), r.id AS run_id, r.task AS task, r.optimizer_configuration AS settings, r.seed AS seed, r.epochs_done AS done, MIN(\(key("e.\(column)"))) AS k, e.\(column) AS value, e.epoch AS epoch
               FROM runs r LEFT JOIN studies s ON s.id = r.study_id JOIN epochs e ON e.run_id = r.id
               WHERE e.\(column) IS NOT NULL AND \(conditions.sql) GROUP BY r.id
               """
@@ -139,6 +139,26 @@ extension ReadOnlyStore {
     func withComparisons(_ results: [BestResult]) throws -> [BestResult] {
         let runs = try read { db in try Run.fetchAll(db, keys: results.map(\.run)) }
         let byID = Dictionary(runs.map { ($0.id, Comparison($0)) }, uniquingKeysWith: { a, _ in a })
-        return results.map { var r = $0; r.comparison = byID[r.run]; return r }
+        let filled = try withBaselines(Array(Set(byID.values)))
+        return results.map { var r = $0; r.comparison = byID[r.run].flatMap { filled[$0.key] }; return r }
+    }
+
+    /// The comparisons with their baselines from any of their runs that logged one (runs logged
+    /// before schema 3 share a comparison with newer ones and have none), by key.
+    func withBaselines(_ comparisons: [Comparison]) throws -> [String: Comparison] {
+        var out: [String: Comparison] = [:]
+        for var c in comparisons {
+            if c.baselineValLoss == nil {
+                let row = try read { db in
+                    try Row.fetchOne(db, sql: """
+                        SELECT baseline_val_loss, baseline_val_metric FROM runs r
+                        WHERE r.task = ? AND r.baseline_val_loss IS NOT NULL AND \(Comparison.sqlKey) = ? LIMIT 1
+                        """, arguments: [c.task, c.key])
+                }
+                if let row { (c.baselineValLoss, c.baselineValMetric) = (row[0], row[1]) }
+            }
+            out[c.key] = c
+        }
+        return out
     }
 }

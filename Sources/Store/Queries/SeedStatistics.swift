@@ -108,7 +108,7 @@ public enum Welch {
 
 /// Where a cell stands in its row.
 public enum SeedVerdict: String, Sendable {
-    /// The best, beyond the seeds' spread (Welch's test against the runner-up, p < alpha).
+    /// The best, beyond the seeds' spread (Welch's test against every other cell, p < alpha).
     case winner
     /// The best or not separable from it: too few seeds, or p ≥ alpha against the best.
     case tied
@@ -120,21 +120,27 @@ public enum SeedVerdict: String, Sendable {
 
 extension ReadOnlyStore {
     /// Every run's best value, grouped as `best` groups them (within comparisons, and apart for
-    /// each optimizer configuration: only runs that differ in their seed alone are pooled), with
-    /// the statistics over each group's runs.
+    /// each optimizer configuration: only runs that differ in their seed alone are pooled, one
+    /// run per seed), with the statistics over each group's runs.
     public func seedSummaries(_ q: BestQuery) throws -> [SeedSummary] {
         let (perRun, aliases, arguments) = try perRunSQL(q)
         let n = aliases.count
         let rows = try read { db in
-            try Row.fetchAll(db, sql: "SELECT \(aliases.joined(separator: ", ")), comparison, value, epoch, run_id, task, settings FROM (\(perRun)) ORDER BY \(aliases.joined(separator: ", ")), comparison, settings, run_id",
-                             arguments: arguments)
+            try Row.fetchAll(db, sql: """
+                SELECT \(aliases.joined(separator: ", ")), comparison, value, epoch, run_id, task, settings, seed, done FROM (\(perRun))
+                ORDER BY \(aliases.joined(separator: ", ")), comparison, settings, seed, done DESC, run_id
+                """, arguments: arguments)
         }
         var order: [String] = []
         var cells: [String: SeedSummary] = [:]
+        var seen: Set<String> = []
         for r in rows {
             let group = (0..<n).map { StoredValue(r[$0] as DatabaseValue) }
             let settings: String = r[n + 5] ?? ""
             let key = "\(group)|\(r[n] as String? ?? "")|\(settings)"
+            // One run per seed: a seed run twice (two studies, an ad-hoc run) is one sample, the
+            // run that went furthest (the lowest id among equals).
+            guard seen.insert("\(key)|\(r[n + 6] as Int64? ?? 0)").inserted else { continue }
             if cells[key] == nil {
                 order.append(key)
                 cells[key] = SeedSummary(group: group, task: r[n + 4] ?? "", comparison: nil, settings: settings, values: [], runs: [], epochs: [])
@@ -144,10 +150,11 @@ extension ReadOnlyStore {
             cells[key]!.runs.append(r[n + 3] ?? 0)
         }
         let firstRuns = try read { db in try Run.fetchAll(db, keys: order.compactMap { cells[$0]?.runs.first }) }
-        let comparisons = Dictionary(firstRuns.map { ($0.id, Comparison($0)) }, uniquingKeysWith: { a, _ in a })
+        let filled = try withBaselines(Array(Set(firstRuns.map(Comparison.init))))
+        let comparisons = Dictionary(firstRuns.map { ($0.id, filled[Comparison($0).key]) }, uniquingKeysWith: { a, _ in a })
         return order.map { key in
             var cell = cells[key]!
-            cell.comparison = cell.runs.first.flatMap { comparisons[$0] }
+            cell.comparison = cell.runs.first.flatMap { comparisons[$0] ?? nil }
             return cell
         }
     }
@@ -164,7 +171,11 @@ extension ReadOnlyStore {
             return row.indices.map { ($0 == bestIndex || row[$0].value(statistic) == best.value(statistic) ? .best : .behind, nil) }
         }
         let p = row.indices.map { $0 == bestIndex ? nil : Welch.test(best.values, row[$0].values)?.p }
-        let separable = row.indices.map { $0 == bestIndex || (p[$0].map { $0 < Welch.alpha } ?? false) }
+        // Behind: the test separates the means, and the best's mean is the better one (with
+        // --stat min, say, the best cell by its minimum may have the worse mean).
+        let separable = row.indices.map { i in
+            i == bestIndex || (p[i].map { $0 < Welch.alpha } ?? false) && better(best.mean, row[i].mean)
+        }
         let clearWinner = row.indices.allSatisfy { $0 == bestIndex || separable[$0] }
         return row.indices.map { i in
             if i == bestIndex { return (clearWinner ? .winner : .tied, nil) }

@@ -34,7 +34,7 @@ struct LineChart {
 
     /// The y range in scale units (log10 of the values when logY).
     var yRange: (Double, Double) {
-        let bands = lines.flatMap { $0.band.flatMap { [$0.low, $0.high] } }.filter { $0.isFinite && (!logY || $0 > 0) }
+        let bands = logY ? [] : lines.flatMap { $0.band.flatMap { [$0.low, $0.high] } }.filter(\.isFinite)
         let ys = lines.flatMap { visible($0).map { logY ? log10($0.y) : $0.y } } + bands.map { logY ? log10($0) : $0 }
         guard let lo = ys.min(), let hi = ys.max() else { return (0, 1) }
         if lo == hi { return (lo - (abs(lo) > 0 ? abs(lo) * 0.1 : 0.5), hi + (abs(hi) > 0 ? abs(hi) * 0.1 : 0.5)) }
@@ -131,7 +131,8 @@ struct LineChart {
         s +=
             "<text transform=\"translate(16 \(num(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(xmlEscape(yLabel + (logY ? " (log)" : "")))</text>\n"
         // Spreads first, under every line.
-        for line in lines where line.band.count > 1 {
+        // (Not on a log scale: mean − sd may be ≤ 0 there, and a band with holes misleads.)
+        for line in lines where line.band.count > 1 && !logY {
             let colour = Self.palette[line.slot % Self.palette.count]
             let band = line.band.filter { $0.x.isFinite && $0.low.isFinite && $0.high.isFinite && (!logY || $0.low > 0) }.sorted { $0.x < $1.x }
             let outline = band.map { "\(num(px($0.x))),\(num(py($0.high)))" } + band.reversed().map { "\(num(px($0.x))),\(num(py($0.low)))" }
