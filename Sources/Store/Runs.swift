@@ -139,7 +139,7 @@ extension Store {
             try db.cachedStatement(sql: "INSERT INTO step_series (run_id, epoch, first_step, steps, losses, grad_norms) VALUES (?, ?, ?, ?, ?, ?)").execute(arguments: [run, e.epoch, e.firstStep, e.stepLosses.count, Data(losses), Data(norms)])
             let layerInsert = try db.cachedStatement(sql: "INSERT INTO layer_norms (run_id, epoch, layer, norm) VALUES (?, ?, ?, ?)")
             for (layer, norm) in e.layerNorms {
-                try layerInsert.execute(arguments: [run, e.epoch, layer, finite(norm) ?? .nan])
+                try layerInsert.execute(arguments: [run, e.epoch, layer, Epoch.stored(norm) ?? .nan])
             }
             if let c = e.checkpoint {
                 try Self.insertCheckpoint(db, run: run, epoch: e.epoch, step: c.step, optimizerChecksum: e.row.optimizerChecksum,
@@ -221,10 +221,6 @@ extension Store {
     }
 }
 
-/// NaN and infinities are stored as NULL (SQLite has no NaN); callers see nil.
-@inline(__always)
-func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
-
 extension Store {
     static let hostName = ProcessInfo.processInfo.hostName
 
@@ -296,8 +292,8 @@ extension Store {
             let layers = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT layer, norm FROM layer_norms WHERE run_id = ? AND epoch = ?",
                                                                            arguments: [run, e.epoch]).map { ($0["layer"] as String, $0["norm"] as Double?) })
             if Set(layers.keys) != Set(e.layerNorms.map(\.layer)) { return "the layers with gradient norms" }
-            for (layer, norm) in e.layerNorms where layers[layer]??.bitPattern != finite(norm)?.bitPattern {
-                return "the gradient norm of layer \(layer) (logged \(describe(layers[layer] ?? nil)), replayed \(describe(finite(norm))))"
+            for (layer, norm) in e.layerNorms where layers[layer]??.bitPattern != Epoch.stored(norm)?.bitPattern {
+                return "the gradient norm of layer \(layer) (logged \(describe(layers[layer] ?? nil)), replayed \(describe(Epoch.stored(norm))))"
             }
             return nil
         }

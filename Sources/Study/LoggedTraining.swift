@@ -51,11 +51,12 @@ public final class LoggedTraining {
     public internal(set) var warnings: [String] = []
 
     static func newRun(_ spec: RunSpec, _ p: PreparedRun, studyID: Int64?, policy: CheckpointPolicy, dataDir: String?) -> NewRun {
-        NewRun(studyID: studyID, task: spec.task.rawValue, dataset: p.dataset, datasetFingerprint: p.datasetFingerprint,
+        let baseline = p.baseline()
+        return NewRun(studyID: studyID, task: spec.task.rawValue, dataset: p.dataset, datasetFingerprint: p.datasetFingerprint,
                modelConfiguration: spec.json.json, optimizer: spec.optimizer, optimizerConfiguration: p.optimizer.config.json,
                configurationFingerprint: p.fingerprint, seed: spec.seed, batchSize: spec.batchSize, epochsPlanned: spec.epochs,
                threads: BLAS.threads, codeVersion: codeVersion, checkpointPolicy: policy, dataDir: dataDir,
-               baselineValLoss: p.baseline.valLoss, baselineValMetric: p.baseline.valMetric)
+               baselineValLoss: baseline.valLoss, baselineValMetric: baseline.valMetric)
     }
 
     /// Starts a new run: data, model and optimizer from `spec`, recorded as `running` and owned

@@ -16,8 +16,9 @@ public struct PreparedRun {
     public var optimizer: Optimizer
     /// What the user should hear about where the data came from.
     public var notes: [String]
-    /// Predicting the training mean or class prior, scored on the validation data.
-    public var baseline: Baseline { Baseline(task: spec.task, data: data) }
+    /// Predicting the training mean or class prior, scored on the validation data (a pass over
+    /// both sets: call it once).
+    public func baseline() -> Baseline { Baseline(task: spec.task, data: data) }
 
     public init(_ spec: RunSpec, locator: DataLocator) throws {
         let (data, dataset, notes) = try spec.prepareData(locator: locator)

@@ -42,7 +42,7 @@ final class BaselineTests: XCTestCase {
         let spec = RunSpec(task: .boston, optimizer: "adam", optimizerConfiguration: try Optimizers.make("adam", settings: []).config,
                            epochs: 1, samples: 64, validationSamples: 32, synthetic: true)
         let training = try LoggedTraining.start(spec, store: store)
-        let expected = try PreparedRun(spec, locator: DataLocator()).baseline
+        let expected = try PreparedRun(spec, locator: DataLocator()).baseline()
         let run = try XCTUnwrap(try store.reader.run(training.run))
         XCTAssertEqual(run.baselineValLoss, expected.valLoss)
         XCTAssertEqual(run.baselineValMetric, expected.valMetric)

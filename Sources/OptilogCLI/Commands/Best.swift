@@ -52,23 +52,16 @@ struct Best: ParsableCommand {
 
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
-        // Which way is better, per task: losses, MAE, norms and times go down, accuracies and
-        // throughput up.
-        func direction(_ task: StudyTask) -> Mode {
-            mode ?? (metric.higherIsBetter(task: task.rawValue) ? .max : .min)
-        }
+        // Which way is better for a task: --mode, or the metric's own direction there (losses,
+        // MAE, norms and times go down, accuracies and throughput up).
+        let (chosenMode, column) = (mode, metric)
+        let higher: (String) -> Bool = { task in chosenMode.map { $0 == .max } ?? column.higherIsBetter(task: task) }
+        let better: (String) -> (Double, Double) -> Bool = { higher($0) ? { $0 > $1 } : { $0 < $1 } }
         // val_loss downwards everywhere needs no per-task direction (the per-run best is kept).
-        let everywhereLower = mode != .max && !StudyTask.allCases.contains { direction($0) == .max }
+        let everywhereLower = !StudyTask.allCases.contains { higher($0.rawValue) }
         let query = BestQuery(
             metric: metric, groupBy: groupKeys, filter: try RunFilter(filter ?? ""), study: study, dataset: dataset,
-            minimizedTasks: everywhereLower && metric == .valLoss ? nil : Set(StudyTask.allCases.filter { direction($0) == .min }.map(\.rawValue)))
-        let (chosenMode, column) = (mode, metric)
-        // Which way is better for a task: the default direction of the metric there, or --mode.
-        let better: (String) -> (Double, Double) -> Bool = { task in
-            let max: Bool
-            if let chosenMode { max = chosenMode == .max } else { max = column.higherIsBetter(task: task) }
-            return max ? { $0 > $1 } : { $0 < $1 }
-        }
+            minimizedTasks: everywhereLower && metric == .valLoss ? nil : Set(StudyTask.allCases.filter { !higher($0.rawValue) }.map(\.rawValue)))
         // Several seeds per cell: statistics, a test before a winner, ranks on request.
         let summaries = try reader.seedSummaries(query)
         if rank {
@@ -90,7 +83,7 @@ struct Best: ParsableCommand {
             print(
                 BestTable.render(
                     results, tasks: tasks, optimizers: optimizers, format: format, metric: metric,
-                    better: { direction($0) == .min ? (<) : (>) }), terminator: "")
+                    better: { better($0.rawValue) }), terminator: "")
             return
         }
         // Runs on different data or budgets are never one group: a column says which is which.
