@@ -5,12 +5,15 @@ import Engine
 /// `stratified` (every new run): a classification set keeps its classes' proportions in a
 /// seeded random subset (seed `Slicing.seed`, the same for every run, so runs that differ only in
 /// their seed see the same data); a regression set takes a seeded random subset; a time series
-/// trains on its first N windows and validates on the M windows right after them, whose
-/// targets lie beyond everything the training windows read. `prefix` (runs logged before
-/// stratified slicing existed, so that they resume on their own data): the first N and M.
+/// trains on its first N windows, one per sampling step (an hour of Jena's 10-minute rows), and
+/// validates on the M windows right after them, whose targets lie beyond everything the
+/// training windows read. Older runs resume on the data they were logged with: `prefix` (before
+/// stratified slices) takes the first N and M; `stratifiedEveryRow` took a series' windows one
+/// row apart, so 1,024 windows of real Jena spanned a week.
 public enum Slicing: String, Sendable, CaseIterable {
     case prefix
-    case stratified = "stratified-1"
+    case stratifiedEveryRow = "stratified-1"
+    case stratified = "stratified-2"
 
     /// The subsets' seed: fixed, so that seeds vary the training, never the data.
     public static let seed: UInt64 = 20_201
@@ -24,9 +27,10 @@ public enum Slicing: String, Sendable, CaseIterable {
             if let train { out.train = Prefix(data.train, count: train) }
             if let validation { out.validation = Prefix(data.validation, count: validation) }
             return (out, [])
-        case .stratified:
+        case .stratified, .stratifiedEveryRow:
             if let series = data.train as? WindowedSeries, let held = data.validation as? WindowedSeries {
-                return Self.window(series, held, train: train, validation: validation)
+                let stride = self == .stratified ? series.samplingRate : 1
+                return Self.window(series, held, train: train, validation: validation, stride: stride)
             }
             var out = data
             if let train { out.train = Self.sample(data.train, count: train, stream: 1) }
@@ -75,21 +79,27 @@ public enum Slicing: String, Sendable, CaseIterable {
         return y.map { Int($0) }
     }
 
-    /// A time series: the first N training windows; validation on the M windows of the same
-    /// stretch whose targets come after every value the training windows read (so nothing
-    /// validated was seen), or the held-out split's first M when the stretch is too short.
-    static func window(_ train: WindowedSeries, _ held: WindowedSeries, train n: Int?, validation m: Int?) -> (splits: DataSplits, notes: [String]) {
-        let trainCount = min(n ?? train.count, train.count)
+    /// A time series: the first N training windows `stride` starts apart; validation on the M
+    /// windows (as far apart) of the same stretch whose targets come after every value the
+    /// training windows read (so nothing validated was seen), or the held-out split's first M
+    /// when the stretch is too short.
+    static func window(_ train: WindowedSeries, _ held: WindowedSeries, train n: Int?, validation m: Int?,
+                       stride: Int) -> (splits: DataSplits, notes: [String]) {
+        let available = (train.count + stride - 1) / stride
+        let trainCount = min(n ?? available, available)
         guard trainCount > 0 else { return (DataSplits(train: train, validation: m.map { Prefix(held, count: $0) } ?? held), []) }
-        let firstTrain = Subset(train, rows: Array(0..<trainCount))
+        let trainRows = Array(Swift.stride(from: 0, to: trainCount * stride, by: stride))
+        let firstTrain = Subset(train, rows: trainRows)
         guard let m else { return (DataSplits(train: firstTrain, validation: held), []) }
         // Everything the training windows read: their inputs and their targets.
-        let last = train.starts[trainCount - 1]
+        let last = train.starts[trainRows.last!]
         let seen = max(last + (train.length - 1) * train.samplingRate, last + train.targetOffset)
-        if let k = train.starts.firstIndex(where: { $0 + train.targetOffset > seen }), k + m <= train.count {
-            return (DataSplits(train: firstTrain, validation: Subset(train, rows: Array(k..<(k + m)))), [])
+        if let k = train.starts.firstIndex(where: { $0 + train.targetOffset > seen }), k + (m - 1) * stride < train.count {
+            let rows = Array(Swift.stride(from: k, to: k + m * stride, by: stride))
+            return (DataSplits(train: firstTrain, validation: Subset(train, rows: rows)), [])
         }
-        return (DataSplits(train: firstTrain, validation: Prefix(held, count: m)),
+        let heldRows = Array(Swift.stride(from: 0, to: min(m * stride, held.count), by: stride))
+        return (DataSplits(train: firstTrain, validation: stride == 1 ? Prefix(held, count: m) : Subset(held, rows: heldRows)),
                 ["\(train.name): too few windows after the first \(trainCount) to validate on the \(m) right after them; validating on the held-out split's first \(m)"])
     }
 }

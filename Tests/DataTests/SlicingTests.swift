@@ -59,7 +59,7 @@ final class SlicingTests: XCTestCase {
                                targetOffset: 12, starts: starts)
         }
         let train = try make(Array(0..<120)), held = try make(Array(150..<180))
-        let (cut, notes) = try Slicing.stratified.cut(DataSplits(train: train, validation: held), train: 30, validation: 10)
+        let (cut, notes) = try Slicing.stratifiedEveryRow.cut(DataSplits(train: train, validation: held), train: 30, validation: 10)
         XCTAssertEqual(notes, [])
         XCTAssertEqual(cut.train.batch(0..<cut.train.count).y.scalars, (12..<42).map(Float.init), "the first 30 windows' targets")
         // The last training window starts at 29, reads rows 29…37 and has its target at 41: the
@@ -67,8 +67,31 @@ final class SlicingTests: XCTestCase {
         let validationTargets = cut.validation.batch(0..<cut.validation.count).y.scalars
         XCTAssertEqual(validationTargets, (42..<52).map(Float.init))
         // Too short a stretch: the held-out split's first windows, said so.
-        let (short, why) = try Slicing.stratified.cut(DataSplits(train: train, validation: held), train: 112, validation: 10)
+        let (short, why) = try Slicing.stratifiedEveryRow.cut(DataSplits(train: train, validation: held), train: 112, validation: 10)
         XCTAssertEqual(short.validation.batch(0..<10).y.scalars, (162..<172).map(Float.init))
         XCTAssertEqual(why.count, 1)
+    }
+
+    /// New runs take a series' windows one sampling step apart (an hour of Jena's 10-minute
+    /// rows), so that N windows span N hours rather than N rows.
+    func testASeriesTakesOneWindowPerSamplingStep() throws {
+        let rows = 200
+        let series = (0..<rows).flatMap { [Float($0), Float(1000 + $0)] }
+        let make = { (starts: [Int]) in
+            try WindowedSeries(name: "s", series: series, features: 2, targets: (0..<rows).map(Float.init), length: 5, samplingRate: 2,
+                               targetOffset: 12, starts: starts)
+        }
+        let train = try make(Array(0..<120)), held = try make(Array(150..<180))
+        let (cut, notes) = try Slicing.stratified.cut(DataSplits(train: train, validation: held), train: 30, validation: 10)
+        XCTAssertEqual(notes, [])
+        XCTAssertEqual(cut.train.batch(0..<cut.train.count).y.scalars, stride(from: 12, to: 72, by: 2).map(Float.init))
+        // The last training window starts at 58, reads rows 58…66 and has its target at 70: the
+        // first window whose target lies beyond both starts at 59 (target 71).
+        XCTAssertEqual(cut.validation.batch(0..<cut.validation.count).y.scalars, stride(from: 71, to: 91, by: 2).map(Float.init))
+        let (short, why) = try Slicing.stratified.cut(DataSplits(train: train, validation: held), train: 56, validation: 10)
+        XCTAssertEqual(short.validation.batch(0..<short.validation.count).y.scalars, stride(from: 162, to: 182, by: 2).map(Float.init))
+        XCTAssertEqual(why.count, 1)
+        // More windows than the stretch holds: all of them, a step apart.
+        XCTAssertEqual(try Slicing.stratified.cut(DataSplits(train: train, validation: held), train: 1_000, validation: nil).splits.train.count, 60)
     }
 }

@@ -62,10 +62,14 @@ final class SlicingCompatibilityTests: XCTestCase {
         XCTAssertEqual(spec.json.json, old)
         let new = RunSpec(task: .imdb, optimizer: "adam", optimizerConfiguration: adam, epochs: 2, samples: 512, validationSamples: 256)
         XCTAssertEqual(new.slicing, .stratified)
-        XCTAssertTrue(new.json.json.hasSuffix(#""synthetic": false, "slicing": "stratified-1"}"#), new.json.json)
+        XCTAssertTrue(new.json.json.hasSuffix(#""synthetic": false, "slicing": "stratified-2"}"#), new.json.json)
         XCTAssertNotEqual(new.fingerprint(datasetFingerprint: "d"), spec.fingerprint(datasetFingerprint: "d"))
         let back = try RunSpec(json: new.json, optimizer: "adam", optimizerConfiguration: adam, epochs: 2)
         XCTAssertEqual(back.slicing, .stratified)
+        let everyRow = old.replacingOccurrences(of: "}", with: #", "slicing": "stratified-1"}"#)
+        let lastSession = try RunSpec(json: try ConfigValue.parse(everyRow), optimizer: "adam", optimizerConfiguration: adam, epochs: 2)
+        XCTAssertEqual(lastSession.slicing, .stratifiedEveryRow)
+        XCTAssertEqual(lastSession.json.json, everyRow)
         XCTAssertThrowsError(try RunSpec(json: try ConfigValue.parse(old.replacingOccurrences(of: "}", with: #", "slicing": "magic"}"#)),
                                          optimizer: "adam", optimizerConfiguration: adam, epochs: 2))
     }
