@@ -65,7 +65,8 @@ public struct DataLocator: Sendable {
         case .imdb: found = try imdb()
         case .jena: found = try jena()
         }
-        if let dataDir, !found.source.hasPrefix(dataDir) {
+        // Found in --data-dir: read there, or at the target of a link stored there as text.
+        if let dataDir, !found.source.hasPrefix(dataDir), !found.notes.contains(where: { $0.hasPrefix(dataDir) }) {
             found.notes.append("--data-dir \(dataDir) holds no \(task.rawValue) data (looked for \(Self.expected(task))); using \(found.dataset) from \(found.source)")
         }
         return found
@@ -78,13 +79,21 @@ public struct DataLocator: Sendable {
     }
 
     /// The first directory (in search order) holding every one of `names` (each may sit in a
-    /// sub-folder given by `under`, as in Keras's cache, or directly in the directory).
-    private func find(_ names: [String], under: [String] = [""]) -> (label: String, paths: [String])? {
+    /// sub-folder given by `under`, as in Keras's cache, or directly in the directory). A name
+    /// that is a link stored as text (a clone without symbolic links) is read at its target.
+    private func find(_ names: [String], under: [String] = [""]) -> (label: String, paths: [String], notes: [String])? {
         for (label, dir) in directories {
             for sub in under {
                 let base = sub.isEmpty ? dir : (dir as NSString).appendingPathComponent(sub)
                 let paths = names.map { (base as NSString).appendingPathComponent($0) }
-                if paths.allSatisfy(exists) { return (label, paths) }
+                guard paths.allSatisfy(exists) else { continue }
+                var notes: [String] = []
+                let read = paths.map { path in
+                    guard let target = TextLink.target(of: path) else { return path }
+                    notes.append("\(path) is a symbolic link stored as text; reading its target \(target)")
+                    return target
+                }
+                return (label, read, notes)
             }
         }
         return nil
@@ -92,10 +101,10 @@ public struct DataLocator: Sendable {
 
     private func boston() throws -> Located {
         for name in ["boston_housing.npz", "boston_house_prices.csv"] {
-            if let (_, paths) = find([name]) {
+            if let (_, paths, links) = find([name]) {
                 let (train, test) = try BostonHousing.load(path: paths[0])
                 return Located(task: .boston, dataset: "Boston housing (\(name))", source: paths[0],
-                               splits: DataSplits(train: train, validation: test), bytes: size(paths[0]))
+                               splits: DataSplits(train: train, validation: test), bytes: size(paths[0]), notes: links)
             }
         }
         let path = try fixturePath("boston_house_prices.csv")
@@ -108,11 +117,11 @@ public struct DataLocator: Sendable {
         let f = FashionMNIST.files
         for names in [[f.trainImages, f.trainLabels, f.testImages, f.testLabels],
                       [f.trainImages, f.trainLabels, f.testImages, f.testLabels].map { String($0.dropLast(3)) }] {
-            if let (_, paths) = find(names, under: ["fashion-mnist", ""]) {
+            if let (_, paths, links) = find(names, under: ["fashion-mnist", ""]) {
                 return Located(task: .fashionMNIST, dataset: "Fashion-MNIST (IDX)", source: (paths[0] as NSString).deletingLastPathComponent,
                                splits: DataSplits(train: try FashionMNIST.load(images: paths[0], labels: paths[1], name: "fashion_mnist_train"),
                                                   validation: try FashionMNIST.load(images: paths[2], labels: paths[3], name: "fashion_mnist_test")),
-                               bytes: paths.map(size).reduce(0, +))
+                               bytes: paths.map(size).reduce(0, +), notes: links)
             }
         }
         let names = ["train-images", "train-labels", "test-images", "test-labels"].map {
@@ -126,17 +135,17 @@ public struct DataLocator: Sendable {
     }
 
     private func imdb() throws -> Located {
-        if let (_, paths) = find(["imdb_word_index.json", "aclImdb"]) {
+        if let (_, paths, links) = find(["imdb_word_index.json", "aclImdb"]) {
             let tokenizer = try IMDBTokenizer(wordIndexPath: paths[0])
             return Located(task: .imdb, dataset: "IMDB (aclImdb, Keras's tokenisation)", source: paths[1],
                            splits: DataSplits(train: try IMDB.load(aclImdb: paths[1], split: "train", tokenizer: tokenizer),
                                               validation: try IMDB.load(aclImdb: paths[1], split: "test", tokenizer: tokenizer)),
-                           bytes: size(paths[0]))
+                           bytes: size(paths[0]), notes: links)
         }
-        if let (_, paths) = find(["imdb.npz"]) {
+        if let (_, paths, links) = find(["imdb.npz"]) {
             let (train, test) = try IMDB.load(npz: paths[0])
             return Located(task: .imdb, dataset: "IMDB (Keras's imdb.npz)", source: paths[0],
-                           splits: DataSplits(train: train, validation: test), bytes: size(paths[0]))
+                           splits: DataSplits(train: train, validation: test), bytes: size(paths[0]), notes: links)
         }
         let path = try fixturePath("rotten-tomatoes-reviews.csv.gz")
         let reviews = try IMDB.load(reviewsCSV: path)
@@ -145,10 +154,10 @@ public struct DataLocator: Sendable {
     }
 
     private func jena() throws -> Located {
-        if let (_, paths) = find(["jena_climate_2009_2016.csv"]) {
+        if let (_, paths, links) = find(["jena_climate_2009_2016.csv"]) {
             let splits = try JenaClimate.load(path: paths[0])
             return Located(task: .jena, dataset: "Jena climate 2009–2016 (CSV)", source: paths[0],
-                           splits: DataSplits(train: splits.train, validation: splits.validation), bytes: size(paths[0]))
+                           splits: DataSplits(train: splits.train, validation: splits.validation), bytes: size(paths[0]), notes: links)
         }
         let path = try fixturePath("nycflights13-weather-jfk-hourly.csv.gz")
         let splits = try JenaClimate.load(path: path)

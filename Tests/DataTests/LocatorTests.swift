@@ -36,6 +36,22 @@ final class LocatorTests: XCTestCase {
         XCTAssertEqual((0..<3).map { _ in rng.nextUInt32() }, [3_499_211_612, 581_869_302, 3_890_346_734])
     }
 
+    /// A clone without symbolic links stores each link as a text file holding its target: the
+    /// locator reads the target and says so; a text file that merely names a missing file is
+    /// read as itself (and fails as the data it claims to be).
+    func testALinkStoredAsTextIsReadAtItsTarget() throws {
+        let dir = try temporaryDirectory(), real = try temporaryDirectory()
+        try FileManager.default.copyItem(atPath: Self.fixtures + "/boston_house_prices.csv", toPath: real + "/boston.csv")
+        let relative = "../" + (real as NSString).lastPathComponent + "/boston.csv"
+        try Data((relative + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/boston_house_prices.csv"))
+        let found = try DataLocator(dataDir: dir, environment: ["HOME": dir]).locate(.boston)
+        XCTAssertEqual(found.source, real + "/boston.csv")
+        XCTAssertEqual(found.splits.train.count, 404)
+        XCTAssertEqual(found.notes, ["\(dir)/boston_house_prices.csv is a symbolic link stored as text; reading its target \(real)/boston.csv"])
+        try Data("../nowhere/boston.csv".utf8).write(to: URL(fileURLWithPath: dir + "/boston_house_prices.csv"))
+        XCTAssertThrowsError(try DataLocator(dataDir: dir, environment: ["HOME": dir]).locate(.boston))
+    }
+
     func testSearchOrderAndFallbacks() throws {
         let first = try temporaryDirectory(), second = try temporaryDirectory(), home = try temporaryDirectory()
         let fixture = Self.fixtures + "/boston_house_prices.csv"
