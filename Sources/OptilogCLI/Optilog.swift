@@ -12,7 +12,7 @@ public struct Optilog: ParsableCommand {
             CommandGroup(
                 name: "Query",
                 subcommands: [
-                    Best.self, Runs.self, Show.self, Compare.self, Curves.self, Report.self,
+                    Best.self, Runs.self, Show.self, Compare.self, Curves.self, Sensitivity.self, FindingsCommand.self, Report.self,
                     Export.self, Sql.self, Verify.self,
                 ]),
             CommandGroup(name: "Shard", subcommands: [Merge.self]),

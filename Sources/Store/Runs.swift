@@ -91,12 +91,14 @@ extension Store {
     }
 
     /// A study's run for a grid cell, created only if the study has none for (task, optimizer,
-    /// seed) yet — checked and inserted in one transaction, so two `study` commands on one store
-    /// split the grid instead of training a cell twice. Nil: the cell has a run already.
+    /// optimizer configuration, seed) yet — checked and inserted in one transaction, so two
+    /// `study` commands on one store split the grid instead of training a cell twice. Nil: the
+    /// cell has a run already.
     public func createStudyRun(_ run: NewRun) throws -> OwnedRun? {
         try write { db in
-            let existing = try Int64.fetchOne(db, sql: "SELECT id FROM runs WHERE study_id = ? AND task = ? AND optimizer = ? AND seed = ? LIMIT 1",
-                                              arguments: [run.studyID, run.task, run.optimizer, Int64(bitPattern: run.seed)])
+            let existing = try Int64.fetchOne(db, sql: """
+                SELECT id FROM runs WHERE study_id = ? AND task = ? AND optimizer = ? AND seed = ? AND optimizer_configuration = ? LIMIT 1
+                """, arguments: [run.studyID, run.task, run.optimizer, Int64(bitPattern: run.seed), run.optimizerConfiguration])
             return existing == nil ? try insertRun(db, run) : nil
         }
     }

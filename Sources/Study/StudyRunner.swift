@@ -1,3 +1,4 @@
+import Basics
 import Data
 import Engine
 import Foundation
@@ -66,10 +67,20 @@ public struct StudyRunner {
     /// Records the study (once), decides every cell, trains the pending ones.
     public func run() throws -> Outcome {
         let study = try store.study(named: plan.name, configuration: plan.json.json)
+        // A study's sweep is part of what it is: the same name with other settings is refused.
+        if let stored = try store.reader.study(study), StudyPlan.storedSweep(stored.configuration) != StudyPlan.storedSweep(plan.json.json) {
+            throw StoreError.refused(
+                "study \(plan.name) was started with the settings \(StudyPlan.storedSweep(stored.configuration)), not \(StudyPlan.storedSweep(plan.json.json)); "
+                    + "give this one another --name")
+        }
+        for note in plan.notes { report("optilog: note: \(note)") }
         var pending: [(StudyPlan.Cell, Decision)] = []
         var done = 0, elsewhere = 0
         for cell in cells {
-            let existing = try store.reader.studyRun(study: study, task: cell.task.rawValue, optimizer: cell.optimizer, seed: cell.seed)
+            // A cell with settings is told from its neighbours by its optimizer configuration.
+            let configuration = cell.settings.isEmpty ? nil : try Self.configuration(cell).json
+            let existing = try store.reader.studyRun(study: study, task: cell.task.rawValue, optimizer: cell.optimizer, seed: cell.seed,
+                                                     configuration: configuration)
             switch Self.decide(cell, existing: existing) {
             case .done: done += 1
             case .trainedElsewhere: elsewhere += 1
@@ -82,17 +93,25 @@ public struct StudyRunner {
         return Outcome(study: study, cells: cells.count, done: done, trainedElsewhere: elsewhere, attempted: pending.count, failures: failures)
     }
 
-    static func label(_ cell: StudyPlan.Cell) -> String { "\(cell.task.rawValue) \(cell.optimizer) seed \(cell.seed)" }
+    static func label(_ cell: StudyPlan.Cell) -> String {
+        "\(cell.task.rawValue) \(cell.optimizer)\(cell.settings.map { " " + $0.description }.joined()) seed \(cell.seed)"
+    }
 
     static func spec(_ cell: StudyPlan.Cell) throws -> RunSpec {
-        RunSpec(task: cell.task, optimizer: cell.optimizer, optimizerConfiguration: try Optimizers.make(cell.optimizer, settings: []).config,
+        RunSpec(task: cell.task, optimizer: cell.optimizer, optimizerConfiguration: try configuration(cell),
                 epochs: cell.epochs, seed: cell.seed, samples: cell.samples, validationSamples: cell.validationSamples)
+    }
+
+    static func configuration(_ cell: StudyPlan.Cell) throws -> ConfigValue {
+        try Optimizers.make(cell.optimizer, settings: cell.settings.map { ($0.key, $0.value) }).config
     }
 
     /// One cell after another in this process; returns how many failed.
     func trainHere(_ pending: [(StudyPlan.Cell, Decision)], study: Int64) throws -> Int {
         var failures = 0
         let locator = DataLocator(dataDir: dataDir)
+        // A data note (where a task's data came from) is said once, not once per cell.
+        var said: Set<String> = []
         for (cell, decision) in pending {
             if shouldStop() { break }
             let label = Self.label(cell)
@@ -107,7 +126,7 @@ public struct StudyRunner {
                     }
                     training = started
                 }
-                for warning in training.warnings { report("optilog: warning: \(warning)") }
+                for warning in training.warnings where said.insert(warning).inserted { report("optilog: warning: \(warning)") }
                 let ending = try training.train(shouldStop: shouldStop)
                 report("  \(label): run \(training.run) \(ending)")
             } catch StoreError.owned(let message) {
@@ -132,6 +151,7 @@ public struct StudyRunner {
                     "--seed", String(cell.seed), "--study-id", String(study), "--study-cell"]
             if let n = cell.samples { args += ["--samples", String(n)] }
             if let n = cell.validationSamples { args += ["--validation-samples", String(n)] }
+            for setting in cell.settings { args += ["--set", setting.description] }
         }
         args += ["--db", storePath, "--format", "ndjson"]
         if let dataDir { args += ["--data-dir", dataDir] }

@@ -49,7 +49,7 @@ final class StudyRunnerTests: XCTestCase {
 
     func runner(jobs: Int) throws -> StudyRunner {
         let path = freshDirectory("optilog-runner").appendingPathComponent("s.sqlite").path
-        var runner = StudyRunner(plan: StudyPlan(preset: .quick, tasks: [.boston], optimizers: ["adam", "sgd", "nadam"], seeds: [1, 2]),
+        var runner = StudyRunner(plan: try StudyPlan(preset: .quick, tasks: [.boston], optimizers: ["adam", "sgd", "nadam"], seeds: [1, 2]),
                                  store: try Store(path: path), storePath: path, dataDir: "/data")
         runner.jobs = jobs
         return runner

@@ -3,6 +3,7 @@ import GRDB
 import OptilogTestSupport
 import XCTest
 import Engine
+import Study
 @testable import Store
 
 /// `optilog study` as a user runs it: idempotent, resumable after an interruption with the same
@@ -93,5 +94,45 @@ final class StudyTests: XCTestCase {
         let step = try store.read { try Int.fetchOne($0, sql: "SELECT diverged_step FROM runs WHERE id = 1") }
         XCTAssertNotNil(step)
         XCTAssertEqual(try store.reader.latestCheckpoint(run: 1)?.epoch, row.epochsDone == 0 ? nil : row.epochsDone)
+    }
+}
+
+/// Presets and sweeps as grids: `seed-2020` differs from `seed` in SGD's learning rate only; a
+/// sweep multiplies the cells and names its own study.
+final class StudyPlanSweepTests: XCTestCase {
+    func testLearningRateSweepValues() {
+        XCTAssertEqual(StudyPlan.learningRateSweep(around: 0.001, count: 5), ["1e-05", "0.0001", "0.001", "0.01", "0.1"])
+        XCTAssertEqual(StudyPlan.learningRateSweep(around: 0.01, count: 3), ["0.0001", "0.01", "1"])
+        // Half-decades: 10^(-2 + 4i/8).
+        XCTAssertEqual(StudyPlan.learningRateSweep(around: 0.001, count: 9)[1], "3.16e-05")
+        XCTAssertEqual(StudyPlan.learningRateSweep(around: 0.001, count: 1), ["0.001"])
+    }
+
+    func testSeed2020SetsSGDsLearningRateOnly() throws {
+        let seed = try StudyPlan(preset: .seed)
+        let old = try StudyPlan(preset: .seed2020)
+        XCTAssertEqual(old.name, "study-seed-2020")
+        XCTAssertEqual(seed.cells.count, old.cells.count)
+        for (a, b) in zip(seed.cells, old.cells) {
+            XCTAssertEqual(a.optimizer, b.optimizer)
+            XCTAssertEqual(a.epochs, b.epochs)
+            XCTAssertEqual(a.settings, [])
+            XCTAssertEqual(b.settings, b.optimizer == "sgd" ? [StudyPlan.Setting("learning_rate", "0.001")] : [])
+        }
+        XCTAssertFalse(seed.json.json.contains("preset"), "a seed study keeps the configuration it always had")
+    }
+
+    func testASweepMultipliesCellsAndNamesItsStudy() throws {
+        let sweep = StudyPlan.Sweep(grid: [.init(key: "momentum", values: ["0", "0.9"])], learningRates: 3)
+        let plan = try StudyPlan(preset: .quick, tasks: [.boston], optimizers: ["sgd", "adam"], seeds: [1, 2], sweep: sweep)
+        XCTAssertEqual(plan.cells.filter { $0.optimizer == "sgd" }.count, 2 * 3 * 2)
+        XCTAssertEqual(plan.cells.filter { $0.optimizer == "adam" }.count, 3 * 2)
+        XCTAssertEqual(plan.notes, ["adam has no setting 'momentum' and runs without it"])
+        XCTAssertTrue(plan.name.hasPrefix("study-quick-sweep-"), plan.name)
+        XCTAssertNotEqual(plan.name, try StudyPlan(preset: .quick, sweep: StudyPlan.Sweep(learningRates: 5)).name)
+        XCTAssertEqual(plan.cells[0].settings, [StudyPlan.Setting("momentum", "0"), StudyPlan.Setting("learning_rate", "0.0001")])
+        XCTAssertEqual(StudyPlan.storedSweep(plan.json.json), #"{"grid": ["momentum=0,0.9"], "lr_sweep": 3}"#)
+        XCTAssertEqual(StudyPlan.storedSweep(try StudyPlan(preset: .quick).json.json), "{}")
+        XCTAssertThrowsError(try StudyPlan(preset: .quick, optimizers: ["adam"], sweep: StudyPlan.Sweep(fixed: [.init("momentum", "0.9")])))
     }
 }

@@ -32,6 +32,9 @@ struct Best: ParsableCommand {
     @Option(help: "With several seeds per cell, the number shown: mean, median, min or max of the runs' best values.")
     var stat: SeedStatistic = .mean
     @Flag(help: "Rank the optimizers in each task (and comparison) and average the ranks across them.") var rank = false
+    @Flag(help: "Each optimizer at its best setting of a sweep (chosen on this metric of the validation data), the setting named.")
+    var tuned = false
+    @Flag(help: "Only runs at each optimizer's Keras defaults (with --tuned: both tables, defaults first).") var defaults = false
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
     @OptionGroup var store: StoreOptions
 
@@ -48,6 +51,12 @@ struct Best: ParsableCommand {
             throw ValidationError("\(error)")
         }
         if rank && groupKeys != ["task", "optimizer"] { throw ValidationError("--rank ranks optimizers within tasks: use it with the default --by") }
+        if (tuned || defaults) && groupKeys != ["task", "optimizer"] {
+            throw ValidationError("--tuned and --defaults compare optimizers within tasks: use them with the default --by")
+        }
+        if tuned && defaults && !(format == .table || format == .markdown) {
+            throw ValidationError("--tuned with --defaults prints two tables; with --format \(format.rawValue) ask for one at a time")
+        }
     }
 
     func run() throws {
@@ -63,7 +72,12 @@ struct Best: ParsableCommand {
             metric: metric, groupBy: groupKeys, filter: try RunFilter(filter ?? ""), study: study, dataset: dataset,
             minimizedTasks: everywhereLower && metric == .valLoss ? nil : Set(StudyTask.allCases.filter { !higher($0.rawValue) }.map(\.rawValue)))
         // Several seeds per cell: statistics, a test before a winner, ranks on request.
-        let summaries = try reader.seedSummaries(query)
+        var summaries = try reader.seedSummaries(query)
+        if defaults && !tuned { summaries = summaries.filter(SeedTables.isDefault) }
+        if tuned || defaults {
+            print(try protocols(summaries, better: better), terminator: "")
+            return
+        }
         if rank {
             print(SeedTables.ranks(summaries, statistic: stat, better: better, format: format), terminator: "")
             return
@@ -99,5 +113,29 @@ struct Best: ParsableCommand {
                         + (showBaseline ? [.optional(r.comparison?.baseline(metric))] : [])
                         + (labelled ? [.text(r.comparison?.label ?? "")] : [])
                 }), terminator: "")
+    }
+
+    /// `--tuned` and `--defaults`: the tuning protocol of Crowded Valley — each optimizer at its
+    /// defaults, and at its best setting of a sweep — as tables (or one as rows for scripts).
+    func protocols(_ summaries: [SeedSummary], better: @escaping (String) -> (Double, Double) -> Bool) throws -> String {
+        let tasks = StudyTask.allCases.filter { t in summaries.contains { $0.task == t.rawValue } }
+        let atDefaults = summaries.filter(SeedTables.isDefault)
+        if defaults && atDefaults.isEmpty { throw CleanError("no runs at an optimizer's default settings\(study.map { " in study \($0)" } ?? "")") }
+        guard format == .table || format == .markdown else {
+            let chosen = tuned ? SeedTables.rows(summaries).flatMap { SeedTables.bestSettings($0, statistic: stat, better: better($0[0].task)) } : atDefaults
+            return SeedTables.long(chosen, keys: groupKeys, metric: metric.rawValue, metricColumn: metric, statistic: stat, better: better, format: format)
+        }
+        var out = ""
+        if defaults {
+            out += "At Keras's defaults:\n" + SeedTables.wide(atDefaults, tasks: tasks, statistic: stat, metric: metric, better: better, format: format)
+        }
+        if tuned {
+            if defaults { out += "\n" }
+            let swept = Set(summaries.map { "\($0.task)|\($0.optimizer)|\($0.comparison?.key ?? "")" }).count < summaries.count
+            out += "Tuned (each optimizer at the setting with the best \(stat.rawValue) \(metric.rawValue); chosen and reported on the same "
+                + "validation data, so optimistic):\n" + SeedTables.wide(summaries, tasks: tasks, statistic: stat, metric: metric, better: better, format: format)
+            if !swept { out += "no optimizer ran with more than one setting: nothing was tuned (study --grid or --lr-sweep sweeps settings)\n" }
+        }
+        return out
     }
 }

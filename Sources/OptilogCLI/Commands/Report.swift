@@ -46,12 +46,14 @@ struct Report: ParsableCommand {
         let summaries = try reader.seedSummaries(BestQuery(study: study))
         body += summaries.contains { $0.n > 1 } ? seedResultsTable(summaries, tasks: tasks)
             : resultsTable(try reader.best(BestQuery(study: study)), tasks: tasks)
+        body += findingsSection(reader: reader, study: study)
         for task in tasks {
             let comparisons = try reader.comparisons(task: task.rawValue, study: study).map(\.comparison)
             for comparison in comparisons.count > 1 ? comparisons.map(Optional.some) : [nil] {
                 body += try taskFigures(task, comparison: comparison, reader: reader, study: study)
             }
         }
+        body += try sensitivityFigures(reader: reader, study: study)
         body += try surfaceFigures(steps: surfaceSteps, learningRate: surfaceLearningRate)
         body += runsTable(runs)
         return document(title: "optilog report" + (study.map { ": " + xmlEscape($0) } ?? ""), body: body)
@@ -130,6 +132,31 @@ struct Report: ParsableCommand {
             html += "<figure>" + chart.svg(width: 560, height: 340) + "</figure>\n"
         }
         return html + "</div>\n"
+    }
+
+    /// The published claims checked against the study (the report's study, else study-seed-2020
+    /// or study-seed); nothing when there is no such study or it sweeps settings.
+    static func findingsSection(reader: ReadOnlyStore, study: String?) -> String {
+        guard let name = study ?? ["study-seed-2020", "study-seed"].first(where: { (try? reader.studyID(named: $0)) != nil }),
+              let (findings, notes) = try? reader.findings(study: name) else { return "" }
+        var html = "<h2 id=\"findings\">The published claims, checked (study \(xmlEscape(name)))</h2>\n"
+            + "<table class=\"findings\"><thead><tr><th>task</th><th>claim</th><th>verdict</th><th>evidence</th><th>check</th></tr></thead><tbody>\n"
+        for f in findings {
+            html += "<tr class=\"\(f.verdict == .agrees ? "agrees" : f.verdict == .disagrees ? "disagrees" : "unknown")\"><td>\(xmlEscape(f.task))</td>"
+                + "<td>\(xmlEscape(f.claim))</td><td>\(xmlEscape(f.verdict.rawValue))</td><td>\(xmlEscape(f.evidence))</td><td>\(xmlEscape(f.check))</td></tr>\n"
+        }
+        html += "</tbody></table>\n"
+        for note in notes { html += "<p class=\"note\">\(xmlEscape(note))</p>\n" }
+        return html
+    }
+
+    /// Best val_loss against the learning rate, per task, where the runs sweep it.
+    static func sensitivityFigures(reader: ReadOnlyStore, study: String?) throws -> String {
+        let points = try Sensitivity.points(reader, setting: "learning_rate", metric: .valLoss, study: study, dataset: nil, task: nil)
+        let charts = Sensitivity.charts(points, setting: "learning_rate", metric: .valLoss, stat: .mean)
+        guard !charts.isEmpty else { return "" }
+        return "<h2 id=\"sensitivity\">Learning-rate sensitivity</h2>\n<div class=\"figures\">\n"
+            + charts.map { "<figure>" + $0.svg(width: 560, height: 340) + "</figure>\n" }.joined() + "</div>\n"
     }
 
     /// The four test surfaces with every optimizer's path.

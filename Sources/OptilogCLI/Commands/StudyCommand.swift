@@ -18,12 +18,20 @@ struct StudyCommand: ParsableCommand {
               optilog study --preset quick --db study.sqlite
             """)
 
-    @Option(help: "quick or seed.") var preset: StudyPlan.Preset = .quick
+    @Option(help: "quick, seed or seed-2020 (seed with SGD at the study's learning rate 0.001).") var preset: StudyPlan.Preset = .quick
     @Option(help: "Study name (default study-<preset>); runs are grouped under it.") var name: String?
     @Option(parsing: .upToNextOption, help: "Tasks (default all).") var tasks: [StudyTask] = StudyTask.allCases
     @Option(parsing: .upToNextOption, help: "Optimizers (default all eight).") var optimizers: [String] = Optimizers.names
     @Option(parsing: .upToNextOption, help: "Seeds (default 1).") var seeds: [UInt64] = [1]
     @Option(help: "Epochs for every task (default: the preset's).") var epochs: Int?
+    @Option(name: .customLong("set"), help: ArgumentHelp("An optimizer setting for every cell, by its Keras name (optimizers without it run without it).",
+                                                         valueName: "KEY=VALUE"))
+    var settings: [Setting] = []
+    @Option(help: ArgumentHelp("Sweep a setting: one cell per value (several --grid multiply), e.g. learning_rate=1e-4,1e-3,1e-2.",
+                               valueName: "KEY=V1,V2,…"))
+    var grid: [GridAxis] = []
+    @Option(help: ArgumentHelp("Sweep N learning rates per optimizer, log-spaced from 1/100 to 100 times its own default.", valueName: "N"))
+    var lrSweep: Int?
     @Option(help: "Runs trained at once, in separate processes.") var jobs: Int = 1
     @Option(help: "Directory searched first for data sets.") var dataDir: String?
     @Option(help: "Output format of the results table.") var format: OutputFormat = .table
@@ -44,19 +52,36 @@ struct StudyCommand: ParsableCommand {
             throw ValidationError("--seeds: \(seed) is above 9223372036854775807")
         }
         if let of, of > 1_000_000 { throw ValidationError("--of must be at most 1000000") }
+        if let n = lrSweep, !(1...25).contains(n) { throw ValidationError("--lr-sweep must be between 1 and 25") }
+        let keys = grid.map(\.axis.key)
+        if let twice = keys.first(where: { k in keys.filter { $0 == k }.count > 1 }) { throw ValidationError("--grid \(twice) is given twice") }
+        if lrSweep != nil, keys.contains("learning_rate") { throw ValidationError("--lr-sweep and --grid learning_rate=… both sweep the learning rate; use one") }
+        for axis in grid.map(\.axis) {
+            if let twice = axis.values.first(where: { v in axis.values.filter { $0 == v }.count > 1 }) {
+                throw ValidationError("--grid \(axis.key): \(twice) is given twice")
+            }
+        }
+        if let both = settings.first(where: { keys.contains($0.key) }) { throw ValidationError("\(both.key) is both --set and --grid") }
         for o in optimizers where !Optimizers.names.contains(o) {
             throw ValidationError("unknown optimizer '\(o)'; available: \(Optimizers.names.joined(separator: ", "))")
         }
     }
 
     func run() throws {
-        let plan = StudyPlan(preset: preset, name: name, tasks: tasks, optimizers: optimizers, seeds: seeds, epochs: epochs)
+        let sweep = StudyPlan.Sweep(fixed: settings.map { StudyPlan.Setting($0.key, $0.value) }, grid: grid.map(\.axis), learningRates: lrSweep)
+        let plan: StudyPlan
+        do {
+            plan = try StudyPlan(preset: preset, name: name, tasks: tasks, optimizers: optimizers, seeds: seeds, epochs: epochs, sweep: sweep)
+        } catch let error as EngineError {
+            throw CleanError("\(error)")
+        }
         if listCells {
-            let printer = RowPrinter(columns: ["cell", "task", "optimizer", "seed", "epochs"], format: format)
+            let printer = RowPrinter(columns: ["cell", "task", "optimizer", "settings", "seed", "epochs"], format: format)
             print(
                 printer.render(
                     plan.cells.enumerated().map { i, c in
-                        [.integer(i), .text(c.task.rawValue), .text(c.optimizer), .text(String(c.seed)), .integer(c.epochs)]
+                        [.integer(i), .text(c.task.rawValue), .text(c.optimizer), .text(c.settings.map(\.description).joined(separator: " ")),
+                         .text(String(c.seed)), .integer(c.epochs)]
                     }), terminator: "")
             return
         }
@@ -72,7 +97,7 @@ struct StudyCommand: ParsableCommand {
         let summaries = try reader.seedSummaries(BestQuery(study: plan.name))
         let lower: (String) -> (Double, Double) -> Bool = { _ in { $0 < $1 } }
         print(
-            summaries.contains(where: { $0.n > 1 })
+            summaries.contains(where: { $0.n > 1 }) || !plan.sweep.isEmpty
                 ? (format == .table || format == .markdown
                     ? SeedTables.wide(summaries, tasks: plan.tasks, statistic: .mean, better: lower, format: format)
                     : SeedTables.long(summaries, keys: ["task", "optimizer"], metric: "val_loss", statistic: .mean, better: lower, format: format))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Study
 import Engine
 
@@ -27,3 +28,30 @@ struct Setting: ExpressibleByArgument {
 }
 
 extension StudyPlan.Preset: ExpressibleByArgument {}
+
+/// `--grid KEY=V1,V2,…`: one axis of a study's settings grid. Commas inside a JSON value
+/// (a schedule) do not split it.
+struct GridAxis: ExpressibleByArgument {
+    let axis: StudyPlan.Sweep.Grid
+
+    init?(argument: String) {
+        guard let setting = Setting(argument: argument) else { return nil }
+        var values: [String] = [], current = "", depth = 0, quoted = false
+        for c in setting.value {
+            if c == "\"" { quoted.toggle() }
+            if !quoted && (c == "{" || c == "[") { depth += 1 }
+            if !quoted && (c == "}" || c == "]") { depth -= 1 }
+            if c == ",", depth == 0, !quoted {
+                values.append(current.trimmingCharacters(in: .whitespaces))
+                current = ""
+            } else {
+                current.append(c)
+            }
+        }
+        values.append(current.trimmingCharacters(in: .whitespaces))
+        guard !values.contains(where: \.isEmpty) else { return nil }
+        axis = StudyPlan.Sweep.Grid(key: setting.key.trimmingCharacters(in: .whitespaces), values: values)
+    }
+
+    static var defaultCompletionKind: CompletionKind { .default }
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Engine
 import Foundation
 import Store
@@ -69,7 +70,31 @@ enum SeedTables {
         row[0].task + (labelled ? " (\(row[0].comparison?.label ?? ""))" : "")
     }
 
-    /// Task × optimizer, for reading: `mean ± sd (n)` with * or ~.
+    /// The settings that tell a cell from the optimizer's other cells in its row, e.g.
+    /// `learning_rate=0.01` (empty when the optimizer ran with one configuration).
+    static func distinguishingSettings(_ cell: SeedSummary, in row: [SeedSummary]) -> String {
+        let siblings = row.filter { $0.optimizer == cell.optimizer }
+        guard siblings.count > 1, case .object(let pairs)? = try? ConfigValue.parse(cell.settings) else { return "" }
+        let others = siblings.compactMap { try? ConfigValue.parse($0.settings) }
+        return pairs.filter { key, value in others.contains { $0[key] != value } }
+            .map { key, value in "\(key)=\(settingText(value))" }.joined(separator: " ")
+    }
+
+    /// A setting as a user types it: Keras keeps numbers as float32, so 0.1 reads back as
+    /// 0.10000000149011612; the float's shortest text is what was asked for.
+    static func settingText(_ value: ConfigValue) -> String {
+        if case .number(let d) = value, let f = Float(exactly: d) { return "\(f)" }
+        return value.json
+    }
+
+    /// Is this cell's configuration the optimizer's own defaults (Keras 3's)?
+    static func isDefault(_ cell: SeedSummary) -> Bool {
+        guard let defaults = try? Optimizers.make(cell.optimizer, settings: []).config else { return false }
+        return (try? ConfigValue.parse(cell.settings)) == defaults
+    }
+
+    /// Task × optimizer, for reading: `mean ± sd (n)` with * or ~ (and, when an optimizer ran
+    /// with several settings, the one shown).
     static func wide(_ cells: [SeedSummary], tasks: [StudyTask], statistic: SeedStatistic, metric: Epoch.Columns = .valLoss,
                      better: (String) -> (Double, Double) -> Bool, format: OutputFormat) -> String {
         let optimizers = Optimizers.names.filter { o in cells.contains { $0.optimizer == o } }
@@ -87,13 +112,15 @@ enum SeedTables {
             return head + optimizers.enumerated().map { c, optimizer in
                 guard let i = row.chosen.firstIndex(where: { $0.optimizer == optimizer }) else { return .text("–") }
                 if row.verdicts[i].verdict == .winner || row.verdicts[i].verdict == .best { emphasis.insert([r, c + first]) }
-                return .text(text(row.chosen[i], statistic) + mark(row.verdicts[i].verdict))
+                let setting = distinguishingSettings(row.chosen[i], in: ordered[r])
+                return .text(text(row.chosen[i], statistic) + mark(row.verdicts[i].verdict) + (setting.isEmpty ? "" : " @ " + setting))
             }
         }
         let several = ordered.contains { row in Set(row.map(\.optimizer)).count < row.count }
         let note = "\(statistic.rawValue) ± sd (n seeds) of each run's best; * best beyond the seeds' spread "
             + "(Welch's t-test, p < \(Welch.alpha)), ~ not separable from the best"
-            + (several ? "; an optimizer run with several settings shows its best (--long lists them all)" : "") + "\n"
+            + (several ? "; an optimizer run with several settings shows its best (@ the setting, chosen on this \(metric.rawValue) "
+                + "of the validation data; --long lists them all)" : "") + "\n"
         let columns = ["task"] + (labelled ? ["data"] : []) + (showBaseline ? ["baseline"] : []) + optimizers
         let unbeaten = zip(ordered, judged).filter { !$0.1.beatsBaseline }.map { rowLabel($0.0, labelled: labelled) }
         return RowPrinter(columns: columns, format: format, emphasis: emphasis).render(lines) + note

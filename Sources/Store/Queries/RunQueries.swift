@@ -102,11 +102,14 @@ extension ReadOnlyStore {
         }
     }
 
-    /// The newest run of a study for a grid cell, if any.
-    public func studyRun(study: Int64, task: String, optimizer: String, seed: UInt64) throws -> Run? {
+    /// The newest run of a study for a grid cell, if any: with `configuration`, the run of that
+    /// optimizer configuration (a cell of a sweep); without, any run of the cell.
+    public func studyRun(study: Int64, task: String, optimizer: String, seed: UInt64, configuration: String? = nil) throws -> Run? {
         try read { db in
-            try Run.fetchOne(db, sql: "SELECT * FROM runs WHERE study_id = ? AND task = ? AND optimizer = ? AND seed = ? ORDER BY id DESC LIMIT 1",
-                             arguments: [study, task, optimizer, Int64(bitPattern: seed)])
+            try Run.fetchOne(db, sql: """
+                SELECT * FROM runs WHERE study_id = ? AND task = ? AND optimizer = ? AND seed = ?
+                  AND (? IS NULL OR optimizer_configuration = ?) ORDER BY id DESC LIMIT 1
+                """, arguments: [study, task, optimizer, Int64(bitPattern: seed), configuration, configuration])
         }
     }
 

@@ -217,15 +217,20 @@ extension ReadOnlyStore {
         for cell in cells where best[cell.optimizer].map({ cell.mean < $0.mean }) ?? true { best[cell.optimizer] = cell }
         let rank = { (name: String) in optimizerOrder.firstIndex(of: name) ?? optimizerOrder.count }
         return try best.values.sorted { (rank($0.optimizer), $0.optimizer) < (rank($1.optimizer), $1.optimizer) }.map { cell in
-            var byEpoch: [Int: [Double]] = [:]
-            for run in cell.runs {
-                for e in try epochs(run: run) { if let v = e[number: column] { byEpoch[e.epoch, default: []].append(v) } }
-            }
-            let points = byEpoch.keys.sorted().map { epoch -> SeedCurve.Point in
-                let s = SeedSummary(group: [], task: task, comparison: nil, values: byEpoch[epoch]!, runs: [], epochs: [])
-                return SeedCurve.Point(epoch: epoch, mean: s.mean, sd: s.sd, n: s.n)
-            }
-            return SeedCurve(task: task, optimizer: cell.optimizer, runs: cell.runs, points: points)
+            try seedCurve(cell, column: column)
         }
+    }
+
+    /// A cell's runs as one curve of `column`: the mean at each epoch with its spread.
+    public func seedCurve(_ cell: SeedSummary, column: Epoch.Columns) throws -> SeedCurve {
+        var byEpoch: [Int: [Double]] = [:]
+        for run in cell.runs {
+            for e in try epochs(run: run) { if let v = e[number: column] { byEpoch[e.epoch, default: []].append(v) } }
+        }
+        let points = byEpoch.keys.sorted().map { epoch -> SeedCurve.Point in
+            let s = SeedSummary(group: [], task: cell.task, comparison: nil, values: byEpoch[epoch]!, runs: [], epochs: [])
+            return SeedCurve.Point(epoch: epoch, mean: s.mean, sd: s.sd, n: s.n)
+        }
+        return SeedCurve(task: cell.task, optimizer: cell.optimizer, runs: cell.runs, points: points)
     }
 }

@@ -17,6 +17,8 @@ struct LineChart {
     var yLabel: String
     var lines: [Line]
     var logY = false
+    /// The points' x are log10 of the values (a learning rate): labels show the values.
+    var logX = false
 
     static let palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#9c755f"]
     static let markers: [Character] = ["*", "+", "x", "o", "#", "@", "%", "="]
@@ -84,12 +86,12 @@ struct LineChart {
             let cells = row.map { c, slot in color && slot >= 0 ? Terminal.paint(String(c), series: slot) : String(c) }.joined()
             out.append((axis + cells).trimmingTrailingSpaces)
         }
-        let left = String(format: "%g", x0.rounded() == x0 ? x0 : (x0 * 100).rounded() / 100)
-        let right = String(format: "%g", x1.rounded() == x1 ? x1 : (x1 * 100).rounded() / 100)
+        let left = logX ? String(format: "%.3g", pow(10, x0)) : String(format: "%g", x0.rounded() == x0 ? x0 : (x0 * 100).rounded() / 100)
+        let right = logX ? String(format: "%.3g", pow(10, x1)) : String(format: "%g", x1.rounded() == x1 ? x1 : (x1 * 100).rounded() / 100)
         out.append(String(repeating: " ", count: 11) + "└" + String(repeating: "─", count: width))
         out.append(
             String(repeating: " ", count: 12) + left + String(repeating: " ", count: max(1, width - left.count - right.count)) + right)
-        out.append(String(repeating: " ", count: 12) + "\(xLabel)   (\(yLabel)\(logY ? ", log scale" : ""))")
+        out.append(String(repeating: " ", count: 12) + "\(xLabel)\(logX ? " (log scale)" : "")   (\(yLabel)\(logY ? ", log scale" : ""))")
         for line in lines {
             let marker = String(Self.markers[line.slot % Self.markers.count])
             let last = visible(line).last.map { String(format: "  last %.6g", $0.y) } ?? "  (no finite values)"
@@ -124,10 +126,10 @@ struct LineChart {
         for t in Self.ticks(x0, x1, log: false) where t.rounded() == t {
             let x = px(t)
             s += "<line x1=\"\(num(x))\" y1=\"\(num(top + plotH))\" x2=\"\(num(x))\" y2=\"\(num(top + plotH + 4))\" stroke=\"#333\"/>\n"
-            s += "<text x=\"\(num(x))\" y=\"\(num(top + plotH + 17))\" text-anchor=\"middle\">\(Self.tickLabel(t))</text>\n"
+            s += "<text x=\"\(num(x))\" y=\"\(num(top + plotH + 17))\" text-anchor=\"middle\">\(Self.tickLabel(logX ? pow(10, t) : t))</text>\n"
         }
         s += "<rect x=\"\(num(left))\" y=\"\(num(top))\" width=\"\(num(plotW))\" height=\"\(num(plotH))\" fill=\"none\" stroke=\"#333\"/>\n"
-        s += "<text x=\"\(num(left + plotW / 2))\" y=\"\(num(height - 10))\" text-anchor=\"middle\">\(xmlEscape(xLabel))</text>\n"
+        s += "<text x=\"\(num(left + plotW / 2))\" y=\"\(num(height - 10))\" text-anchor=\"middle\">\(xmlEscape(xLabel + (logX ? " (log)" : "")))</text>\n"
         s +=
             "<text transform=\"translate(16 \(num(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(xmlEscape(yLabel + (logY ? " (log)" : "")))</text>\n"
         // Spreads first, under every line.
