@@ -17,7 +17,7 @@ build: setup
 	swift build -c release --product optilog
 
 run: build
-	.build/release/optilog study --preset quick --db $(DB)
+	.build/release/optilog study --preset quick --jobs 2 --db $(DB)
 
 test: setup
 	swift test

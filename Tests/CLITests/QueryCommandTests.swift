@@ -226,8 +226,9 @@ final class QueryCommandTests: XCTestCase {
         XCTAssertEqual(lines.count, 2 * 3 * 3 + 4 * 8)
         XCTAssertEqual(parsed.filter { $0.0 == "svg" }.count, 2 * 3 + 4)
         XCTAssertEqual(lines.filter { $0 == "rmsprop #6" }.count, 3)
-        // Three epochs beat neither task's baseline (predicting the training mean): no winner.
-        XCTAssertEqual(parsed.filter { $0.0 == "td" && $0.1["class"] == "winner" }.count, 0)
+        // Three epochs of Boston do not beat its baseline (predicting the training mean): no
+        // winner there; on Jena's 2,048 hourly windows they do, and one optimizer wins.
+        XCTAssertEqual(parsed.filter { $0.0 == "td" && $0.1["class"] == "winner" }.count, 1)
         XCTAssertEqual(parsed.filter { $0.0 == "th" }.contains { _ in true }, true)
         XCTAssertTrue(html.contains("<th>baseline</th>"), "the baseline column")
         // Nothing is loaded from elsewhere.
@@ -241,7 +242,11 @@ final class QueryCommandTests: XCTestCase {
         let ok = try optilog("verify")
         XCTAssertEqual(ok.status, 0, ok.stderr)
         XCTAssertEqual(ok.stdout.components(separatedBy: " PROBLEM ").count, 1)
-        XCTAssertTrue(ok.stderr.hasPrefix("verify: all well (14 checks, 6 checkpoints decoded)"), ok.stderr)
+        // Two store checks, one per run (6), one per checkpoint kept (one per run, or two when a
+        // slow machine took the time-based one mid-run as well).
+        let checkpoints = try DatabaseQueue(path: Self.db).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM checkpoints")! }
+        XCTAssertGreaterThanOrEqual(checkpoints, 6)
+        XCTAssertTrue(ok.stderr.hasPrefix("verify: all well (\(8 + checkpoints) checks, \(checkpoints) checkpoints decoded)"), ok.stderr)
         // A copy with one byte of one checkpoint flipped, and a best-so-far that lies.
         let damaged = Self.directory.appendingPathComponent("damaged-\(UUID().uuidString).sqlite").path
         let source = try DatabaseQueue(path: Self.db)
@@ -254,7 +259,7 @@ final class QueryCommandTests: XCTestCase {
         try queue.close()
         let bad = try run(["verify", "--problems", "--format", "csv", "--db", damaged])
         XCTAssertEqual(bad.status, 1)
-        XCTAssertEqual(bad.stderr, "optilog: error: verify found 2 problem(s) in 14 checks\n")
+        XCTAssertEqual(bad.stderr, "optilog: error: verify found 2 problem(s) in \(8 + checkpoints) checks\n")
         let rows = bad.stdout.split(separator: "\n")
         XCTAssertEqual(rows.count, 3, bad.stdout)
         XCTAssertTrue(rows[1].hasPrefix("run 2 checkpoint e3,PROBLEM,"), String(rows[1]))

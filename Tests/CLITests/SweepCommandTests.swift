@@ -148,5 +148,24 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("no optimizer ran with two values of learning_rate"), r.stderr)
         XCTAssertTrue(r.stderr.contains("--lr-sweep"), r.stderr)
+        // findings on that study: every claim that needs other optimizers says what is missing.
+        let findings = try optilog(["findings", "--study", "study-quick", "--format", "csv"], db: db)
+        XCTAssertEqual(findings.status, 0, findings.stderr)
+        let rows = findings.stdout.split(separator: "\n")
+        XCTAssertEqual(rows.first, "task,claim,verdict,evidence,check")
+        XCTAssertEqual(rows.count, 17)
+        XCTAssertTrue(rows.contains("boston,Adadelta does not converge,not enough runs,no runs of adadelta,final val_loss ≥ 0.9× the trivial baseline"),
+                      findings.stdout)
+        XCTAssertTrue(rows.contains { $0.hasPrefix("imdb,Most optimizers overfit,not enough runs,the study has no imdb runs") }, findings.stdout)
+    }
+
+    func testFindingsRefusesASweepAndAMissingStudy() throws {
+        let sweep = try optilog(["findings", "--study", "lr"])
+        XCTAssertEqual(sweep.status, 1)
+        XCTAssertTrue(sweep.stderr.contains("several settings"), sweep.stderr)
+        let none = try optilog(["findings"])
+        XCTAssertEqual(none.status, 1)
+        XCTAssertEqual(none.stderr.split(separator: "\n").count, 1, none.stderr)
+        XCTAssertTrue(none.stderr.contains("no study-seed-2020 or study-seed"), none.stderr)
     }
 }
