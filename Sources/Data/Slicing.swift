@@ -29,7 +29,8 @@ public enum Slicing: String, Sendable, CaseIterable {
             return (out, [])
         case .stratified, .stratifiedEveryRow:
             if let series = data.train as? WindowedSeries, let held = data.validation as? WindowedSeries {
-                let stride = self == .stratified ? series.samplingRate : 1
+                // A step apart only when N windows are asked for: the whole split keeps them all.
+                let stride = self == .stratified && train != nil ? series.samplingRate : 1
                 return Self.window(series, held, train: train, validation: validation, stride: stride)
             }
             var out = data
@@ -99,8 +100,9 @@ public enum Slicing: String, Sendable, CaseIterable {
             return (DataSplits(train: firstTrain, validation: Subset(train, rows: rows)), [])
         }
         let heldRows = Array(Swift.stride(from: 0, to: min(m * stride, held.count), by: stride))
+        let which = stride == 1 ? "first \(m)" : "first \(m), one per \(stride) rows"
         return (DataSplits(train: firstTrain, validation: stride == 1 ? Prefix(held, count: m) : Subset(held, rows: heldRows)),
-                ["\(train.name): too few windows after the first \(trainCount) to validate on the \(m) right after them; validating on the held-out split's first \(m)"])
+                ["\(train.name): too few windows after the first \(trainCount) to validate on the \(m) right after them; validating on the held-out split's \(which)"])
     }
 }
 

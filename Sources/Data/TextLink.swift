@@ -12,9 +12,10 @@ enum TextLink {
               let data = FileManager.default.contents(atPath: path),
               var text = String(data: data, encoding: .utf8) else { return nil }
         if text.hasSuffix("\n") { text.removeLast() }
-        guard !text.isEmpty, !text.contains("\n"), !text.contains("\0"), text.contains("/") || text.hasPrefix(".") else { return nil }
+        guard !text.isEmpty, !text.contains("\n"), !text.contains("\0") else { return nil }
         let base = (path as NSString).deletingLastPathComponent
         let target = text.hasPrefix("/") ? text : ((base as NSString).appendingPathComponent(text) as NSString).standardizingPath
-        return FileManager.default.fileExists(atPath: target) ? target : nil
+        let itself = (path as NSString).standardizingPath
+        return target != itself && FileManager.default.fileExists(atPath: target) ? target : nil
     }
 }

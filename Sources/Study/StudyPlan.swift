@@ -154,8 +154,17 @@ public struct StudyPlan: Sendable {
         }
         var combinations: [[Setting]] = [fixed]
         for axis in axes { combinations = combinations.flatMap { c in axis.map { c + [$0] } } }
-        // Each combination must build (a bad value is an error before anything trains).
-        for c in combinations { _ = try Optimizers.make(optimizer, settings: c.map { ($0.key, $0.value) }) }
+        // Each combination must build (a bad value is an error before anything trains), and two
+        // that build the same configuration (0.01 and 1e-2) are one.
+        var seen: [String: [Setting]] = [:]
+        for c in combinations {
+            let config = try Optimizers.make(optimizer, settings: c.map { ($0.key, $0.value) }).config.json
+            if let twin = seen[config] {
+                throw EngineError.invalidConfiguration(
+                    "\(optimizer): \(twin.map(\.description).joined(separator: " ")) and \(c.map(\.description).joined(separator: " ")) are the same setting")
+            }
+            seen[config] = c
+        }
         return combinations
     }
 
@@ -185,9 +194,14 @@ public struct StudyPlan: Sendable {
         return .object(pairs)
     }
 
-    /// The sweep part of a stored study configuration (empty for a study without one).
-    public static func storedSweep(_ configuration: String) -> String {
-        guard let json = try? ConfigValue.parse(configuration), let sweep = json["sweep"] else { return "{}" }
-        return sweep.json
+    /// What a stored study configuration says of its settings: the sweep and a preset that sets
+    /// optimizer settings (`seed-2020`); `{}` for a study at the optimizers' defaults. A study's
+    /// name never stands for two of these.
+    public static func storedSettings(_ configuration: String) -> String {
+        guard let json = try? ConfigValue.parse(configuration) else { return "{}" }
+        var pairs: [(String, ConfigValue)] = []
+        if let preset = json["preset"] { pairs.append(("preset", preset)) }
+        if let sweep = json["sweep"] { pairs.append(("sweep", sweep)) }
+        return ConfigValue.object(pairs).json
     }
 }

@@ -68,10 +68,10 @@ public struct StudyRunner {
     public func run() throws -> Outcome {
         let study = try store.study(named: plan.name, configuration: plan.json.json)
         // A study's sweep is part of what it is: the same name with other settings is refused.
-        if let stored = try store.reader.study(study), StudyPlan.storedSweep(stored.configuration) != StudyPlan.storedSweep(plan.json.json) {
+        if let stored = try store.reader.study(study), StudyPlan.storedSettings(stored.configuration) != StudyPlan.storedSettings(plan.json.json) {
             throw StoreError.refused(
-                "study \(plan.name) was started with the settings \(StudyPlan.storedSweep(stored.configuration)), not \(StudyPlan.storedSweep(plan.json.json)); "
-                    + "give this one another --name")
+                "study \(plan.name) was started with the settings \(StudyPlan.storedSettings(stored.configuration)), not "
+                    + "\(StudyPlan.storedSettings(plan.json.json)); give this one another --name")
         }
         for note in plan.notes { report("optilog: note: \(note)") }
         var pending: [(StudyPlan.Cell, Decision)] = []

@@ -74,6 +74,8 @@ final class SweepCommandTests: XCTestCase {
             (["--lr-sweep", "3", "--grid", "learning_rate=0.1,1"], 2, "both sweep the learning rate"),
             (["--lr-sweep", "0"], 2, "--lr-sweep must be between 1 and 25"),
             (["--set", "momentum=0.9", "--grid", "momentum=0,0.5"], 2, "momentum is both --set and --grid"),
+            (["--grid", "learning_rate=0.01,1e-2"], 1, "sgd: learning_rate=0.01 and learning_rate=1e-2 are the same setting"),
+            (["--grid", "learning_rate=1e400,1"], 1, "is not a finite float32"),
         ] as [([String], Int32, String)] {
             let r = try optilog(base + arguments)
             XCTAssertEqual(r.status, status, "\(arguments): \(r.stderr)")
@@ -116,6 +118,14 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertTrue(both.stdout.contains("Tuned (each optimizer at the setting with the best mean val_loss"), both.stdout)
         XCTAssertTrue(both.stdout.contains("@ learning_rate="), both.stdout)
         XCTAssertEqual(try optilog(["best", "--tuned", "--defaults", "--format", "csv"]).status, 2)
+        XCTAssertEqual(try optilog(["best", "--tuned", "--rank"]).status, 2)
+        XCTAssertEqual(try optilog(["best", "--defaults", "--long"]).status, 2)
+        // As rows, the tuned table names the chosen setting.
+        XCTAssertEqual(tuned[0].last, "setting")
+        for row in tuned.dropFirst() {
+            let rate = try XCTUnwrap(Double(row.last!.replacingOccurrences(of: "learning_rate=", with: "")), row.last!)
+            XCTAssertEqual(Double(row[2])!, try logged(row[1], rate, in: log), accuracy: 1e-5)
+        }
         XCTAssertEqual(try optilog(["best", "--tuned", "--by", "task"]).status, 2)
     }
 
@@ -141,12 +151,36 @@ final class SweepCommandTests: XCTestCase {
         XCTAssertTrue(try String(contentsOfFile: report, encoding: .utf8).contains("id=\"sensitivity\""))
     }
 
+    /// A second swept setting: one line per combination, named, and a column in the rows.
+    func testSensitivityWithTwoSweptSettings() throws {
+        let db = freshDirectory("optilog-two-settings").appendingPathComponent("two.sqlite").path
+        let study = try optilog(["study", "--tasks", "boston", "--optimizers", "sgd", "--epochs", "2", "--grid", "momentum=0,0.9",
+                                 "--grid", "learning_rate=0.001,0.01"], db: db)
+        XCTAssertEqual(study.status, 0, study.stderr)
+        let rows = try optilog(["sensitivity", "--format", "csv"], db: db)
+        XCTAssertEqual(rows.status, 0, rows.stderr)
+        let lines = rows.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.first, "task,optimizer,learning_rate,val_loss (mean),n,sd,runs,other_settings")
+        XCTAssertEqual(lines.filter { $0.hasSuffix(",momentum=0.9") }.count, 2, rows.stdout)
+        let chart = try optilog(["sensitivity"], db: db)
+        XCTAssertTrue(chart.stdout.contains("sgd momentum=0.9"), chart.stdout)
+        XCTAssertTrue(chart.stdout.contains("sgd momentum=0.0"), chart.stdout)
+        let momentum = try optilog(["sensitivity", "--setting", "momentum", "--format", "csv"], db: db)
+        XCTAssertEqual(momentum.status, 0, momentum.stderr)
+        XCTAssertTrue(momentum.stdout.contains("boston,sgd,0.000000,"), "momentum 0 is a value too: \(momentum.stdout)")
+        // seed against seed-2020 under one name: refused, both ways.
+        XCTAssertEqual(try optilog(["study", "--preset", "seed-2020", "--name", "p", "--tasks", "boston", "--optimizers", "sgd", "--epochs", "1"], db: db).status, 0)
+        let other = try optilog(["study", "--preset", "seed", "--name", "p", "--tasks", "boston", "--optimizers", "sgd", "--epochs", "1"], db: db)
+        XCTAssertEqual(other.status, 1)
+        XCTAssertTrue(other.stderr.contains("study p was started with the settings {\"preset\": \"seed-2020\"}"), other.stderr)
+    }
+
     func testSensitivityWithoutASweepSaysHowToMakeOne() throws {
         let db = freshDirectory("optilog-nosweep").appendingPathComponent("plain.sqlite").path
         XCTAssertEqual(try optilog(["study", "--tasks", "boston", "--optimizers", "adam", "--epochs", "1"], db: db).status, 0)
         let r = try optilog(["sensitivity"], db: db)
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderr.contains("no optimizer ran with two values of learning_rate"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("no optimizer ran with two numeric values of learning_rate"), r.stderr)
         XCTAssertTrue(r.stderr.contains("--lr-sweep"), r.stderr)
         // findings on that study: every claim that needs other optimizers says what is missing.
         let findings = try optilog(["findings", "--study", "study-quick", "--format", "csv"], db: db)

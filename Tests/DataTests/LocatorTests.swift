@@ -48,6 +48,10 @@ final class LocatorTests: XCTestCase {
         XCTAssertEqual(found.source, real + "/boston.csv")
         XCTAssertEqual(found.splits.train.count, 404)
         XCTAssertEqual(found.notes, ["\(dir)/boston_house_prices.csv is a symbolic link stored as text; reading its target \(real)/boston.csv"])
+        // A link to a file beside it is stored as its bare name.
+        try FileManager.default.copyItem(atPath: real + "/boston.csv", toPath: dir + "/boston_real.csv")
+        try Data("boston_real.csv".utf8).write(to: URL(fileURLWithPath: dir + "/boston_house_prices.csv"))
+        XCTAssertEqual(try DataLocator(dataDir: dir, environment: ["HOME": dir]).locate(.boston).source, dir + "/boston_real.csv")
         try Data("../nowhere/boston.csv".utf8).write(to: URL(fileURLWithPath: dir + "/boston_house_prices.csv"))
         XCTAssertThrowsError(try DataLocator(dataDir: dir, environment: ["HOME": dir]).locate(.boston))
     }

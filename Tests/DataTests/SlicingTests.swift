@@ -91,7 +91,10 @@ final class SlicingTests: XCTestCase {
         let (short, why) = try Slicing.stratified.cut(DataSplits(train: train, validation: held), train: 56, validation: 10)
         XCTAssertEqual(short.validation.batch(0..<short.validation.count).y.scalars, stride(from: 162, to: 182, by: 2).map(Float.init))
         XCTAssertEqual(why.count, 1)
+        XCTAssertEqual(why, ["s: too few windows after the first 56 to validate on the 10 right after them; validating on the held-out split's first 10, one per 2 rows"])
         // More windows than the stretch holds: all of them, a step apart.
         XCTAssertEqual(try Slicing.stratified.cut(DataSplits(train: train, validation: held), train: 1_000, validation: nil).splits.train.count, 60)
+        // No training limit: every window trains, as without any limit.
+        XCTAssertEqual(try Slicing.stratified.cut(DataSplits(train: train, validation: held), train: nil, validation: 10).splits.train.count, 120)
     }
 }

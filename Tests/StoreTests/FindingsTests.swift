@@ -9,15 +9,24 @@ final class FindingsTests: XCTestCase {
     /// seeds is the curve as written and the sd is `jitter`.
     func study(_ tasks: [(task: String, baseline: Double, curves: [String: (val: [Double], train: [Double]?)], jitter: Double)],
                configuration: (String) -> String = { _ in "{\"learning_rate\": 0.001}" }) throws -> ReadOnlyStore {
-        let path = temporaryStorePath("findings")
-        let store = try Store(path: path)
-        let study = try store.study(named: "study-seed", configuration: "{}")
+        let store = try Store(path: temporaryStorePath("findings"))
+        try fill(store, study: "study-seed", studyConfiguration: "{}", tasks, configuration: configuration)
+        return store.reader
+    }
+
+    func fill(_ store: Store, study name: String, studyConfiguration: String,
+              _ tasks: [(task: String, baseline: Double, curves: [String: (val: [Double], train: [Double]?)], jitter: Double)],
+              configuration: (String) -> String) throws {
+        let study = try store.study(named: name, configuration: studyConfiguration)
         for (task, baseline, curves, jitter) in tasks {
-            for (optimizer, curve) in curves.sorted(by: { $0.key < $1.key }) {
+            for (key, curve) in curves.sorted(by: { $0.key < $1.key }) {
+                // A key "adam@X" is Adam with the configuration X (a sweep's cell).
+                let optimizer = String(key.prefix { $0 != "@" })
+                let config = key.contains("@") ? String(key.drop { $0 != "@" }.dropFirst()) : configuration(optimizer)
                 for seed in 1...3 {
                     let shift = Double(seed - 2) * jitter
                     let run = NewRun(studyID: study, task: task, dataset: "constructed", datasetFingerprint: "data-\(task)", modelConfiguration: "{}",
-                                     optimizer: optimizer, optimizerConfiguration: configuration(optimizer), configurationFingerprint: "c\(seed)",
+                                     optimizer: optimizer, optimizerConfiguration: config, configurationFingerprint: "c\(seed)\(config)",
                                      seed: UInt64(seed), batchSize: 32, epochsPlanned: curve.val.count, codeVersion: "test", baselineValLoss: baseline)
                     let owned = try XCTUnwrap(try store.createStudyRun(run))
                     for (i, v) in curve.val.enumerated() {
@@ -33,7 +42,6 @@ final class FindingsTests: XCTestCase {
                 }
             }
         }
-        return store.reader
     }
 
     static let boston: [String: (val: [Double], train: [Double]?)] = [
@@ -117,6 +125,40 @@ final class FindingsTests: XCTestCase {
         XCTAssertEqual(v["boston: SGD is irregular"], .disagrees)
         XCTAssertEqual(notes.count, 1)
         XCTAssertTrue(notes[0].hasPrefix("sgd ran at learning_rate 0.01;"), notes[0])
+    }
+
+    /// The last claim reads studies that sweep the learning rate alone, on the same data and
+    /// budget, on at least two tasks.
+    func testTheLearningRateClaimReadsLearningRateSweepsOnly() throws {
+        let store = try Store(path: temporaryStorePath("findings-lr"))
+        let lr = { (v: String) in #"{"learning_rate": \#(v)}"# }
+        try fill(store, study: "study-seed", studyConfiguration: "{}", [("boston", 6.0, Self.boston, 0.01), ("jena", 8.0, Self.jena, 0.05)],
+                 configuration: { _ in lr("0.001") })
+        let claim = "all: The learning rate is the most important hyperparameter"
+        XCTAssertEqual(verdicts(try store.reader.findings(study: "study-seed").findings)[claim], .notEnoughRuns)
+        // A momentum grid with a wide spread is not a learning-rate sweep.
+        let momentum: [String: (val: [Double], train: [Double]?)] = [
+            #"sgd@{"momentum": 0.0}"#: ([30, 30, 30, 30, 30], nil), #"sgd@{"momentum": 0.9}"#: ([2, 2, 2, 2, 2], nil),
+        ]
+        try fill(store, study: "momentum", studyConfiguration: #"{"sweep": {"grid": ["momentum=0,0.9"]}}"#, [("boston", 6.0, momentum, 0.01)],
+                 configuration: { _ in "" })
+        XCTAssertEqual(verdicts(try store.reader.findings(study: "study-seed").findings)[claim], .notEnoughRuns)
+        // Adam at three learning rates on both tasks: spreads of 17 (Boston) and 10 (Jena), against
+        // 3.9 and 1.6 over the optimizers at their defaults.
+        let boston: [String: (val: [Double], train: [Double]?)] = [
+            "adam@" + lr("0.0001"): ([20, 20, 20, 20, 20], nil), "adam@" + lr("0.001"): ([5, 4, 4, 4, 4], nil), "adam@" + lr("0.1"): ([3, 3, 3, 3, 3], nil),
+        ]
+        let jena: [String: (val: [Double], train: [Double]?)] = [
+            "adam@" + lr("0.0001"): ([12, 12, 12], nil), "adam@" + lr("0.001"): ([3, 2.5, 2.5], nil), "adam@" + lr("0.1"): ([2, 2, 2], nil),
+        ]
+        try fill(store, study: "sweep", studyConfiguration: #"{"sweep": {"lr_sweep": 3}}"#, [("boston", 6.0, boston, 0.01), ("jena", 8.0, jena, 0.01)],
+                 configuration: { _ in "" })
+        let checks = try store.reader.findings(study: "study-seed").findings
+        XCTAssertEqual(verdicts(checks)[claim], .agrees)
+        XCTAssertEqual(checks.first { "\($0.task): \($0.claim)" == claim }?.evidence, "boston 17 (lr) vs 3.9 (optimizers); jena 10 (lr) vs 1.6 (optimizers)")
+        XCTAssertTrue(Findings.sweepsLearningRateOnly(#"{"sweep": {"set": ["momentum=0.9"], "grid": ["learning_rate=0.01,0.1"]}}"#))
+        XCTAssertFalse(Findings.sweepsLearningRateOnly(#"{"sweep": {"grid": ["learning_rate=0.01,0.1", "momentum=0,0.9"]}}"#))
+        XCTAssertFalse(Findings.sweepsLearningRateOnly("{}"))
     }
 
     /// Claims about one setting per optimizer are not checked on a sweep.

@@ -131,8 +131,8 @@ final class StudyPlanSweepTests: XCTestCase {
         XCTAssertTrue(plan.name.hasPrefix("study-quick-sweep-"), plan.name)
         XCTAssertNotEqual(plan.name, try StudyPlan(preset: .quick, sweep: StudyPlan.Sweep(learningRates: 5)).name)
         XCTAssertEqual(plan.cells[0].settings, [StudyPlan.Setting("momentum", "0"), StudyPlan.Setting("learning_rate", "0.0001")])
-        XCTAssertEqual(StudyPlan.storedSweep(plan.json.json), #"{"grid": ["momentum=0,0.9"], "lr_sweep": 3}"#)
-        XCTAssertEqual(StudyPlan.storedSweep(try StudyPlan(preset: .quick).json.json), "{}")
+        XCTAssertEqual(StudyPlan.storedSettings(plan.json.json), #"{"sweep": {"grid": ["momentum=0,0.9"], "lr_sweep": 3}}"#)
+        XCTAssertEqual(StudyPlan.storedSettings(try StudyPlan(preset: .quick).json.json), "{}")
         XCTAssertThrowsError(try StudyPlan(preset: .quick, optimizers: ["adam"], sweep: StudyPlan.Sweep(fixed: [.init("momentum", "0.9")])))
     }
 }

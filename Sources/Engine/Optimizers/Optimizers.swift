@@ -24,7 +24,9 @@ public enum Optimizers {
         let learningRate: CommonSettings.LearningRate
         switch r.value("learning_rate") {
         case nil, .null?: learningRate = .constant(defaultLearningRate)
-        case .number(let d)?: learningRate = .constant(d)
+        case .number(let d)?:
+            guard d.isFinite, Float(d).isFinite else { throw EngineError.invalidConfiguration("\(owner): learning_rate=\(d) is not a finite float32") }
+            learningRate = .constant(d)
         case .integer(let n)?: learningRate = .constant(Double(n))
         case let schedule?:
             if case .object = schedule { learningRate = .schedule(try LearningRateSchedule(config: schedule)) } else {

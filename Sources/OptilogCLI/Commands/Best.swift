@@ -54,6 +54,9 @@ struct Best: ParsableCommand {
         if (tuned || defaults) && groupKeys != ["task", "optimizer"] {
             throw ValidationError("--tuned and --defaults compare optimizers within tasks: use them with the default --by")
         }
+        if (tuned || defaults) && (rank || long) {
+            throw ValidationError("--tuned and --defaults print their own tables; use them without --rank and --long")
+        }
         if tuned && defaults && !(format == .table || format == .markdown) {
             throw ValidationError("--tuned with --defaults prints two tables; with --format \(format.rawValue) ask for one at a time")
         }
@@ -123,7 +126,8 @@ struct Best: ParsableCommand {
         if defaults && atDefaults.isEmpty { throw CleanError("no runs at an optimizer's default settings\(study.map { " in study \($0)" } ?? "")") }
         guard format == .table || format == .markdown else {
             let chosen = tuned ? SeedTables.rows(summaries).flatMap { SeedTables.bestSettings($0, statistic: stat, better: better($0[0].task)) } : atDefaults
-            return SeedTables.long(chosen, keys: groupKeys, metric: metric.rawValue, metricColumn: metric, statistic: stat, better: better, format: format)
+            return SeedTables.long(chosen, keys: groupKeys, metric: metric.rawValue, metricColumn: metric, statistic: stat, better: better, format: format,
+                                   settingsAmong: tuned ? summaries : nil)
         }
         var out = ""
         if defaults {

@@ -33,7 +33,10 @@ struct FindingsCommand: ParsableCommand {
                 findings.map { f in
                     [.text(f.task), .text(f.claim), .text(f.verdict.rawValue), .text(f.evidence)] + (table ? [] : [.text(f.check)])
                 }), terminator: "")
-        guard table else { return }
+        guard table else {
+            for note in notes { warn("optilog: note: \(note)") }
+            return
+        }
         let agrees = findings.filter { $0.verdict == .agrees }.count, disagrees = findings.filter { $0.verdict == .disagrees }.count
         print("\nstudy \(name): \(agrees) agree, \(disagrees) disagree, \(findings.count - agrees - disagrees) without enough runs; "
               + "values are the mean ± sd (n seeds) of each run's best val_loss unless named")

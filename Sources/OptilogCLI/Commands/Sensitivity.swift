@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Engine
 import Foundation
 import Store
@@ -34,10 +35,13 @@ struct Sensitivity: ParsableCommand {
         guard !["task", "optimizer", "seed", "study"].contains(setting) else { throw ValidationError("--setting names an optimizer setting, e.g. learning_rate") }
     }
 
-    /// One point: a task (on one comparison), an optimizer, a value of the setting, its seeds.
+    /// One point: a task (on one comparison), an optimizer, a value of the setting, its seeds;
+    /// `others`, the optimizer's other settings where they vary too (one line each).
     struct Point {
         var cell: SeedSummary
         var value: Double
+        var others = ""
+        var line: String { cell.optimizer + (others.isEmpty ? "" : " " + others) }
     }
 
     static func points(_ reader: ReadOnlyStore, setting: String, metric: Epoch.Columns, study: String?, dataset: String?,
@@ -46,10 +50,20 @@ struct Sensitivity: ParsableCommand {
         let minimized = Set(StudyTask.allCases.filter { !metric.higherIsBetter(task: $0.rawValue) }.map(\.rawValue))
         let query = BestQuery(metric: metric, groupBy: ["task", "optimizer", setting], study: study, dataset: dataset,
                               minimizedTasks: metric == .valLoss ? nil : minimized)
-        return try reader.seedSummaries(query).compactMap { cell in
-            guard task == nil || cell.task == task?.rawValue, cell.group.count == 3, let v = cell.group[2].double, v > 0 else { return nil }
-            return Point(cell: cell, value: v)
+        let cells = try reader.seedSummaries(query).filter { task == nil || $0.task == task?.rawValue }
+        return cells.compactMap { cell in
+            guard cell.group.count == 3, let v = cell.group[2].double, v.isFinite else { return nil }
+            let siblings = cells.filter { $0.task == cell.task && $0.optimizer == cell.optimizer && $0.comparison == cell.comparison }
+            return Point(cell: cell, value: v, others: others(cell, among: siblings, except: setting))
         }
+    }
+
+    /// The settings besides `except` that tell a cell from its siblings, e.g. `momentum=0.9`.
+    static func others(_ cell: SeedSummary, among siblings: [SeedSummary], except key: String) -> String {
+        guard case .object(let pairs)? = try? ConfigValue.parse(cell.settings) else { return "" }
+        let configs = siblings.compactMap { try? ConfigValue.parse($0.settings) }
+        return pairs.filter { k, v in k != key && configs.contains { $0[k] != v } }
+            .map { k, v in "\(k)=\(SeedTables.settingText(v))" }.joined(separator: " ")
     }
 
     /// One chart per task and comparison, for the tasks where some optimizer ran two values or more.
@@ -64,19 +78,25 @@ struct Sensitivity: ParsableCommand {
         let labelled = Set(order.map { $0.split(separator: "|").first! }).count < order.count
         return order.compactMap { key in
             let row = byRow[key]!
-            let optimizers = Optimizers.names.filter { o in row.filter { $0.cell.optimizer == o }.count > 1 }
-            guard !optimizers.isEmpty else { return nil }
+            var lines: [String] = []
+            for p in row where !lines.contains(p.line) { lines.append(p.line) }
+            lines = lines.filter { l in row.filter { $0.line == l }.count > 1 }
+            guard !lines.isEmpty else { return nil }
+            // A log scale for positive values spanning a decade or more (learning rates).
+            let values = row.map(\.value)
+            let log = values.allSatisfy { $0 > 0 } && values.max()! >= 10 * values.min()!
             let first = row[0].cell
             let title = "\(first.task)\(labelled ? " (\(first.comparison?.label ?? ""))" : "") — best \(metric.rawValue) (\(stat.rawValue) over seeds) against \(setting)"
             return LineChart(
                 title: title, xLabel: setting, yLabel: metric.rawValue,
-                lines: optimizers.map { o in
-                    let mine = row.filter { $0.cell.optimizer == o }.sorted { $0.value < $1.value }
+                lines: lines.map { l in
+                    let mine = row.filter { $0.line == l }.sorted { $0.value < $1.value }
+                    let x = { (p: Point) in log ? log10(p.value) : p.value }
                     return LineChart.Line(
-                        label: o, slot: OptimizerOrder.slot(o), points: mine.map { (log10($0.value), $0.cell.value(stat)) },
-                        band: mine.compactMap { p in p.cell.sd.map { (log10(p.value), p.cell.mean - $0, p.cell.mean + $0) } })
+                        label: l, slot: OptimizerOrder.slot(mine[0].cell.optimizer), points: mine.map { (x($0), $0.cell.value(stat)) },
+                        band: mine.compactMap { p in p.cell.sd.map { (x(p), p.cell.mean - $0, p.cell.mean + $0) } })
                 },
-                logX: true)
+                logX: log)
         }
     }
 
@@ -85,7 +105,7 @@ struct Sensitivity: ParsableCommand {
         let points = try Self.points(reader, setting: setting, metric: metric, study: study, dataset: dataset, task: task)
         let charts = Self.charts(points, setting: setting, metric: metric, stat: stat)
         guard !charts.isEmpty else {
-            throw CleanError("no optimizer ran with two values of \(setting) or more\(task.map { " on \($0.rawValue)" } ?? "")"
+            throw CleanError("no optimizer ran with two numeric values of \(setting) or more\(task.map { " on \($0.rawValue)" } ?? "")"
                 + "\(study.map { " in study \($0)" } ?? ""); sweep one with: optilog study --lr-sweep 5 (or --grid \(setting)=V1,V2,…)")
         }
         if let svg {
@@ -98,15 +118,17 @@ struct Sensitivity: ParsableCommand {
             for chart in charts { print(chart.terminal(color: Terminal.colorEnabled(for: .table))) }
         }
         let labelled = Set(points.map { "\($0.cell.task)|\($0.cell.comparison?.key ?? "")" }).count > Set(points.map(\.cell.task)).count
+        let others = points.contains { !$0.others.isEmpty }
         let printer = RowPrinter(
-            columns: ["task", "optimizer", setting, "\(metric.rawValue) (\(stat.rawValue))", "n", "sd", "runs"] + (labelled ? ["comparison"] : []),
+            columns: ["task", "optimizer", setting, "\(metric.rawValue) (\(stat.rawValue))", "n", "sd", "runs"] + (others ? ["other_settings"] : [])
+                + (labelled ? ["comparison"] : []),
             format: format)
         print(
             printer.render(
                 points.map { p in
                     [.text(p.cell.task), .text(p.cell.optimizer), .number(p.value, digits: 6), .number(p.cell.value(stat), digits: 6),
                      .integer(p.cell.n), .optional(p.cell.sd), .text(p.cell.runs.map(String.init).joined(separator: " "))]
-                        + (labelled ? [.text(p.cell.comparison?.label ?? "")] : [])
+                        + (others ? [.text(p.others)] : []) + (labelled ? [.text(p.cell.comparison?.label ?? "")] : [])
                 }), terminator: "")
     }
 }

@@ -144,8 +144,10 @@ enum SeedTables {
     }
 
     /// One row per cell with its statistics and verdict, for files and scripts.
+    /// `settingsAmong`: the cells are each optimizer's choice among these (`--tuned`): a `setting`
+    /// column names what tells the chosen one from the others.
     static func long(_ cells: [SeedSummary], keys: [String], metric: String, metricColumn: Epoch.Columns = .valLoss, statistic: SeedStatistic,
-                     better: (String) -> (Double, Double) -> Bool, format: OutputFormat) -> String {
+                     better: (String) -> (Double, Double) -> Bool, format: OutputFormat, settingsAmong: [SeedSummary]? = nil) -> String {
         let key = { (c: SeedSummary) in "\(c.group)|\(c.comparison?.key ?? "")" }
         // A group in two comparisons needs its comparison named; two cells of one group and
         // comparison differ in their settings, which are named then.
@@ -170,11 +172,15 @@ enum SeedTables {
                 if showBaseline { line.append(.optional(row.baseline)) }
                 if labelled { line.append(.text(cell.comparison?.label ?? "")) }
                 if settings { line.append(.text(cell.settings)) }
+                if let among = settingsAmong {
+                    line.append(.text(distinguishingSettings(cell, in: among.filter { $0.task == cell.task && $0.comparison == cell.comparison })))
+                }
                 lines.append(line)
             }
         }
         let columns = keys + ["\(metric) (\(statistic.rawValue))", "n", "mean", "sd", "median", "min", "max", "verdict", "p_vs_best", "runs"]
             + (showBaseline ? ["baseline"] : []) + (labelled ? ["comparison"] : []) + (settings ? ["optimizer_configuration"] : [])
+            + (settingsAmong != nil ? ["setting"] : [])
         return RowPrinter(columns: columns, format: format).render(lines)
     }
 

@@ -1,3 +1,4 @@
+import GRDB
 import Basics
 import Foundation
 
@@ -32,7 +33,8 @@ public enum Findings {
         public static let nearBest = 1.25
         /// Behaves badly: does not converge, or its best val_loss is this factor of the task's best.
         public static let bad = 2.0
-        /// Slow: its lowest mean val_loss comes in the last fifth of the epochs (still falling).
+        /// Slow: its lowest mean val_loss comes in the last fifth of the epochs (still falling):
+        /// after epoch ⌊0.8 × epochs⌋.
         public static let lateFraction = 0.8
         /// Fastest: fewest epochs until the mean val_loss has made this share of the task's best
         /// improvement over the trivial baseline (ties: the lower val_loss at that epoch).
@@ -40,8 +42,10 @@ public enum Findings {
         /// Overfits: the last val_loss is this factor above its minimum, reached earlier, while
         /// the training loss at the end is below its value at that minimum.
         public static let overfitRise = 1.05
-        /// A good first candidate: a mean rank across tasks of at most this (of eight).
+        /// A good first candidate: a mean rank across tasks of at most this (of all eight).
         public static let firstCandidateRank = 3.0
+        /// Claims across tasks need at least this many tasks.
+        public static let tasksForOverall = 2
     }
 
     /// What one task's runs show, per optimizer.
@@ -54,6 +58,9 @@ public enum Findings {
         var verdicts: [String: SeedVerdict]
 
         var best: Double? { cells.values.map(\.mean).min() }
+        /// Something learned: the task's best beats the trivial baseline (as `best` requires of
+        /// a winner). Claims about who is best or fastest need it.
+        var learned: Bool { best.map { b in baseline.map { b < $0 } ?? false } ?? false }
         func has(_ optimizers: [String]) -> Bool { optimizers.allSatisfy { cells[$0] != nil && validation[$0]?.points.isEmpty == false } }
         func final(_ o: String) -> SeedCurve.Point? { validation[o]?.points.last }
         func spread(_ o: String) -> String {
@@ -75,21 +82,22 @@ public enum Findings {
             return (low.epoch, points.last!.epoch)
         }
         /// The val_loss that counts as converged for "fastest": `reachShare` of the way from the
-        /// baseline (or the worst first epoch) down to the task's best.
+        /// baseline down to the task's best.
         var target: Double? {
-            guard let best, let start = baseline ?? validation.values.compactMap({ $0.points.first?.mean }).max() else { return nil }
-            return best + (1 - Rule.reachShare) * (start - best)
+            guard let best, let baseline, learned else { return nil }
+            return best + (1 - Rule.reachShare) * (baseline - best)
         }
         /// The first epoch at or below the target, and the mean val_loss there.
         func reach(_ o: String) -> (epoch: Int, value: Double)? {
             guard let target else { return nil }
             return validation[o]?.points.first { $0.mean <= target }.map { ($0.epoch, $0.mean) }
         }
-        /// Total variation of the mean val_loss over its descent: 0 for a monotone fall.
+        /// Total variation of the mean val_loss over its descent: 0 for a monotone fall; nil
+        /// for fewer than three epochs or a curve that never falls.
         func irregularity(_ o: String) -> Double? {
             guard let points = validation[o]?.points, points.count > 2, let low = points.map(\.mean).min() else { return nil }
             let descent = points[0].mean - low
-            guard descent > 0 else { return .infinity }
+            guard descent > 0 else { return nil }
             let path = zip(points, points.dropFirst()).map { abs($1.mean - $0.mean) }.reduce(0, +)
             return path / descent - 1
         }
@@ -109,6 +117,12 @@ public enum Findings {
             }
         }
         func isBest(_ o: String) -> Bool { [.winner, .best, .tied].contains(verdicts[o]) }
+        /// Why a claim about the best or the fastest cannot be judged here, if it cannot.
+        var unjudged: String? {
+            guard let best else { return "no runs" }
+            guard let baseline else { return "no baseline logged" }
+            return learned ? nil : String(format: "no optimizer beats the trivial baseline (best %.4g, baseline %.4g)", best, baseline)
+        }
     }
 
     static func notEnough(_ task: String, _ claim: String, _ check: String, _ missing: String) -> ClaimCheck {
@@ -116,6 +130,19 @@ public enum Findings {
     }
 
     static func verdict(_ holds: Bool) -> ClaimCheck.Verdict { holds ? .agrees : .disagrees }
+
+    /// A stored study configuration whose sweep varies the learning rate alone (`--lr-sweep`, or a
+    /// `--grid` of learning_rate only; `--set` may fix other settings).
+    static func sweepsLearningRateOnly(_ configuration: String) -> Bool {
+        guard let json = try? ConfigValue.parse(configuration), let sweep = json["sweep"] else { return false }
+        var axes: [String] = []
+        if case .array(let grid)? = sweep["grid"] {
+            axes = grid.compactMap { if case .string(let s) = $0 { return String(s.prefix { $0 != "=" }) } else { return nil } }
+        }
+        let lrSweep: Bool
+        if case .integer(let n)? = sweep["lr_sweep"] { lrSweep = n > 1 } else { lrSweep = false }
+        return (lrSweep && axes.isEmpty) || (!lrSweep && axes == ["learning_rate"])
+    }
 
     /// Every claim, in the order the study makes them.
     static func check(_ tasks: [String: Task], sweeps: [String: (learningRate: Double, optimizers: Double)]) -> [ClaimCheck] {
@@ -149,8 +176,10 @@ public enum Findings {
         need("boston", ["adagrad", "ftrl"], "Adagrad and Ftrl converge slowly, sub-optimally", slow) { t in
             let each = ["adagrad", "ftrl"].map { o -> (Bool, String) in
                 let r = t.ratio(o)!, low = t.lowest(o)!
-                let holds = r >= Rule.nearBest && Double(low.epoch) >= Rule.lateFraction * Double(low.of) && t.doesNotConverge(o) != true
-                return (holds, "\(o) best \(t.spread(o)) = \(String(format: "%.2f", r))× the best, lowest at epoch \(low.epoch) of \(low.of)")
+                let converges = t.doesNotConverge(o) == false
+                let holds = r >= Rule.nearBest && low.epoch > Int(Rule.lateFraction * Double(low.of)) && converges
+                return (holds, "\(o) best \(t.spread(o)) = \(String(format: "%.2f", r))× the best, lowest at epoch \(low.epoch) of \(low.of), "
+                    + "final \(t.finalText(o))\(t.baseline.map { String(format: " vs baseline %.4g", $0) } ?? "")\(converges ? "" : " (does not converge)")")
             }
             return ClaimCheck(task: t.name, claim: "Adagrad and Ftrl converge slowly, sub-optimally", check: slow + "; and it converges",
                            verdict: verdict(each.allSatisfy(\.0)), evidence: each.map(\.1).joined(separator: "; "))
@@ -161,17 +190,22 @@ public enum Findings {
             return ClaimCheck(task: t.name, claim: "Adam, Adamax, Nadam, RMSprop and SGD reach a minimum", check: reach, verdict: verdict(missed.isEmpty),
                            evidence: others.map { "\($0) \(String(format: "%.2f", t.ratio($0)!))×" }.joined(separator: ", "))
         }
-        let irregular = "the largest total variation of the mean val_loss over its descent (Σ|Δ| / (first − lowest) − 1) among the optimizers that reach a minimum"
+        let irregular = "the largest total variation of the mean val_loss over its descent (Σ|Δ| / (first − lowest) − 1) among the optimizers that converge"
         need("boston", ["sgd"], "SGD is irregular", irregular) { t in
-            let reaching = all.filter { t.has([$0]) && (t.ratio($0)! <= Rule.nearBest || $0 == "sgd") }
-            let scores = reaching.compactMap { o in t.irregularity(o).map { (o, $0) } }
+            let converging = all.filter { t.has([$0]) && t.doesNotConverge($0) == false }
+            let scores = converging.compactMap { o in t.irregularity(o).map { (o, $0) } }
+            guard !scores.isEmpty else {
+                return notEnough(t.name, "SGD is irregular", irregular, "no converging curve of three epochs or more")
+            }
             let top = scores.max { $0.1 < $1.1 }
             return ClaimCheck(task: t.name, claim: "SGD is irregular", check: irregular, verdict: verdict(top?.0 == "sgd"),
-                           evidence: scores.map { "\($0.0) \(String(format: "%.3f", $0.1))" }.joined(separator: ", "))
+                              evidence: scores.map { "\($0.0) \(String(format: "%.3f", $0.1))" }.joined(separator: ", ")
+                                  + (converging.contains("sgd") ? "" : "; sgd does not converge"))
         }
         need("boston", ["rmsprop"], "RMSprop is best in absolute terms", bestCheck) { t in
-            ClaimCheck(task: t.name, claim: "RMSprop is best in absolute terms", check: bestCheck, verdict: verdict(t.isBest("rmsprop")),
-                    evidence: "rmsprop \(t.spread("rmsprop")): \(t.standing("rmsprop"))")
+            t.unjudged.map { notEnough(t.name, "RMSprop is best in absolute terms", bestCheck, $0) }
+                ?? ClaimCheck(task: t.name, claim: "RMSprop is best in absolute terms", check: bestCheck, verdict: verdict(t.isBest("rmsprop")),
+                              evidence: "rmsprop \(t.spread("rmsprop")): \(t.standing("rmsprop"))")
         }
         // Fashion-MNIST.
         let bad = "does not converge, or best val_loss ≥ \(Rule.bad)× the task's best"
@@ -183,11 +217,12 @@ public enum Findings {
                            evidence: each.map(\.1).joined(separator: "; ") + (t.baseline.map { String(format: "; baseline %.4g", $0) } ?? ""))
         }
         need("fashion_mnist", ["adam"], "Adam has the best overall behaviour", bestCheck) { t in
-            ClaimCheck(task: t.name, claim: "Adam has the best overall behaviour", check: bestCheck, verdict: verdict(t.isBest("adam")),
-                    evidence: "adam \(t.spread("adam")): \(t.standing("adam"))")
+            t.unjudged.map { notEnough(t.name, "Adam has the best overall behaviour", bestCheck, $0) }
+                ?? ClaimCheck(task: t.name, claim: "Adam has the best overall behaviour", check: bestCheck, verdict: verdict(t.isBest("adam")),
+                              evidence: "adam \(t.spread("adam")): \(t.standing("adam"))")
         }
         func fastestFinding(_ t: Task, _ o: String, _ claim: String) -> ClaimCheck {
-            guard let target = t.target else { return notEnough(t.name, claim, fastest, "no baseline logged") }
+            guard let target = t.target else { return notEnough(t.name, claim, fastest, t.unjudged ?? "no baseline logged") }
             let reached = all.filter { t.has([$0]) }.map { ($0, t.reach($0)) }
             let first = reached.compactMap { r in r.1.map { (r.0, $0) } }.min { ($0.1.epoch, $0.1.value) < ($1.1.epoch, $1.1.value) }
             return ClaimCheck(task: t.name, claim: claim, check: fastest, verdict: verdict(first?.0 == o),
@@ -204,8 +239,9 @@ public enum Findings {
                            evidence: "\(yes.count) of \(present.count) overfit" + (yes.isEmpty ? "" : ": " + yes.joined(separator: ", ")))
         }
         need("imdb", ["rmsprop"], "RMSprop reaches the best absolute value", bestCheck) { t in
-            ClaimCheck(task: t.name, claim: "RMSprop reaches the best absolute value", check: bestCheck, verdict: verdict(t.isBest("rmsprop")),
-                    evidence: "rmsprop \(t.spread("rmsprop")): \(t.standing("rmsprop"))")
+            t.unjudged.map { notEnough(t.name, "RMSprop reaches the best absolute value", bestCheck, $0) }
+                ?? ClaimCheck(task: t.name, claim: "RMSprop reaches the best absolute value", check: bestCheck, verdict: verdict(t.isBest("rmsprop")),
+                              evidence: "rmsprop \(t.spread("rmsprop")): \(t.standing("rmsprop"))")
         }
         need("imdb", ["adam"], "Adam converges most efficiently", fastest) { fastestFinding($0, "adam", "Adam converges most efficiently") }
         // Jena.
@@ -221,28 +257,34 @@ public enum Findings {
                     evidence: "adagrad \(t.spread("adagrad")) = \(String(format: "%.2f", t.ratio("adagrad")!))× the best, final \(t.finalText("adagrad"))")
         }
         need("jena", ["adam", "rmsprop"], "Adam and RMSprop are best", bestCheck + ", for both") { t in
-            ClaimCheck(task: t.name, claim: "Adam and RMSprop are best", check: bestCheck + ", for both",
+            if let why = t.unjudged { return notEnough(t.name, "Adam and RMSprop are best", bestCheck + ", for both", why) }
+            return ClaimCheck(task: t.name, claim: "Adam and RMSprop are best", check: bestCheck + ", for both",
                     verdict: verdict(t.isBest("adam") && t.isBest("rmsprop")),
                     evidence: ["adam", "rmsprop"].map { "\($0) \(t.spread($0)): \(t.standing($0))" }.joined(separator: "; "))
         }
         // Overall.
-        let rankCheck = "Adam's mean rank (by mean best val_loss) across the tasks ≤ \(Rule.firstCandidateRank)"
-        let ranked = tasks.values.filter { $0.has(["adam"]) }
-        if ranked.isEmpty {
-            out.append(notEnough("all", "Adam is a good first candidate on different problems", rankCheck, "no Adam runs"))
+        let rankCheck = "Adam's mean rank (by mean best val_loss) among all eight optimizers, across at least \(Rule.tasksForOverall) tasks, "
+            + "≤ \(Rule.firstCandidateRank)"
+        let ranked = tasks.values.filter { $0.has(all) }
+        if ranked.count < Rule.tasksForOverall {
+            out.append(notEnough("all", "Adam is a good first candidate on different problems", rankCheck,
+                                 "\(ranked.count) task(s) with runs of all eight optimizers"))
         } else {
             let ranks = ranked.sorted { $0.name < $1.name }.map { t -> (String, Int) in
                 (t.name, 1 + t.cells.values.filter { $0.mean < t.cells["adam"]!.mean }.count)
             }
             let mean = Double(ranks.map(\.1).reduce(0, +)) / Double(ranks.count)
             out.append(ClaimCheck(task: "all", claim: "Adam is a good first candidate on different problems", check: rankCheck,
-                               verdict: ranks.count < 2 ? .notEnoughRuns : verdict(mean <= Rule.firstCandidateRank),
+                               verdict: verdict(mean <= Rule.firstCandidateRank),
                                evidence: String(format: "mean rank %.2f: ", mean) + ranks.map { "\($0.0) \($0.1)" }.joined(separator: ", ")))
         }
-        let lrCheck = "per task, the median spread (max − min) of an optimizer's best val_loss over a learning-rate sweep exceeds the spread over the optimizers at their defaults, in most tasks"
-        if sweeps.isEmpty {
+        let lrCheck = "per task, the median spread (max − min) of an optimizer's best val_loss over a learning-rate sweep (a study sweeping "
+            + "the learning rate alone, on the same data and budget) exceeds the spread over the optimizers at their defaults, in more than "
+            + "half of at least \(Rule.tasksForOverall) tasks"
+        if sweeps.count < Rule.tasksForOverall {
             out.append(notEnough("all", "The learning rate is the most important hyperparameter", lrCheck,
-                                 "no learning-rate sweep on the same data and budget in this log (optilog study --lr-sweep 5 adds one)"))
+                                 "learning-rate sweeps on the same data and budget for \(sweeps.count) task(s)\(sweeps.isEmpty ? "" : " (" + sweeps.keys.sorted().joined(separator: ", ") + ")")"
+                                    + " (optilog study --lr-sweep 5 --tasks … adds them)"))
         } else {
             let yes = sweeps.filter { $0.value.learningRate > $0.value.optimizers }
             out.append(ClaimCheck(task: "all", claim: "The learning rate is the most important hyperparameter", check: lrCheck,
@@ -272,8 +314,12 @@ extension ReadOnlyStore {
         var tasks: [String: Findings.Task] = [:]
         var sweeps: [String: (learningRate: Double, optimizers: Double)] = [:]
         let several = Set(cells.map(\.task)).count < order.count
-        // The sweeps anywhere in this log, per comparison: each optimizer's best per learning rate.
-        let swept = try seedSummaries(BestQuery(groupBy: ["task", "optimizer", "learning_rate"]))
+        // Learning-rate sweeps anywhere in this log: studies whose stored sweep varies the
+        // learning rate and nothing else, each optimizer's cells by learning rate.
+        var swept: [SeedSummary] = []
+        for other in try read({ db in try Study.fetchAll(db) }) where Findings.sweepsLearningRateOnly(other.configuration) {
+            swept += try seedSummaries(BestQuery(groupBy: ["task", "optimizer", "learning_rate"], study: other.name))
+        }
         for key in order {
             let row = byRow[key]!
             let optimizers = row.map(\.optimizer)
@@ -304,8 +350,9 @@ extension ReadOnlyStore {
             let mine = swept.filter { $0.task == row[0].task && $0.comparison == row[0].comparison }
             var spreads: [Double] = []
             for o in Set(mine.map(\.optimizer)) {
-                let values = mine.filter { $0.optimizer == o }.map(\.mean)
-                if values.count > 1 { spreads.append(values.max()! - values.min()!) }
+                let cells = mine.filter { $0.optimizer == o }
+                let values = cells.map(\.mean)
+                if Set(cells.compactMap { $0.group.last?.double }).count > 1 { spreads.append(values.max()! - values.min()!) }
             }
             if !spreads.isEmpty, let hi = row.map(\.mean).max(), let lo = row.map(\.mean).min() {
                 spreads.sort()

@@ -123,7 +123,7 @@ struct LineChart {
             s += "<line x1=\"\(num(left))\" y1=\"\(num(y))\" x2=\"\(num(left + plotW))\" y2=\"\(num(y))\" stroke=\"#e5e5e5\"/>\n"
             s += "<text x=\"\(num(left - 6))\" y=\"\(num(y + 4))\" text-anchor=\"end\">\(Self.tickLabel(logY ? pow(10, t) : t))</text>\n"
         }
-        for t in Self.ticks(x0, x1, log: false) where t.rounded() == t {
+        for t in Self.ticks(x0, x1, log: logX) where logX || t.rounded() == t {
             let x = px(t)
             s += "<line x1=\"\(num(x))\" y1=\"\(num(top + plotH))\" x2=\"\(num(x))\" y2=\"\(num(top + plotH + 4))\" stroke=\"#333\"/>\n"
             s += "<text x=\"\(num(x))\" y=\"\(num(top + plotH + 17))\" text-anchor=\"middle\">\(Self.tickLabel(logX ? pow(10, t) : t))</text>\n"
