@@ -49,16 +49,22 @@ final class SlicingTests: XCTestCase {
         XCTAssertEqual(Slicing.sample(set, count: 3, stream: 1).count, 3)
     }
 
-    /// A series trains on its first windows and validates on the windows whose targets come
-    /// after everything the training windows read.
-    func testASeriesValidatesRightAfterItsTrainingWindows() throws {
+    /// 200 rows of two features (row, 1000 + row), target = row; windows of 5 rows every 2nd,
+    /// the target 12 rows after the start; 120 training windows and 30 held out from row 150.
+    static func series() throws -> (train: WindowedSeries, held: WindowedSeries) {
         let rows = 200
         let series = (0..<rows).flatMap { [Float($0), Float(1000 + $0)] }
         let make = { (starts: [Int]) in
             try WindowedSeries(name: "s", series: series, features: 2, targets: (0..<rows).map(Float.init), length: 5, samplingRate: 2,
                                targetOffset: 12, starts: starts)
         }
-        let train = try make(Array(0..<120)), held = try make(Array(150..<180))
+        return (try make(Array(0..<120)), try make(Array(150..<180)))
+    }
+
+    /// A series trains on its first windows and validates on the windows whose targets come
+    /// after everything the training windows read.
+    func testASeriesValidatesRightAfterItsTrainingWindows() throws {
+        let (train, held) = try Self.series()
         let (cut, notes) = try Slicing.stratifiedEveryRow.cut(DataSplits(train: train, validation: held), train: 30, validation: 10)
         XCTAssertEqual(notes, [])
         XCTAssertEqual(cut.train.batch(0..<cut.train.count).y.scalars, (12..<42).map(Float.init), "the first 30 windows' targets")
@@ -75,13 +81,7 @@ final class SlicingTests: XCTestCase {
     /// New runs take a series' windows one sampling step apart (an hour of Jena's 10-minute
     /// rows), so that N windows span N hours rather than N rows.
     func testASeriesTakesOneWindowPerSamplingStep() throws {
-        let rows = 200
-        let series = (0..<rows).flatMap { [Float($0), Float(1000 + $0)] }
-        let make = { (starts: [Int]) in
-            try WindowedSeries(name: "s", series: series, features: 2, targets: (0..<rows).map(Float.init), length: 5, samplingRate: 2,
-                               targetOffset: 12, starts: starts)
-        }
-        let train = try make(Array(0..<120)), held = try make(Array(150..<180))
+        let (train, held) = try Self.series()
         let (cut, notes) = try Slicing.stratified.cut(DataSplits(train: train, validation: held), train: 30, validation: 10)
         XCTAssertEqual(notes, [])
         XCTAssertEqual(cut.train.batch(0..<cut.train.count).y.scalars, stride(from: 12, to: 72, by: 2).map(Float.init))
