@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Study
 
 /// `optilog`: run and query an optimizer study. Exit codes: 0 success, 1 error (one line on
 /// stderr), 2 usage error.
@@ -7,6 +8,7 @@ public struct Optilog: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "optilog",
         abstract: "Compare neural-network optimizers with evidence: train, log, query, resume.",
+        version: "\(LoggedTraining.codeVersion) (recorded with every run as its code_version)",
         groupedSubcommands: [
             CommandGroup(name: "Training", subcommands: [StudyCommand.self, RunCommand.self, Resume.self]),
             CommandGroup(

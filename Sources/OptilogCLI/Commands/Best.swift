@@ -23,7 +23,7 @@ struct Best: ParsableCommand {
 
     @Option(help: "A per-epoch column: \(Epoch.Columns.allValueStrings.joined(separator: ", ")).") var metric: Epoch.Columns = .valLoss
     @Option(help: "min or max (default: min for losses, MAE, norms and times; max for accuracies and throughput).") var mode: Mode?
-    @Option(help: ArgumentHelp("Group by these keys (comma-separated).", valueName: "KEYS")) var by: String = "task,optimizer"
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Group by these keys (a,b or a b).", valueName: "KEYS")) var by: [String] = ["task,optimizer"]
     @Option(name: .customLong("where"), help: ArgumentHelp("Only runs matching this filter.", valueName: "FILTER")) var filter: String?
     @Option(help: "Only the runs of this study (by name).") var study: String?
     @Option(help: ArgumentHelp("Only runs on this data set: a part of its name, or the start of its fingerprint.", valueName: "TEXT"))
@@ -38,7 +38,7 @@ struct Best: ParsableCommand {
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
     @OptionGroup var store: StoreOptions
 
-    var groupKeys: [String] { by.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } }
+    var groupKeys: [String] { Lists.flatten(by).map { $0.lowercased() } }
 
     func validate() throws {
         guard !groupKeys.isEmpty, !groupKeys.contains(where: \.isEmpty) else {
@@ -64,6 +64,8 @@ struct Best: ParsableCommand {
 
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
+        let filterKeys = try RunFilter(filter ?? "").clauses.map(\.key)
+        try reader.checkKeys(groupKeys + filterKeys)
         // Which way is better for a task: --mode, or the metric's own direction there (losses,
         // MAE, norms and times go down, accuracies and throughput up).
         let (chosenMode, column) = (mode, metric)
@@ -76,6 +78,12 @@ struct Best: ParsableCommand {
             minimizedTasks: everywhereLower && metric == .valLoss ? nil : Set(StudyTask.allCases.filter { !higher($0.rawValue) }.map(\.rawValue)))
         // Several seeds per cell: statistics, a test before a winner, ranks on request.
         var summaries = try reader.seedSummaries(query)
+        if summaries.isEmpty {
+            warn("optilog: note: no runs match" + (filter.map { " --where \"\($0)\"" } ?? "") + (study.map { " in study \($0)" } ?? "")
+                 + (dataset.map { " on data \"\($0)\"" } ?? ""))
+            // Files keep their header (a script reads an empty result); a table has nothing to show.
+            if format == .table { return }
+        }
         if defaults && !tuned { summaries = summaries.filter(SeedTables.isDefault) }
         if tuned || defaults {
             print(try protocols(summaries, better: better), terminator: "")

@@ -31,7 +31,7 @@ struct Compare: ParsableCommand {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
         let runs =
             try task.map { try reader.bestRuns(task: $0, study: study, dataset: dataset, optimizerOrder: Optimizers.names) }
-            ?? references.map(reader.resolveRun)
+            ?? Lists.flatten(references).map(reader.resolveRun)
         guard !runs.isEmpty else { throw CleanError("no runs with logged epochs for task \(task ?? "?")") }
         let series = try reader.curves(runs, column: metric)
         print(Self.render(series, metric: metric, format: format), terminator: "")

@@ -15,7 +15,8 @@ struct Curves: ParsableCommand {
             """)
 
     @Option(help: "The task (its optimizers' best runs).") var task: String?
-    @Option(help: ArgumentHelp("These runs instead (ids or uid prefixes, comma-separated).", valueName: "RUNS")) var runs: String?
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("These runs instead (ids or uid prefixes: a,b or a b).", valueName: "RUNS"))
+    var runs: [String] = []
     @Option(help: "Only runs of this study.") var study: String?
     @Option(help: ArgumentHelp("Only runs on this data set: a part of its name, or the start of its fingerprint.", valueName: "TEXT"))
     var dataset: String?
@@ -28,7 +29,7 @@ struct Curves: ParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
-        guard (task == nil) != (runs == nil) else { throw ValidationError("give --task or --runs (one of them)") }
+        guard (task == nil) != runs.isEmpty else { throw ValidationError("give --task or --runs (one of them)") }
         guard (10...1000).contains(width), (4...200).contains(height) else { throw ValidationError("--width 10…1000 and --height 4…200") }
     }
 
@@ -41,7 +42,7 @@ struct Curves: ParsableCommand {
         }
         let ids =
             try task.map { try reader.bestRuns(task: $0, study: study, dataset: dataset, optimizerOrder: Optimizers.names) }
-            ?? runs!.split(separator: ",").map { try reader.resolveRun($0.trimmingCharacters(in: .whitespaces)) }
+            ?? Lists.flatten(runs).map { try reader.resolveRun($0) }
         guard !ids.isEmpty else { throw CleanError("no runs with logged epochs for task \(task ?? "?")") }
         try show(Self.chart(try reader.curves(ids, column: metric), metric: metric, title: "\(task ?? "runs") — \(metric.rawValue)", logY: logY))
     }

@@ -15,7 +15,10 @@ struct Datasets: ParsableCommand {
             """)
 
     @Option(help: "Directory searched first for data sets.") var dataDir: String?
-    @Option(help: "Tasks to list: \(StudyTask.allValueStrings.joined(separator: ", ")).") var tasks: [StudyTask] = StudyTask.allCases
+    @Option(parsing: .upToNextOption, help: "Tasks to list (a,b or a b): \(StudyTask.allValueStrings.joined(separator: ", ")).")
+    var tasks: [String] = StudyTask.allValueStrings
+
+    func validate() throws { _ = try Lists.tasks(tasks) }
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
 
     func run() throws {
@@ -23,7 +26,7 @@ struct Datasets: ParsableCommand {
         let printer = RowPrinter(
             columns: ["task", "dataset", "source", "train", "validation", "input_shape", "bytes", "fingerprint"], format: format)
         var rows: [[RowPrinter.Cell]] = []
-        for task in tasks {
+        for task in try Lists.tasks(tasks) {
             let found = try locator.locate(task)
             for note in found.notes { warn("optilog: note: \(note)") }
             let fingerprint = found.fingerprint

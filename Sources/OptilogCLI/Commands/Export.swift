@@ -15,7 +15,8 @@ struct Export: ParsableCommand {
               optilog export --where "task=imdb, status=completed" --format ndjson
             """)
 
-    @Option(help: ArgumentHelp("Only these runs (ids or uid prefixes, comma-separated).", valueName: "RUNS")) var runs: String?
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Only these runs (ids or uid prefixes: a,b or a b).", valueName: "RUNS"))
+    var runs: [String] = []
     @Option(
         name: .customLong("where"), help: ArgumentHelp("Only runs matching this filter (as in optilog best --help).", valueName: "FILTER"))
     var filter: String?
@@ -50,9 +51,12 @@ struct Export: ParsableCommand {
 
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
-        let ids = try runs.map { try $0.split(separator: ",").map { try reader.resolveRun($0.trimmingCharacters(in: .whitespaces)) } }
+        let ids = runs.isEmpty ? nil : try Lists.flatten(runs).map { try reader.resolveRun($0) }
         if let study { _ = try reader.studyID(named: study) }
-        let listings = try reader.runs(matching: try RunFilter(filter ?? ""), study: study, ids: ids)
+        let parsed = try RunFilter(filter ?? "")
+        try reader.checkKeys(parsed.clauses.map(\.key))
+        let listings = try reader.runs(matching: parsed, study: study, ids: ids)
+        if listings.isEmpty { warn("optilog: note: no runs match") }
         let exported = try listings.map { ($0, try reader.epochs(run: $0.run.id)) }
         let text: String
         if format == .json {

@@ -20,14 +20,20 @@ struct StudyCommand: ParsableCommand {
 
     @Option(help: "quick, seed or seed-2020 (seed with SGD at the study's learning rate 0.001).") var preset: StudyPlan.Preset = .quick
     @Option(help: "Study name (default study-<preset>); runs are grouped under it.") var name: String?
-    @Option(parsing: .upToNextOption, help: "Tasks (default all).") var tasks: [StudyTask] = StudyTask.allCases
-    @Option(parsing: .upToNextOption, help: "Optimizers (default all eight).") var optimizers: [String] = Optimizers.names
-    @Option(parsing: .upToNextOption, help: "Seeds (default 1).") var seeds: [UInt64] = [1]
+    @Option(name: .customLong("tasks"), parsing: .upToNextOption, help: "Tasks, a,b or a b (default all).")
+    var taskNames: [String] = StudyTask.allValueStrings
+    @Option(name: .customLong("optimizers"), parsing: .upToNextOption, help: "Optimizers, a,b or a b (default all eight).")
+    var optimizerNames: [String] = Optimizers.names
+    @Option(name: .customLong("seeds"), parsing: .upToNextOption, help: "Seeds, a,b or a b (default 1).") var seedList: [String] = ["1"]
+    // Checked by validate().
+    var tasks: [StudyTask] { (try? Lists.tasks(taskNames)) ?? [] }
+    var optimizers: [String] { (try? Lists.optimizers(optimizerNames)) ?? [] }
+    var seeds: [UInt64] { (try? Lists.seeds(seedList)) ?? [] }
     @Option(help: "Epochs for every task (default: the preset's).") var epochs: Int?
-    @Option(name: .customLong("set"), help: ArgumentHelp("An optimizer setting for every cell, by its Keras name (optimizers without it run without it).",
+    @Option(name: .customLong("set"), parsing: .unconditionalSingleValue, help: ArgumentHelp("An optimizer setting for every cell, by its Keras name (optimizers without it run without it).",
                                                          valueName: "KEY=VALUE"))
     var settings: [Setting] = []
-    @Option(help: ArgumentHelp("Sweep a setting: one cell per value (several --grid multiply), e.g. learning_rate=1e-4,1e-3,1e-2.",
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Sweep a setting: one cell per value (several --grid multiply), e.g. learning_rate=1e-4,1e-3,1e-2.",
                                valueName: "KEY=V1,V2,…"))
     var grid: [GridAxis] = []
     @Option(help: ArgumentHelp("Sweep N learning rates per optimizer, log-spaced from 1/100 to 100 times its own default.", valueName: "N"))
@@ -48,8 +54,9 @@ struct StudyCommand: ParsableCommand {
             throw ValidationError("--cell must be in 0…N-1 for --of N (got \(cell) of \(of))")
         }
         if let epochs, !(1...1_000_000).contains(epochs) { throw ValidationError("--epochs must be between 1 and 1000000") }
-        if let seed = seeds.first(where: { $0 > UInt64(Int64.max) }) {
-            throw ValidationError("--seeds: \(seed) is above 9223372036854775807")
+        // Lists: a,b or a b, names in any case.
+        guard try !Lists.tasks(taskNames).isEmpty, try !Lists.optimizers(optimizerNames).isEmpty, try !Lists.seeds(seedList).isEmpty else {
+            throw ValidationError("--tasks, --optimizers and --seeds need at least one value each")
         }
         if let of, of > 1_000_000 { throw ValidationError("--of must be at most 1000000") }
         if let n = lrSweep, !(1...25).contains(n) { throw ValidationError("--lr-sweep must be between 1 and 25") }
@@ -62,9 +69,7 @@ struct StudyCommand: ParsableCommand {
             }
         }
         if let both = settings.first(where: { keys.contains($0.key) }) { throw ValidationError("\(both.key) is both --set and --grid") }
-        for o in optimizers where !Optimizers.names.contains(o) {
-            throw ValidationError("unknown optimizer '\(o)'; available: \(Optimizers.names.joined(separator: ", "))")
-        }
+
     }
 
     func run() throws {

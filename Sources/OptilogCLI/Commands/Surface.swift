@@ -21,25 +21,27 @@ struct Surface: ParsableCommand {
     @Option(help: "beale, rosenbrock, saddle or himmelblau.") var function: TestSurface = .beale
     @Option(help: "Optimizer: \(Optimizers.names.joined(separator: ", ")).") var optimizer: String = "adam"
     @Option(
-        name: .customLong("set"),
+        name: .customLong("set"), parsing: .unconditionalSingleValue,
         help: ArgumentHelp("Optimizer setting with Keras's name, e.g. learning_rate=0.01.", valueName: "KEY=VALUE"))
     var settings: [Setting] = []
-    @Option(help: ArgumentHelp("Start point.", valueName: "X,Y")) var start: StartPoint?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Start point (negative values work: --start -1.5,2).", valueName: "X,Y"))
+    var start: StartPoint?
     @Option(help: "Optimizer steps.") var steps: Int = 200
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
     @Option(help: ArgumentHelp("Draw the contour plot with every optimizer's path to this SVG file.", valueName: "FILE")) var svg: String?
-    @Option(help: ArgumentHelp("With --svg: the optimizers to draw (comma-separated; default all).", valueName: "NAMES")) var optimizers:
-        String?
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("With --svg: the optimizers to draw (a,b or a b; default all).", valueName: "NAMES"))
+    var optimizers: [String] = []
     @Flag(help: "With --svg: overwrite the file even if it is an SQLite database.") var force = false
 
     func validate() throws {
         guard steps >= 0 && steps <= 10_000_000 else { throw ValidationError("--steps must be between 0 and 10000000") }
+        _ = try Lists.optimizers(optimizers)
+        _ = try Lists.optimizers([optimizer], option: "--optimizer")
     }
 
     func run() throws {
         if let svg {
-            let names =
-                optimizers.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } } ?? Optimizers.names
+            let names = optimizers.isEmpty ? Optimizers.names : try Lists.optimizers(optimizers)
             let figure = try Self.figure(
                 function, optimizers: names, settings: settings.map { ($0.key, $0.value) },
                 start: start.map { ($0.x, $0.y) }, steps: steps)
@@ -95,7 +97,9 @@ extension Surface {
     }
 }
 
-extension TestSurface: ExpressibleByArgument {}
+extension TestSurface: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
 
 /// `--start X,Y`.
 struct StartPoint: ExpressibleByArgument {
@@ -103,7 +107,7 @@ struct StartPoint: ExpressibleByArgument {
     let y: Float
 
     init?(argument: String) {
-        let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
+        let parts = Lists.ascii(argument).split(separator: ",", omittingEmptySubsequences: false)
         guard parts.count == 2, let x = Float(parts[0].trimmingCharacters(in: .whitespaces)),
             let y = Float(parts[1].trimmingCharacters(in: .whitespaces)), x.isFinite, y.isFinite
         else { return nil }

@@ -35,7 +35,7 @@ struct Train: ParsableCommand {
         BLAS.threads = options.threads
         let opt = try Optimizers.make(optimizer, settings: options.settingPairs)
         let spec = RunSpec(
-            task: model, optimizer: optimizer, optimizerConfiguration: opt.config, epochs: options.epochs,
+            task: model, optimizer: optimizer.lowercased(), optimizerConfiguration: opt.config, epochs: options.epochs,
             batchSize: options.batchSize, seed: options.seed, samples: options.samples,
             validationSamples: options.validationSamples, synthetic: options.synthetic)
         let prepared = try PreparedRun(spec, locator: DataLocator(dataDir: options.dataDir))

@@ -9,7 +9,8 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension StudyTask: ExpressibleByArgument {
-    public init?(argument: String) { self.init(rawValue: argument) }
+    /// Any case, and `-` for `_` (`Fashion-MNIST`).
+    public init?(argument: String) { self.init(rawValue: argument.lowercased().replacingOccurrences(of: "-", with: "_")) }
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }
 
@@ -21,13 +22,15 @@ struct Setting: ExpressibleByArgument {
     init?(argument: String) {
         guard let eq = argument.firstIndex(of: "="), eq != argument.startIndex else { return nil }
         key = String(argument[..<eq])
-        value = String(argument[argument.index(after: eq)...])
+        value = Lists.ascii(String(argument[argument.index(after: eq)...]))
     }
 
     static var defaultCompletionKind: CompletionKind { .default }
 }
 
-extension StudyPlan.Preset: ExpressibleByArgument {}
+extension StudyPlan.Preset: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
 
 /// `--grid KEY=V1,V2,…`: one axis of a study's settings grid. Commas inside a JSON value
 /// (a schedule) do not split it.
@@ -35,7 +38,7 @@ struct GridAxis: ExpressibleByArgument {
     let axis: StudyPlan.Sweep.Grid
 
     init?(argument: String) {
-        guard let setting = Setting(argument: argument) else { return nil }
+        guard let setting = Setting(argument: Lists.ascii(argument)) else { return nil }
         var values: [String] = [], current = "", depth = 0, quoted = false
         for c in setting.value {
             if c == "\"" { quoted.toggle() }

@@ -4,7 +4,7 @@ import Engine
 /// The options `train` and `run` share.
 struct TrainingOptions: ParsableArguments {
     @Option(
-        name: .customLong("set"),
+        name: .customLong("set"), parsing: .unconditionalSingleValue,
         help: ArgumentHelp("Optimizer setting with Keras's name, e.g. learning_rate=0.01.", valueName: "KEY=VALUE"))
     var settings: [Setting] = []
     @Option(help: "Epochs to train.") var epochs: Int = 10

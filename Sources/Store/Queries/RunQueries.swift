@@ -122,6 +122,21 @@ extension ReadOnlyStore {
         }
     }
 
+    /// Keys for `--where`, `--by` and `--setting` must name a run column or a setting some
+    /// logged run's optimizer has: a typo (`lr` for `learning_rate`) is an error naming them,
+    /// not an empty table.
+    public func checkKeys(_ keys: [String]) throws {
+        let unknown = keys.filter { RunFilter.columns[$0] == nil }
+        guard !unknown.isEmpty else { return }
+        let settings = try read { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT j.key FROM runs, json_each(CASE WHEN json_valid(runs.optimizer_configuration) THEN runs.optimizer_configuration ELSE '{}' END) j ORDER BY 1")
+        }
+        if let key = unknown.first(where: { !settings.contains($0) }) {
+            throw StoreError.refused("unknown key '\(key)': not a run column (\(RunFilter.columns.keys.sorted().joined(separator: ", "))) "
+                                     + "nor a setting of a logged run's optimizer (\(settings.isEmpty ? "none logged" : settings.joined(separator: ", ")))")
+        }
+    }
+
     /// The columns of a table in this file (a schema-1 store read as it is lacks schema 2's).
     public func columns(of table: String) throws -> [String] {
         try read { db in try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [table]) }
