@@ -61,6 +61,17 @@ final class GrammarTests: XCTestCase {
         XCTAssertTrue(two.stderr.contains("2 paths"), two.stderr)
     }
 
+    /// `resume` names a run as every query command does: its id or a uid prefix.
+    func testResumeTakesAUidPrefix() throws {
+        let uid = try logged(["sql", "SELECT substr(uid, 1, 8) FROM runs WHERE id = 1", "--format", "csv"]).stdout.split(separator: "\n")[1]
+        let r = try logged(["resume", String(uid), "--epochs", "3"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("run 1 completed: 3 epochs"), r.stderr)
+        let none = try logged(["resume", "zzzz"])
+        XCTAssertEqual(none.status, 1)
+        XCTAssertEqual(none.stderr, "optilog: error: zzzz is not a run id or the start of a run uid (4 or more characters)\n")
+    }
+
     func testVersion() throws {
         let r = try optilog(["--version"])
         XCTAssertEqual(r.status, 0)

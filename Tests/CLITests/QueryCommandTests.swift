@@ -211,8 +211,14 @@ final class QueryCommandTests: XCTestCase {
         // 301 points per path (start + 300 steps) while finite.
         XCTAssertEqual(parsed.first { $0.1["data-series"] == "adam" }?.1["points"]?.split(separator: " ").count, 301)
         let unknown = try run(["surface", "--svg", svg, "--optimizers", "adam,lion"])
-        XCTAssertEqual(unknown.status, 1)
-        XCTAssertTrue(unknown.stderr.contains("unknown optimizer lion"), unknown.stderr)
+        XCTAssertEqual(unknown.status, 2)
+        XCTAssertTrue(unknown.stderr.contains("unknown optimizer 'lion'"), unknown.stderr)
+        // --optimizer draws its path alone, by default as the report does (500 steps).
+        let one = try run(["surface", "--function", "beale", "--optimizer", "sgd", "--svg", svg])
+        XCTAssertEqual(one.status, 0, one.stderr)
+        let alone = try elements(try String(contentsOfFile: svg, encoding: .utf8))
+        XCTAssertEqual(series(alone), ["sgd"])
+        XCTAssertEqual(alone.first { $0.1["data-series"] == "sgd" }?.1["points"]?.split(separator: " ").count, 501)
     }
 
     func testReportIsOneWellFormedSelfContainedPage() throws {

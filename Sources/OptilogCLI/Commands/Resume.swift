@@ -16,7 +16,7 @@ struct Resume: ParsableCommand {
             older than --stale-after seconds (its process died without saying so).
             """)
 
-    @Argument(help: "The run id.") var runID: Int64?
+    @Argument(help: ArgumentHelp("The run: its id or the first 4+ characters of its uid.", valueName: "run")) var runID: String?
     @Flag(help: "Resume every interrupted run.") var all = false
     @Option(help: "Train up to this many epochs in all (default: as planned; never fewer than are logged).") var epochs: Int?
     @Option(help: "Seconds without a heartbeat after which a run another host was training counts as interrupted.") var staleAfter: Double =
@@ -43,7 +43,7 @@ struct Resume: ParsableCommand {
 
     func run() throws {
         let log = try store.open()
-        let runs = all ? try log.reader.resumableRuns(staleAfter: staleAfter) : [runID!]
+        let runs = all ? try log.reader.resumableRuns(staleAfter: staleAfter) : [try log.reader.resolveRun(runID!)]
         if runs.isEmpty { warn("nothing to resume") }
         var failures = 0
         for id in runs {

@@ -10,23 +10,24 @@ struct Surface: ParsableCommand {
         abstract: "Minimise a 2D test function with an optimizer and print its path.",
         discussion: """
             Functions: beale (start 1,1.5), rosenbrock (the deep valley, start -1.5,2), saddle (x²−y², \
-            start 1,0.001), himmelblau (start 0,0). Step 0 is the start point; --steps N prints N+1 \
+            start 1,0.001), himmelblau (start 0,0). Step 0 is the start point; --steps N (default 200) prints N+1 \
             points. Non-finite values print as NaN, Infinity, -Infinity (strings in JSON). \
-            --svg FILE draws the function's contours with the path of every optimizer in --optimizers \
-            (default all eight; each --set goes to the optimizers that have that setting). Examples:
+            --svg FILE draws the function's contours with the path of --optimizer, or of every optimizer in \
+            --optimizers (default all eight; each --set goes to the optimizers that have that setting), \
+            by default as the report draws them: 500 steps at learning_rate=0.01. Examples:
               optilog surface --function beale --optimizer sgd --set learning_rate=0.01 --set nesterov=true --set momentum=0.9
               optilog surface --function rosenbrock --set learning_rate=0.01 --steps 1000 --svg rosenbrock.svg
             """)
 
     @Option(help: "beale, rosenbrock, saddle or himmelblau.") var function: TestSurface = .beale
-    @Option(help: "Optimizer: \(Optimizers.names.joined(separator: ", ")).") var optimizer: String = "adam"
+    @Option(help: "Optimizer: \(Optimizers.names.joined(separator: ", ")) (default adam; with --svg, only it is drawn).") var optimizer: String?
     @Option(
         name: .customLong("set"), parsing: .unconditionalSingleValue,
         help: ArgumentHelp("Optimizer setting with Keras's name, e.g. learning_rate=0.01.", valueName: "KEY=VALUE"))
     var settings: [Setting] = []
     @Option(parsing: .unconditional, help: ArgumentHelp("Start point (negative values work: --start -1.5,2).", valueName: "X,Y"))
     var start: StartPoint?
-    @Option(help: "Optimizer steps.") var steps: Int = 200
+    @Option(help: "Optimizer steps (default 200; with --svg 500, as the report draws them).") var steps: Int?
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
     @Option(help: ArgumentHelp("Draw the contour plot with every optimizer's path to this SVG file.", valueName: "FILE")) var svg: String?
     @Option(parsing: .upToNextOption, help: ArgumentHelp("With --svg: the optimizers to draw (a,b or a b; default all).", valueName: "NAMES"))
@@ -34,23 +35,27 @@ struct Surface: ParsableCommand {
     @Flag(help: "With --svg: overwrite the file even if it is an SQLite database.") var force = false
 
     func validate() throws {
-        guard steps >= 0 && steps <= 10_000_000 else { throw ValidationError("--steps must be between 0 and 10000000") }
+        if let steps, !(0...10_000_000).contains(steps) { throw ValidationError("--steps must be between 0 and 10000000") }
         _ = try Lists.optimizers(optimizers)
-        _ = try Lists.optimizers([optimizer], option: "--optimizer")
+        if let optimizer { _ = try Lists.optimizers([optimizer], option: "--optimizer") }
+        if optimizer != nil && !optimizers.isEmpty { throw ValidationError("--optimizer draws one path, --optimizers several: give one of them") }
     }
 
     func run() throws {
         if let svg {
-            let names = optimizers.isEmpty ? Optimizers.names : try Lists.optimizers(optimizers)
+            let names = try optimizer.map { try Lists.optimizers([$0]) } ?? (optimizers.isEmpty ? Optimizers.names : try Lists.optimizers(optimizers))
+            // The report's figure by default: 500 steps at learning rate 0.01 for every optimizer
+            // (at Keras's defaults most paths barely leave the start in 200 steps).
+            let pairs = settings.map { ($0.key, $0.value) }
             let figure = try Self.figure(
-                function, optimizers: names, settings: settings.map { ($0.key, $0.value) },
-                start: start.map { ($0.x, $0.y) }, steps: steps)
+                function, optimizers: names, settings: pairs.contains { $0.0 == "learning_rate" } ? pairs : [("learning_rate", "0.01")] + pairs,
+                start: start.map { ($0.x, $0.y) }, steps: steps ?? 500)
             try OutputFile(path: svg, store: StoreOptions.defaultPath, force: force).write(
-                figure.svg(), what: "\(figure.paths.count) paths")
+                figure.svg(), what: "\(figure.paths.count) path\(figure.paths.count == 1 ? "" : "s")")
             return
         }
-        let opt = try Optimizers.make(optimizer, settings: settings.map { ($0.key, $0.value) })
-        let path = function.path(optimizer: opt, start: start.map { ($0.x, $0.y) }, steps: steps)
+        let opt = try Optimizers.make(optimizer ?? "adam", settings: settings.map { ($0.key, $0.value) })
+        let path = function.path(optimizer: opt, start: start.map { ($0.x, $0.y) }, steps: steps ?? 200)
         let printer = RowPrinter(columns: ["step", "x", "y", "loss"], format: format)
         let digits = format == .table ? 6 : 9
         print(
