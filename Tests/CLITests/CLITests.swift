@@ -96,7 +96,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(rows.map { $0["optimizer"] as? String }, ["adam", "sgd"])
         XCTAssertEqual(Set(rows.compactMap { $0["run"] as? Int }), [1, 2])
         let metric = try optilog("best", "--db", db, "--metric", "val_metric", "--format", "csv")
-        XCTAssertTrue(metric.stdout.hasPrefix("task,baseline,adam,sgd\nboston,"), metric.stdout)
+        XCTAssertTrue(metric.stdout.hasPrefix("task,baseline,adam,adam_epoch,sgd,sgd_epoch,winner\nboston,"), metric.stdout)
         // runs: newest first, filters.
         let runs = try optilog("runs", "--db", db, "--optimizer", "sgd", "--format", "ndjson")
         XCTAssertEqual(runs.stdout.split(separator: "\n").count, 1)

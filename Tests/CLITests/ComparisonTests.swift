@@ -42,9 +42,11 @@ final class ComparisonTests: XCTestCase {
         for row in rows { XCTAssertEqual(row.filter { $0 == "*" }.count, 1, "one winner per comparison: \(row)") }
 
         let csv = try optilog("best", "--format", "csv").stdout.split(separator: "\n")
-        XCTAssertEqual(csv.first, "task,data,baseline,adam,rmsprop,sgd")
-        // A cell exists only where the optimizer ran in that comparison.
-        XCTAssertTrue(csv.contains { $0.contains("20 epochs") && $0.hasSuffix("–") == false && $0.contains(",–,") }, "rmsprop did not run at 2 epochs")
+        XCTAssertEqual(csv.first, "task,data,baseline,adam,adam_epoch,rmsprop,rmsprop_epoch,sgd,sgd_epoch,winner")
+        // A cell exists only where the optimizer ran in that comparison (empty value and epoch).
+        XCTAssertTrue(csv.contains { $0.contains("20 epochs") && $0.contains(",,,") }, "rmsprop did not run at 20 epochs: \(csv)")
+        // Each comparison names its own winner.
+        XCTAssertEqual(csv.dropFirst().filter { !$0.hasSuffix(",") }.count, 2, "\(csv)")
 
         let long = try optilog("best", "--long", "--format", "csv").stdout.split(separator: "\n")
         XCTAssertEqual(long.first, "task,optimizer,val_loss,epoch,run,baseline,comparison")
@@ -66,7 +68,7 @@ final class ComparisonTests: XCTestCase {
         XCTAssertEqual(compare.status, 0, compare.stderr)
         XCTAssertEqual(compare.stdout.split(separator: "\n").first, "epoch,adam #3,rmsprop #4")
         let best = try optilog("best", "--dataset", small, "--format", "csv").stdout.split(separator: "\n")
-        XCTAssertEqual(best.first, "task,baseline,adam,rmsprop", "one comparison left: no data column")
+        XCTAssertEqual(best.first, "task,baseline,adam,adam_epoch,rmsprop,rmsprop_epoch,winner", "one comparison left: no data column")
     }
 
     /// The table names the data set briefly; files keep where it came from.

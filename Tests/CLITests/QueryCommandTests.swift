@@ -85,7 +85,7 @@ final class QueryCommandTests: XCTestCase {
         // Values are parameters: a quote cannot end the string and run SQL.
         let injection = try optilog("best", "--where", "task=boston'; DROP TABLE runs; --", "--format", "csv")
         XCTAssertEqual(injection.status, 0, injection.stderr)
-        XCTAssertEqual(injection.stdout, "task\n")
+        XCTAssertEqual(injection.stdout, "task,winner\n")
         XCTAssertEqual(try optilog("runs", "--format", "csv").stdout.split(separator: "\n").count, 7)
         for bad in [["--where", "task"], ["--where", "task=,"], ["--where", "learning_rate<1|2"], ["--by", "task) UNION SELECT 1 --"], ["--by", ""]] {
             let r = try run(["best"] + bad + ["--db", Self.db])

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Foundation
 import Store
 
@@ -73,7 +74,9 @@ struct Show: ParsableCommand {
             }
             let about = RowPrinter(columns: ["field", "value"], format: format)
             print(about.render(shown.map { [.text($0.0), .text($0.1.plain)] }))
-            print("optimizer configuration: " + listing.run.optimizerConfiguration + "\n")
+            // As configured (0.001), not as Keras's float32 keeps it (0.0010000000474974513).
+            let configured = (try? ConfigValue.parse(listing.run.optimizerConfiguration)).map(SeedTables.settingText)
+            print("optimizer configuration: " + (configured ?? listing.run.optimizerConfiguration) + "\n")
             print(epochTable.render(epochCells))
             for (name, values) in [("loss", epochs.map(\.loss)), ("val_loss", epochs.map(\.valLoss))] {
                 guard values.contains(where: { $0 != nil }) else { continue }

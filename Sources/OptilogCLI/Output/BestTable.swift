@@ -19,7 +19,9 @@ enum BestTable {
         var winners: Set<[Int]> = []
         var unbeaten: [String] = []
         let first = 1 + (labelled ? 1 : 0) + (showBaseline ? 1 : 0)
-        let machine = format == .json || format == .ndjson
+        // Files and scripts get numbers: a value column and an epoch column per optimizer, and the
+        // winner by name (a table shows `3.3247 (e20) *`).
+        let machine = format != .table && format != .markdown
         let printed: [[RowPrinter.Cell]] = lines.enumerated().map { r, line in
             let isBetter = better(line.task)
             let best = line.cells.map(\.value).reduce(nil as Double?) { b, v in b.map { isBetter(v, $0) ? v : $0 } ?? v }
@@ -31,16 +33,18 @@ enum BestTable {
             if showBaseline {
                 head.append(baselines[r].map { machine ? .number($0, digits: 6) : .text(String(format: "%.4f", $0)) } ?? .text("–"))
             }
-            return head
-                + optimizers.enumerated().map { c, optimizer in
-                    guard let cell = line.cells.first(where: { $0.optimizer == optimizer }) else { return .text("–") }
-                    let wins = cell.value == best && beats
-                    if wins { winners.insert([r, c + first]) }
-                    if machine { return .number(cell.value, digits: 6) }
-                    return .text(String(format: "%.4f (e%d)%@", cell.value, cell.epoch, wins ? " *" : ""))
-                }
+            var winner = ""
+            let cells = optimizers.enumerated().flatMap { c, optimizer -> [RowPrinter.Cell] in
+                guard let cell = line.cells.first(where: { $0.optimizer == optimizer }) else { return machine ? [.null, .null] : [.text("–")] }
+                let wins = cell.value == best && beats
+                if wins { winners.insert([r, c + first]); winner = optimizer }
+                if machine { return [.number(cell.value, digits: 6), .integer(cell.epoch)] }
+                return [.text(String(format: "%.4f (e%d)%@", cell.value, cell.epoch, wins ? " *" : ""))]
+            }
+            return head + cells + (machine ? [.text(winner)] : [])
         }
-        let columns = ["task"] + (labelled ? ["data"] : []) + (showBaseline ? ["baseline"] : []) + optimizers
+        let columns = ["task"] + (labelled ? ["data"] : []) + (showBaseline ? ["baseline"] : [])
+            + (machine ? optimizers.flatMap { [$0, "\($0)_epoch"] } + ["winner"] : optimizers)
         let table = RowPrinter(columns: columns, format: format, emphasis: winners).render(printed)
         guard format == .table || format == .markdown else { return table }
         return table + Caption.lines(metric: metric, tasks: lines.map(\.task), bracket: "best epoch",

@@ -83,8 +83,12 @@ enum SeedTables {
     /// A setting as a user types it: Keras keeps numbers as float32, so 0.1 reads back as
     /// 0.10000000149011612; the float's shortest text is what was asked for.
     static func settingText(_ value: ConfigValue) -> String {
-        if case .number(let d) = value, let f = Float(exactly: d) { return "\(f)" }
-        return value.json
+        switch value {
+        case .number(let d): if let f = Float(exactly: d), f.isFinite { return "\(f)" } else { return value.json }
+        case .array(let items): return "[" + items.map(settingText).joined(separator: ", ") + "]"
+        case .object(let pairs): return "{" + pairs.map { ConfigValue.string($0.0).json + ": " + settingText($0.1) }.joined(separator: ", ") + "}"
+        default: return value.json
+        }
     }
 
     /// Is this cell's configuration the optimizer's own defaults (Keras 3's)?
