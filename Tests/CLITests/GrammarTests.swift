@@ -72,6 +72,30 @@ final class GrammarTests: XCTestCase {
         XCTAssertEqual(none.stderr, "optilog: error: zzzz is not a run id or the start of a run uid (4 or more characters)\n")
     }
 
+    /// Ctrl-C says where training stopped: the epoch and the step in it.
+    func testAnInterruptionSaysWhereItStopped() throws {
+        let dir = freshDirectory("optilog-interrupt")
+        let db = dir.appendingPathComponent("i.sqlite").path, err = dir.appendingPathComponent("err.txt")
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        let p = Process()
+        p.executableURL = builtExecutable("optilog")
+        p.arguments = ["run", "--task", "fashion_mnist", "--optimizer", "adam", "--samples", "1024", "--epochs", "50", "--batch-size", "8", "--db", db]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = try FileHandle(forWritingTo: err)
+        try p.run()
+        let deadline = Date().addingTimeInterval(120)
+        while p.isRunning, Date() < deadline, ((try? ReadOnlyStoreProbe.epochs(db)) ?? 0) < 1 { Thread.sleep(forTimeInterval: 0.05) }
+        Thread.sleep(forTimeInterval: 0.3)
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130)
+        let text = try String(contentsOf: err, encoding: .utf8)
+        let line = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix("run 1 interrupted ") }, text)
+        XCTAssertTrue(line.contains("in epoch ") && line.contains(" at step ") && line.contains(" of 128 (epochs 1–")
+                      || line.contains("after epoch "), String(line))
+        XCTAssertTrue(line.hasSuffix("continue with: optilog resume 1 --db \(db)"), String(line))
+    }
+
     func testVersion() throws {
         let r = try optilog(["--version"])
         XCTAssertEqual(r.status, 0)
@@ -94,5 +118,13 @@ final class GrammarTests: XCTestCase {
         XCTAssertEqual(none.stderr, "optilog: note: no runs match --where \"learning_rate=0.5\"\n")
         // A file keeps its header, for the script that reads it.
         XCTAssertEqual(try logged(["best", "--where", "learning_rate=0.5", "--format", "csv"]).stdout.split(separator: "\n").count, 1)
+    }
+}
+
+/// The epochs a store has logged, read with the sqlite3 shell-free path: `optilog sql`.
+enum ReadOnlyStoreProbe {
+    static func epochs(_ db: String) throws -> Int {
+        let r = try runProcess(builtExecutable("optilog"), ["sql", "SELECT COUNT(*) FROM epochs", "--format", "csv", "--db", db])
+        return Int(r.stdout.split(separator: "\n").last ?? "") ?? 0
     }
 }

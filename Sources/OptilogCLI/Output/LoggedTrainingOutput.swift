@@ -28,8 +28,10 @@ enum LoggedTrainingOutput {
         let started = Date()
         var lastDraw = Date.distantPast, stepsDone = 0
         let totalSteps = (training.spec.epochs - training.epochsDone) * max(1, training.stepsPerEpoch)
+        var position: (epoch: Int, step: Int, steps: Int)?
         func progress(epoch: Int, step: Int, steps: Int, loss: Float) {
             stepsDone += 1
+            position = (epoch, step, steps)
             guard live, Date().timeIntervalSince(lastDraw) > 0.1 else { return }
             lastDraw = Date()
             let elapsed = Date().timeIntervalSince(started)
@@ -64,6 +66,7 @@ enum LoggedTrainingOutput {
             let kept = logged == 0 ? "no epoch was logged" : "the log keeps epochs 1–\(logged)"
             throw CleanError("\(error); \(kept); once fixed, continue with: optilog resume \(training.run) --db \(dbPath)")
         }
+        if live { writeStandardError("\r\u{1B}[K") }
         lines.finish()
         let best = try training.store.reader.run(training.run)
         switch ending {
@@ -74,7 +77,10 @@ enum LoggedTrainingOutput {
             let whereStopped =
                 training.epochsDone < training.loggedEpochs
                 ? "while replaying epoch \(training.epochsDone + 1) (the log keeps epochs 1–\(training.loggedEpochs))"
-                : "after epoch \(training.epochsDone)"
+                : position.map { p in
+                    p.epoch > training.epochsDone && p.step < p.steps
+                        ? "in epoch \(p.epoch) at step \(p.step) of \(p.steps) (epochs 1–\(training.epochsDone) logged)" : "after epoch \(training.epochsDone)"
+                } ?? "after epoch \(training.epochsDone)"
             warn("run \(training.run) interrupted \(whereStopped); continue with: optilog resume \(training.run) --db \(dbPath)")
             throw ExitCode(Interruption.exitCode)
         case .diverged(let step):
