@@ -75,7 +75,8 @@ public struct DataLocator: Sendable {
     private func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
     private func size(_ path: String) -> Int {
         if let name = EmbeddedFixtures.name(of: path) { return EmbeddedFixtures.bytes(name)?.count ?? 0 }
-        return (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        // The data's size, not a symbolic link's.
+        return (try? FileManager.default.attributesOfItem(atPath: (path as NSString).resolvingSymlinksInPath)[.size] as? Int) ?? 0
     }
 
     /// The first directory (in search order) holding every one of `names` (each may sit in a

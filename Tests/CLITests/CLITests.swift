@@ -123,6 +123,13 @@ final class CLITests: XCTestCase {
         // `--model NAME`, the option's old name, keeps working for the built-in tasks.
         XCTAssertEqual(try optilog("summary", "--model", "imdb").stdout, r.stdout)
         XCTAssertEqual(try optilog("summary", "--task", "imdb", "--model", "imdb").status, 2)
+        // The model that trains on the data found: the six-feature Jena layout makes a smaller
+        // LSTM than the canonical fourteen features.
+        let located = try runProcess(builtExecutable("optilog"), ["summary", "--task", "jena"], environment: ["HOME": "/nonexistent", "OPTILOG_DATA": ""])
+        XCTAssertTrue(located.stdout.hasPrefix("jena on NYC JFK hourly weather 2013"), located.stdout)
+        XCTAssertTrue(located.stdout.contains("input 120×6 (canonical: 120×14; --canonical)"), located.stdout)
+        XCTAssertTrue(located.stdout.contains("Total params: 5,025"), located.stdout)
+        XCTAssertTrue(try optilog("summary", "--task", "jena", "--canonical").stdout.contains("Total params: 6,049"))
     }
 
     func testUsageErrorsExitTwo() throws {

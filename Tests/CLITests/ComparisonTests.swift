@@ -77,5 +77,8 @@ final class ComparisonTests: XCTestCase {
         XCTAssertTrue(table.allSatisfy { $0.contains("| Boston housing |") }, table.joined(separator: "\n"))
         let csv = try optilog("runs", "--format", "csv").stdout.split(separator: "\n").dropFirst()
         XCTAssertTrue(csv.allSatisfy { $0.contains(",\"Boston housing (") && $0.contains(" from ") }, csv.joined(separator: "\n"))
+        // The learning rate as configured, beside the optimizer.
+        XCTAssertTrue(try optilog("runs", "--format", "csv").stdout.hasPrefix("run,task,optimizer,learning_rate,seed,"))
+        XCTAssertTrue(csv.contains { $0.contains(",adam,0.001,") }, csv.joined(separator: "\n"))
     }
 }

@@ -244,6 +244,20 @@ final class QueryCommandTests: XCTestCase {
         XCTAssertEqual(try optilog("report", "--study", "nope", "-o", page).status, 1)
     }
 
+    /// Runs of two tasks are not ranked against each other, and a gradient norm has no best.
+    func testCompareMarksOnlyWhatHasABest() throws {
+        let across = try optilog("compare", "1", "4")
+        XCTAssertEqual(across.status, 0, across.stderr)
+        XCTAssertFalse(across.stdout.contains("*"), across.stdout)
+        XCTAssertEqual(across.stderr, "optilog: warning: these runs are of different tasks (boston, jena): their val_loss values are on different scales and are not compared (no * marks)\n")
+        let norms = try optilog("compare", "1", "2", "--metric", "grad_norm_mean")
+        XCTAssertFalse(norms.stdout.contains("*"), norms.stdout)
+        XCTAssertEqual(norms.stderr, "")
+        XCTAssertTrue(try optilog("compare", "1", "2").stdout.contains("*"), "val_loss of one task: the best is marked")
+        let curves = try optilog("curves", "--runs", "1", "4")
+        XCTAssertTrue(curves.stderr.contains("these runs are of different tasks (boston, jena)"), curves.stderr)
+    }
+
     func testVerifyFindsDamage() throws {
         let ok = try optilog("verify")
         XCTAssertEqual(ok.status, 0, ok.stderr)

@@ -48,6 +48,13 @@ final class LocatorTests: XCTestCase {
         XCTAssertEqual(found.source, real + "/boston.csv")
         XCTAssertEqual(found.splits.train.count, 404)
         XCTAssertEqual(found.notes, ["\(dir)/boston_house_prices.csv is a symbolic link stored as text; reading its target \(real)/boston.csv"])
+        // A real symbolic link: the data's size is reported, not the link's.
+        try FileManager.default.removeItem(atPath: dir + "/boston_house_prices.csv")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/boston_house_prices.csv", withDestinationPath: real + "/boston.csv")
+        let linked = try DataLocator(dataDir: dir, environment: ["HOME": dir]).locate(.boston)
+        XCTAssertEqual(linked.bytes, try FileManager.default.attributesOfItem(atPath: real + "/boston.csv")[.size] as? Int)
+        XCTAssertGreaterThan(linked.bytes, 30_000)
+        try FileManager.default.removeItem(atPath: dir + "/boston_house_prices.csv")
         // A link to a file beside it is stored as its bare name.
         try FileManager.default.copyItem(atPath: real + "/boston.csv", toPath: dir + "/boston_real.csv")
         try Data("boston_real.csv".utf8).write(to: URL(fileURLWithPath: dir + "/boston_house_prices.csv"))

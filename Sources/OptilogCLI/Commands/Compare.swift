@@ -34,11 +34,24 @@ struct Compare: ParsableCommand {
             ?? Lists.flatten(references).map(reader.resolveRun)
         guard !runs.isEmpty else { throw CleanError("no runs with logged epochs for task \(task ?? "?")") }
         let series = try reader.curves(runs, column: metric)
+        if let note = Self.acrossTasks(series, metric: metric) { warn("optilog: warning: \(note)") }
         print(Self.render(series, metric: metric, format: format), terminator: "")
     }
 
+    /// Runs of different tasks measure different things (MAE beside cross-entropy): said once.
+    static func acrossTasks(_ series: [Curve], metric: Epoch.Columns) -> String? {
+        let tasks = Array(Set(series.map(\.task))).sorted()
+        guard tasks.count > 1, [.loss, .metric, .valLoss, .valMetric].contains(metric) else { return nil }
+        return "these runs are of different tasks (\(tasks.joined(separator: ", "))): their \(metric.rawValue) values are on different scales "
+            + "and are not compared (no * marks)"
+    }
+
+    /// Whether a column has a better direction at all: losses and metrics do; gradient norms,
+    /// the learning rate and timings are facts to read, not to win.
+    static func hasBest(_ metric: Epoch.Columns) -> Bool { [.loss, .metric, .valLoss, .valMetric].contains(metric) }
+
     /// Epoch rows, one column per series; the row's best marked (lower is better except for
-    /// accuracies and throughput, which the caller's metric decides).
+    /// accuracies, which the caller's metric decides) — only for losses and metrics of one task.
     static func render(_ series: [Curve], metric: Epoch.Columns, format: OutputFormat) -> String {
         let epochs = Array(Set(series.flatMap { $0.points.map(\.epoch) })).sorted()
         let lookup = series.map { Dictionary($0.points.map { ($0.epoch, $0.value) }, uniquingKeysWith: { a, _ in a }) }
@@ -51,7 +64,7 @@ struct Compare: ParsableCommand {
             return [.integer(epoch)]
                 + values.enumerated().map { c, value in
                     guard let value else { return .null }
-                    if machine || series.count < 2 { return .number(value, digits: 6) }
+                    if machine || series.count < 2 || !hasBest(metric) || Set(series.map(\.task)).count > 1 { return .number(value, digits: 6) }
                     if value == best { marked.insert([r, c + 1]) }
                     return .text(String(format: "%.6f", value) + (value == best ? " *" : "  "))
                 }

@@ -44,7 +44,9 @@ struct Curves: ParsableCommand {
             try task.map { try reader.bestRuns(task: $0, study: study, dataset: dataset, optimizerOrder: Optimizers.names) }
             ?? Lists.flatten(runs).map { try reader.resolveRun($0) }
         guard !ids.isEmpty else { throw CleanError("no runs with logged epochs for task \(task ?? "?")") }
-        try show(Self.chart(try reader.curves(ids, column: metric), metric: metric, title: "\(task ?? "runs") — \(metric.rawValue)", logY: logY))
+        let series = try reader.curves(ids, column: metric)
+        if let note = Compare.acrossTasks(series, metric: metric) { warn("optilog: warning: \(note.replacingOccurrences(of: " (no * marks)", with: ""))") }
+        try show(Self.chart(series, metric: metric, title: "\(task ?? "runs") — \(metric.rawValue)", logY: logY))
     }
 
     func show(_ chart: LineChart) throws {

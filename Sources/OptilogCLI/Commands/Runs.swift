@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Foundation
 import Store
 
@@ -53,14 +54,20 @@ struct Runs: ParsableCommand {
                 task: task, optimizer: optimizer, status: status.flatMap(RunStatus.init(rawValue:)),
                 study: study, since: since, limit: limit))
         let columns = [
-            "run", "task", "optimizer", "seed", "status", "epochs", "best_val_loss", "best_epoch", "study", "dataset", "created",
+            "run", "task", "optimizer", "learning_rate", "seed", "status", "epochs", "best_val_loss", "best_epoch", "study", "dataset", "created",
         ]
+        // The learning rate as configured (0.001), or a schedule's class name.
+        func learningRate(_ r: Run) -> RowPrinter.Cell {
+            guard let config = try? ConfigValue.parse(r.optimizerConfiguration), let lr = config["learning_rate"] else { return .null }
+            if case .object = lr, case .string(let name)? = lr["class_name"] { return .text(name) }
+            return .text(SeedTables.settingText(lr))
+        }
         print(
             RowPrinter(columns: columns, format: format).render(
                 listings.map { l in
                     let r = l.run
                     return [
-                        .integer(Int(r.id)), .text(r.task), .text(r.optimizer), RowPrinter.Cell(r[.seed]), .text(r.status.rawValue),
+                        .integer(Int(r.id)), .text(r.task), .text(r.optimizer), learningRate(r), RowPrinter.Cell(r[.seed]), .text(r.status.rawValue),
                         .text("\(r.epochsDone)/\(r.epochsPlanned)"), .optional(r.bestValLoss), .optional(r.bestEpoch), .optional(l.study),
                         .text(format == .table || format == .markdown ? Comparison.shortName(r.dataset) : r.dataset), .text(utcTime(r.createdAt)),
                     ]
