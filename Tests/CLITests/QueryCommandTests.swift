@@ -96,7 +96,7 @@ final class QueryCommandTests: XCTestCase {
 
     func testRunsSince() throws {
         XCTAssertEqual(try optilog("runs", "--since", "1h", "--format", "csv").stdout.split(separator: "\n").count, 1 + 6)
-        XCTAssertEqual(try optilog("runs", "--since", "2100-01-01", "--format", "csv").stdout, "run,task,optimizer,seed,status,epochs,best_val_loss,best_epoch,study,dataset,created\n")
+        XCTAssertEqual(try optilog("runs", "--since", "2100-01-01", "--format", "csv").stdout, "run,task,optimizer,learning_rate,seed,status,epochs,best_val_loss,best_epoch,study,dataset,created\n")
         XCTAssertEqual(try optilog("runs", "--since", "2000-01-01T00:00:00", "--format", "csv").stdout.split(separator: "\n").count, 1 + 6)
         XCTAssertEqual(try optilog("runs", "--since", "last tuesday").status, 2)
     }
