@@ -67,7 +67,9 @@ public struct DataLocator: Sendable {
         }
         // Found in --data-dir: read there, or at the target of a link stored there as text.
         if let dataDir, !found.source.hasPrefix(dataDir), !found.notes.contains(where: { $0.hasPrefix(dataDir) }) {
-            found.notes.append("--data-dir \(dataDir) holds no \(task.rawValue) data (looked for \(Self.expected(task))); using \(found.dataset) from \(found.source)")
+            let searched = directories.map { "\($0.label) \($0.path)" }.joined(separator: ", ")
+            found.notes.append("--data-dir \(dataDir) holds no \(task.rawValue) data (looked for \(Self.expected(task)) in \(searched)); "
+                               + "using \(found.dataset) from \(found.source)")
         }
         return found
     }

@@ -360,7 +360,9 @@ final class LogSafetyTests: XCTestCase {
         try FileManager.default.createDirectory(at: emptyFolder, withIntermediateDirectories: true)
         let note = try optilog(["train", "--task", "boston", "--epochs", "1", "--data-dir", emptyFolder.path], environment: ["HOME": dir.path, "OPTILOG_DATA": ""])
         XCTAssertEqual(note.status, 0, note.stderr)
-        XCTAssertTrue(note.stderr.contains("optilog: note: --data-dir \(emptyFolder.path) holds no boston data (looked for boston_housing.npz or boston_house_prices.csv); using Boston housing"), note.stderr)
+        XCTAssertTrue(note.stderr.contains("optilog: note: --data-dir \(emptyFolder.path) holds no boston data (looked for boston_housing.npz or boston_house_prices.csv in --data-dir \(emptyFolder.path), "), note.stderr)
+        XCTAssertTrue(note.stderr.contains("Keras cache "), "every place searched is named: \(note.stderr)")
+        XCTAssertTrue(note.stderr.contains("); using Boston housing"), note.stderr)
 
         let data = dir.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
