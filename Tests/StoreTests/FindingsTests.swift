@@ -161,6 +161,21 @@ final class FindingsTests: XCTestCase {
         XCTAssertFalse(Findings.sweepsLearningRateOnly("{}"))
     }
 
+    /// A run still training counts with what it logged, and a note says so.
+    func testUnfinishedRunsAreNamed() throws {
+        let store = try Store(path: temporaryStorePath("findings-unfinished"))
+        try fill(store, study: "study-seed", studyConfiguration: "{}", [("boston", 6.0, Self.boston, 0.01)], configuration: { _ in #"{"learning_rate": 0.001}"# })
+        let study = try store.study(named: "study-seed", configuration: "{}")
+        let run = NewRun(studyID: study, task: "jena", dataset: "d", datasetFingerprint: "data-jena", modelConfiguration: "{}", optimizer: "adam",
+                         optimizerConfiguration: #"{"learning_rate": 0.001}"#, configurationFingerprint: "x", seed: 1, batchSize: 32,
+                         epochsPlanned: 3, codeVersion: "test", baselineValLoss: 8)
+        let owned = try XCTUnwrap(try store.createStudyRun(run))
+        try store.commitEpoch(sampleEpoch(1, valLoss: 3), run: owned)
+        try store.commitEpoch(sampleEpoch(2, valLoss: 2.5), run: owned)
+        let notes = try store.reader.findings(study: "study-seed").notes
+        XCTAssertEqual(notes, ["1 run(s) of the study have not finished and count with the epochs they logged (jena adam seed 1: 2/3 epochs, running)"])
+    }
+
     /// Claims about one setting per optimizer are not checked on a sweep.
     func testASweptStudyIsRefused() throws {
         let path = temporaryStorePath("findings-sweep")

@@ -360,6 +360,13 @@ extension ReadOnlyStore {
                 sweeps[name] = (median, hi - lo)
             }
         }
+        // Runs still training or stopped count with the epochs they logged: said, with how many.
+        let studyID = try studyID(named: study)
+        let unfinished = try runs(study: studyID).map(\.run).filter { $0.status != .completed && $0.status != .diverged }
+        if !unfinished.isEmpty {
+            let epochs = unfinished.map { "\($0.task) \($0.optimizer) seed \($0.seed): \($0.epochsDone)/\($0.epochsPlanned) epochs, \($0.status.rawValue)" }
+            notes.append("\(unfinished.count) run(s) of the study have not finished and count with the epochs they logged (\(epochs.joined(separator: "; ")))")
+        }
         return (Findings.check(tasks, sweeps: sweeps), Array(Set(notes)).sorted())
     }
 }
