@@ -117,12 +117,15 @@ final class FindingsTests: XCTestCase {
         var boston = Self.boston
         boston["adadelta"] = ([4.0, 3.0, 2.6, 2.4, 2.3], nil)
         boston["sgd"] = ([4.0, 3.0, 2.6, 2.45, 2.4], nil)
+        boston["ftrl"] = ([6.0, 5.95, 5.9, 5.85, 5.8], nil)  // flat: 5.8 > 0.9 × 6, not "slow"
         let reader = try study([("boston", 6.0, boston, 0.01)],
                                configuration: { $0 == "sgd" ? "{\"learning_rate\": 0.01}" : "{\"learning_rate\": 0.001}" })
         let (checks, notes) = try reader.findings(study: "study-seed")
         let v = verdicts(checks)
         XCTAssertEqual(v["boston: Adadelta does not converge"], .disagrees)
         XCTAssertEqual(v["boston: SGD is irregular"], .disagrees)
+        XCTAssertEqual(v["boston: Adagrad and Ftrl converge slowly, sub-optimally"], .disagrees)
+        XCTAssertTrue(checks.first { $0.claim.hasPrefix("Adagrad and Ftrl") }!.evidence.hasSuffix("from 6 at epoch 1 to 5.8 (it does not fall)"))
         XCTAssertEqual(notes.count, 1)
         XCTAssertTrue(notes[0].hasPrefix("sgd ran at learning_rate 0.01;"), notes[0])
     }
