@@ -41,6 +41,15 @@ final class GrammarTests: XCTestCase {
         XCTAssertEqual(try logged(["curves", "--runs", "1", "2"]).stdout, try logged(["curves", "--runs", "1,2"]).stdout)
         XCTAssertEqual(try logged(["compare", "1,2"]).stdout, try logged(["compare", "1", "2"]).stdout)
         XCTAssertEqual(try logged(["compare", "1,2"]).status, 0)
+        // A list names each value once; an empty one is a usage error.
+        let twice = try optilog(["study", "--tasks", "boston", "Boston", "--optimizers", "adam,ADAM", "--seeds", "1", "1", "--list-cells", "--format", "csv"])
+        XCTAssertEqual(twice.stdout.split(separator: "\n").count, 2, twice.stdout)
+        XCTAssertEqual(try logged(["compare", ","]).status, 2)
+        XCTAssertEqual(try logged(["curves", "--runs", ","]).status, 2)
+        // Task names in any case where runs are listed or drawn.
+        XCTAssertEqual(try logged(["runs", "--task", "Boston", "--format", "csv"]).stdout.split(separator: "\n").count, 3)
+        XCTAssertEqual(try logged(["compare", "--task", "BOSTON"]).status, 0)
+        XCTAssertEqual(try logged(["curves", "--task", "Boston"]).status, 0)
     }
 
     func testNegativeValuesAndTheUnicodeMinus() throws {

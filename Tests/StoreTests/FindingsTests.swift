@@ -176,7 +176,8 @@ final class FindingsTests: XCTestCase {
         try store.commitEpoch(sampleEpoch(1, valLoss: 3), run: owned)
         try store.commitEpoch(sampleEpoch(2, valLoss: 2.5), run: owned)
         let notes = try store.reader.findings(study: "study-seed").notes
-        XCTAssertEqual(notes, ["1 run(s) of the study have not finished and count with the epochs they logged (jena adam seed 1: 2/3 epochs, running)"])
+        XCTAssertEqual(notes, ["1 run(s) of the study have not finished; where their data and budget are the ones checked, they count with the epochs "
+                               + "they logged (jena adam seed 1: 2/3 epochs, running)"])
     }
 
     /// Claims about one setting per optimizer are not checked on a sweep.

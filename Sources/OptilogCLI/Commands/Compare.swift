@@ -9,7 +9,8 @@ struct Compare: ParsableCommand {
         abstract: "Runs side by side, epoch by epoch (one column per run).",
         discussion: """
             Give run ids (or uid prefixes), or --task to compare each optimizer's best run of that task. \
-            The best value of each epoch is marked * (and in colour on a terminal). Examples:
+            The best value of each epoch is marked * (and in colour on a terminal) for losses and metrics \
+            of runs of one task; gradient norms, learning rates and timings have no best. Examples:
               optilog compare 3 7 12 --metric loss
               optilog compare --task imdb --study study-quick --format csv
             """)
@@ -24,11 +25,12 @@ struct Compare: ParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
-        guard references.isEmpty != (task == nil) else { throw ValidationError("give runs or --task, not both (and not neither)") }
+        guard Lists.flatten(references).isEmpty != (task == nil) else { throw ValidationError("give runs or --task, not both (and not neither)") }
     }
 
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
+        let task = self.task.map(Lists.taskName)
         let runs =
             try task.map { try reader.bestRuns(task: $0, study: study, dataset: dataset, optimizerOrder: Optimizers.names) }
             ?? Lists.flatten(references).map(reader.resolveRun)

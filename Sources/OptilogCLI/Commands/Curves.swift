@@ -29,13 +29,14 @@ struct Curves: ParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
-        guard (task == nil) != runs.isEmpty else { throw ValidationError("give --task or --runs (one of them)") }
+        guard (task == nil) != Lists.flatten(runs).isEmpty else { throw ValidationError("give --task or --runs (one of them)") }
         guard (10...1000).contains(width), (4...200).contains(height) else { throw ValidationError("--width 10…1000 and --height 4…200") }
     }
 
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
         // Several seeds per cell: each optimizer's mean with its spread.
+        let task = self.task.map(Lists.taskName)
         if let task, let seeded = try reader.seedCurves(task: task, study: study, dataset: dataset, column: metric, optimizerOrder: Optimizers.names) {
             try show(Self.chart(seeded, metric: metric, title: "\(task) — \(metric.rawValue), mean ± sd over seeds", logY: logY))
             return

@@ -51,7 +51,7 @@ struct Runs: ParsableCommand {
         let since = since.flatMap { Self.moment($0) }
         let listings = try reader.runs(
             RunListQuery(
-                task: task, optimizer: optimizer, status: status.flatMap(RunStatus.init(rawValue:)),
+                task: task.map(Lists.taskName), optimizer: optimizer, status: status.flatMap(RunStatus.init(rawValue:)),
                 study: study, since: since, limit: limit))
         let columns = [
             "run", "task", "optimizer", "learning_rate", "seed", "status", "epochs", "best_val_loss", "best_epoch", "study", "dataset", "created",
@@ -60,6 +60,8 @@ struct Runs: ParsableCommand {
         func learningRate(_ r: Run) -> RowPrinter.Cell {
             guard let config = try? ConfigValue.parse(r.optimizerConfiguration), let lr = config["learning_rate"] else { return .null }
             if case .object = lr, case .string(let name)? = lr["class_name"] { return .text(name) }
+            // Files get the number, tables the text as configured.
+            if format != .table && format != .markdown, case .number(let d) = lr { return .number(Double(Float(d).description) ?? d, digits: 9) }
             return .text(SeedTables.settingText(lr))
         }
         print(

@@ -102,6 +102,7 @@ struct Sensitivity: ParsableCommand {
 
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
+        let setting = self.setting.lowercased()
         try reader.checkKeys([setting])
         let points = try Self.points(reader, setting: setting, metric: metric, study: study, dataset: dataset, task: task)
         let charts = Self.charts(points, setting: setting, metric: metric, stat: stat)

@@ -5,9 +5,16 @@ import Foundation
 /// One grammar for lists: every list option takes `a,b`, `a b` and repeated flags alike, and
 /// names are matched without regard to case.
 enum Lists {
+    /// The values of a list option, each once, in the order given.
     static func flatten(_ values: [String]) -> [String] {
-        values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var seen: Set<String> = []
+        return values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && seen.insert($0.lowercased()).inserted }
     }
+
+    /// A task name as the log stores it (`Boston` → `boston`, `Fashion-MNIST` → `fashion_mnist`);
+    /// a name that is no built-in task (a user's own) is kept as typed.
+    static func taskName(_ name: String) -> String { StudyTask(argument: name)?.rawValue ?? name }
 
     static func tasks(_ values: [String], option: String = "--tasks") throws -> [StudyTask] {
         try flatten(values).map { name in

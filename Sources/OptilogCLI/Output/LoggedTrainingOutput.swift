@@ -79,7 +79,9 @@ enum LoggedTrainingOutput {
                 ? "while replaying epoch \(training.epochsDone + 1) (the log keeps epochs 1–\(training.loggedEpochs))"
                 : position.map { p in
                     p.epoch > training.epochsDone && p.step < p.steps
-                        ? "in epoch \(p.epoch) at step \(p.step) of \(p.steps) (epochs 1–\(training.epochsDone) logged)" : "after epoch \(training.epochsDone)"
+                        ? "in epoch \(p.epoch) at step \(p.step) of \(p.steps) ("
+                            + (training.epochsDone == 0 ? "no epoch logged yet)" : "epochs 1–\(training.epochsDone) logged)")
+                        : "after epoch \(training.epochsDone)"
                 } ?? "after epoch \(training.epochsDone)"
             warn("run \(training.run) interrupted \(whereStopped); continue with: optilog resume \(training.run) --db \(dbPath)")
             throw ExitCode(Interruption.exitCode)
