@@ -80,5 +80,6 @@ final class ComparisonTests: XCTestCase {
         // The learning rate as configured, beside the optimizer.
         XCTAssertTrue(try optilog("runs", "--format", "csv").stdout.hasPrefix("run,task,optimizer,learning_rate,seed,"))
         XCTAssertTrue(csv.contains { $0.contains(",adam,0.001,") }, csv.joined(separator: "\n"))
+        XCTAssertTrue(try optilog("runs", "--format", "ndjson").stdout.contains(#""optimizer":"adam","learning_rate":0.001,"#))
     }
 }

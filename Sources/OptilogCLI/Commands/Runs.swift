@@ -61,7 +61,10 @@ struct Runs: ParsableCommand {
             guard let config = try? ConfigValue.parse(r.optimizerConfiguration), let lr = config["learning_rate"] else { return .null }
             if case .object = lr, case .string(let name)? = lr["class_name"] { return .text(name) }
             // Files get the number, tables the text as configured.
-            if format != .table && format != .markdown, case .number(let d) = lr { return .number(Double(Float(d).description) ?? d, digits: 9) }
+            if case .number(let d) = lr, let f = Float(exactly: d), f.isFinite {
+                if format == .json || format == .ndjson { return .number(Double("\(f)") ?? d, digits: 9) }
+                if format == .csv || format == .tsv { return .text("\(f)") }
+            }
             return .text(SeedTables.settingText(lr))
         }
         print(
