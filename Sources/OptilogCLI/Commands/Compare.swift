@@ -43,7 +43,7 @@ struct Compare: ParsableCommand {
     /// Runs of different tasks measure different things (MAE beside cross-entropy): said once.
     static func acrossTasks(_ series: [Curve], metric: Epoch.Columns) -> String? {
         let tasks = Array(Set(series.map(\.task))).sorted()
-        guard tasks.count > 1, [.loss, .metric, .valLoss, .valMetric].contains(metric) else { return nil }
+        guard tasks.count > 1, hasBest(metric) else { return nil }
         return "these runs are of different tasks (\(tasks.joined(separator: ", "))): their \(metric.rawValue) values are on different scales "
             + "and are not compared (no * marks)"
     }

@@ -54,16 +54,8 @@ struct Sensitivity: ParsableCommand {
         return cells.compactMap { cell in
             guard cell.group.count == 3, let v = cell.group[2].double, v.isFinite else { return nil }
             let siblings = cells.filter { $0.task == cell.task && $0.optimizer == cell.optimizer && $0.comparison == cell.comparison }
-            return Point(cell: cell, value: v, others: others(cell, among: siblings, except: setting))
+            return Point(cell: cell, value: v, others: SeedTables.distinguishingSettings(cell, in: siblings, except: setting))
         }
-    }
-
-    /// The settings besides `except` that tell a cell from its siblings, e.g. `momentum=0.9`.
-    static func others(_ cell: SeedSummary, among siblings: [SeedSummary], except key: String) -> String {
-        guard case .object(let pairs)? = try? ConfigValue.parse(cell.settings) else { return "" }
-        let configs = siblings.compactMap { try? ConfigValue.parse($0.settings) }
-        return pairs.filter { k, v in k != key && configs.contains { $0[k] != v } }
-            .map { k, v in "\(k)=\(SeedTables.settingText(v))" }.joined(separator: " ")
     }
 
     /// One chart per task and comparison, for the tasks where some optimizer ran two values or more.

@@ -70,13 +70,13 @@ enum SeedTables {
         row[0].task + (labelled ? " (\(row[0].comparison?.label ?? ""))" : "")
     }
 
-    /// The settings that tell a cell from the optimizer's other cells in its row, e.g.
-    /// `learning_rate=0.01` (empty when the optimizer ran with one configuration).
-    static func distinguishingSettings(_ cell: SeedSummary, in row: [SeedSummary]) -> String {
+    /// The settings (but `except`) that tell a cell from the optimizer's other cells in its row,
+    /// e.g. `learning_rate=0.01` (empty when the optimizer ran with one configuration).
+    static func distinguishingSettings(_ cell: SeedSummary, in row: [SeedSummary], except: String? = nil) -> String {
         let siblings = row.filter { $0.optimizer == cell.optimizer }
         guard siblings.count > 1, case .object(let pairs)? = try? ConfigValue.parse(cell.settings) else { return "" }
         let others = siblings.compactMap { try? ConfigValue.parse($0.settings) }
-        return pairs.filter { key, value in others.contains { $0[key] != value } }
+        return pairs.filter { key, value in key != except && others.contains { $0[key] != value } }
             .map { key, value in "\(key)=\(settingText(value))" }.joined(separator: " ")
     }
 
@@ -93,9 +93,13 @@ enum SeedTables {
 
     /// Is this cell's configuration the optimizer's own defaults (Keras 3's)?
     static func isDefault(_ cell: SeedSummary) -> Bool {
-        guard let defaults = try? Optimizers.make(cell.optimizer, settings: []).config else { return false }
+        guard let defaults = defaultConfigurations[cell.optimizer] else { return false }
         return (try? ConfigValue.parse(cell.settings)) == defaults
     }
+
+    /// Each optimizer's Keras defaults, built once rather than once per cell.
+    static let defaultConfigurations: [String: ConfigValue] = Dictionary(
+        uniqueKeysWithValues: Optimizers.names.compactMap { name in (try? Optimizers.make(name, settings: []).config).map { (name, $0) } })
 
     /// Task × optimizer, for reading: `mean ± sd (n)` with * or ~ (and, when an optimizer ran
     /// with several settings, the one shown).
