@@ -17,6 +17,7 @@ public struct Optilog: ParsableCommand {
                     Best.self, Runs.self, Show.self, Compare.self, Curves.self, Sensitivity.self, FindingsCommand.self, Report.self,
                     Export.self, Sql.self, Verify.self,
                 ]),
+            CommandGroup(name: "Manage", subcommands: [Tag.self, Note.self, Archive.self, Unarchive.self, Delete.self, Checkpoints.self, Vacuum.self]),
             CommandGroup(name: "Shard", subcommands: [Merge.self]),
             CommandGroup(name: "Standalone", subcommands: [Train.self, Surface.self, Datasets.self, Summary.self]),
         ]

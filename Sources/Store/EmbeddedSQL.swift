@@ -186,6 +186,36 @@ ALTER TABLE runs ADD COLUMN baseline_val_loss REAL;
 ALTER TABLE runs ADD COLUMN baseline_val_metric REAL;
 
 """#),
+        ("0004_annotations", #"""
+-- optilog research log, schema version 4: what users add to runs after the fact, beside what
+-- training logged (which none of it touches). Tags (key=value, one value per key; set again to
+-- change it) and notes (appended, never edited) describe a run; a row in run_archive hides the
+-- run from every table and listing until `optilog unarchive` removes the row. `optilog delete
+-- --yes` removes a run with everything it owns (the ON DELETE CASCADEs here and in schema 1).
+
+CREATE TABLE run_tags (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key    TEXT NOT NULL,
+    value  TEXT NOT NULL,
+    set_at REAL NOT NULL,
+    PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE INDEX run_tags_by_key ON run_tags (key, value);
+
+CREATE TABLE run_notes (
+    run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    created_at REAL NOT NULL,
+    text       TEXT NOT NULL,
+    PRIMARY KEY (run_id, created_at, text)
+) WITHOUT ROWID;
+
+CREATE TABLE run_archive (
+    run_id      INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    archived_at REAL NOT NULL,
+    reason      TEXT
+);
+
+"""#),
     ]
 
     /// Named queries: (name, SQL).
@@ -193,7 +223,7 @@ ALTER TABLE runs ADD COLUMN baseline_val_metric REAL;
         ("best_run_per_optimizer", #"""
 -- The run each figure and comparison of a task shows for an optimizer: its lowest validation
 -- loss (runs without one: the one with the most epochs; lowest run id on ties), among runs that
--- logged at least one epoch. optilog runs it only when the runs it selects are of one
+-- logged at least one epoch and are not archived. optilog runs it only when the runs it selects are of one
 -- comparison (the same data and budget; see best_val_loss_per_optimizer_per_task.sql).
 -- Parameters: :task; :study (a study name, or NULL for every run); :dataset (a part of the data
 -- set's name, or the start of its fingerprint; NULL for any); :comparison (a comparison key as
@@ -205,6 +235,7 @@ FROM (
                               ORDER BY best_val_loss IS NULL, best_val_loss, epochs_done DESC, id) AS rank
     FROM runs r
     WHERE task = :task AND (:study IS NULL OR study_id IN (SELECT id FROM studies WHERE name = :study)) AND epochs_done > 0
+      AND NOT EXISTS (SELECT 1 FROM run_archive a WHERE a.run_id = r.id)
       AND (:dataset IS NULL OR instr(lower(r.dataset), lower(:dataset)) > 0
            OR substr(r.dataset_fingerprint, 1, length(:dataset)) = lower(:dataset))
       AND (:comparison IS NULL OR :comparison =
@@ -222,6 +253,7 @@ ORDER BY optimizer;
 -- comparison: runs of a task stand side by side only on the same data (fingerprint of the
 -- prepared arrays; synthetic data by name) and the same budget (epochs planned, batch size,
 -- sample limits). Sources/Store/Queries/Comparison.swift builds the same key.
+-- Archived runs (run_archive) are left out.
 -- Parameter 1: a study id to restrict to, or NULL for every run in the store.
 SELECT task, optimizer, best_val_loss, best_epoch, run_id, comparison
 FROM (
@@ -234,6 +266,7 @@ FROM (
                || '|' || IFNULL(json_extract(r.model_configuration, '$.validation_samples'), '') AS comparison
         FROM runs r
         WHERE r.best_val_loss IS NOT NULL AND (?1 IS NULL OR r.study_id = ?1)
+          AND NOT EXISTS (SELECT 1 FROM run_archive a WHERE a.run_id = r.id)
     )
 )
 WHERE rank = 1
@@ -243,13 +276,16 @@ ORDER BY task, optimizer, comparison;
         ("resumable_runs", #"""
 -- Runs `optilog resume --all` considers: interrupted ones, and running ones (optilog then skips
 -- those a live process still owns: a live pid on this host, or a recent heartbeat from another).
-SELECT * FROM runs WHERE status IN ('interrupted', 'running') ORDER BY id;
+-- Archived runs are left out (`optilog resume RUN` still resumes one by name).
+SELECT * FROM runs r WHERE status IN ('interrupted', 'running')
+  AND NOT EXISTS (SELECT 1 FROM run_archive a WHERE a.run_id = r.id) ORDER BY id;
 
 """#),
         ("runs", #"""
 -- The runs listing (`optilog runs`): newest first, with the study's name.
 -- Parameters (NULL: no restriction): :task, :optimizer, :status, :study (a study name),
--- :since (Unix seconds: created since then); :limit (at most this many rows).
+-- :since (Unix seconds: created since then); :ids (a JSON array of run ids: only those);
+-- :archived (NULL: archived runs are left out; 1: only archived ones; 0: both); :limit.
 SELECT r.*, s.name AS study_name
 FROM runs r LEFT JOIN studies s ON s.id = r.study_id
 WHERE (:task IS NULL OR r.task = :task)
@@ -257,6 +293,10 @@ WHERE (:task IS NULL OR r.task = :task)
   AND (:status IS NULL OR r.status = :status)
   AND (:study IS NULL OR s.name = :study)
   AND (:since IS NULL OR r.created_at >= :since)
+  AND (:ids IS NULL OR r.id IN (SELECT value FROM json_each(:ids)))
+  AND CASE :archived WHEN 0 THEN 1
+                     WHEN 1 THEN EXISTS (SELECT 1 FROM run_archive a WHERE a.run_id = r.id)
+                     ELSE NOT EXISTS (SELECT 1 FROM run_archive a WHERE a.run_id = r.id) END
 ORDER BY r.created_at DESC, r.id DESC
 LIMIT :limit;
 

@@ -9,6 +9,8 @@ public struct MergeReport: Sendable, Equatable {
     public var runsAlreadyPresent = 0
     public var epochsAdded = 0
     public var checkpointsAdded = 0
+    /// Tags, notes and archive marks the shard had for runs already here, added to them.
+    public var annotationsAdded = 0
 }
 
 /// A shard's run compared with the merged store's copy.
@@ -22,8 +24,14 @@ extension Store {
     /// The tables a run owns, besides its row, and their columns after `run_id`.
     static var runTables: [(table: String, columns: String)] {
         [("epochs", Epoch.columnsAfterRun), ("step_series", "epoch, first_step, steps, losses, grad_norms"),
-         ("layer_norms", "epoch, layer, norm"), ("checkpoints", Checkpoint.columnsAfterRun)]
+         ("layer_norms", "epoch, layer, norm"), ("checkpoints", Checkpoint.columnsAfterRun)] + annotationTables
     }
+
+    /// What users add to a run (tags, notes, archive mark): copied with a new run, and added to
+    /// a run already here (a tag this store already has keeps its value here).
+    static let annotationTables: [(table: String, columns: String)] = [
+        ("run_tags", "key, value, set_at"), ("run_notes", "created_at, text"), ("run_archive", "archived_at, reason"),
+    ]
 
     /// Copies every run of `shard` (another optilog store) with everything it owns into this
     /// store, in one transaction: all of the shard or none of it. Runs are matched by uid (ids
@@ -84,6 +92,11 @@ extension Store {
                                              + "and this store (\(here["epochs_done"] as Int) epochs, \(here["status"] as String)); nothing of the shard was merged")
                 }
                 report.runsAlreadyPresent += 1
+                for (table, columns) in Self.annotationTables {
+                    try db.execute(sql: "INSERT OR IGNORE INTO main.\(table) (run_id, \(columns)) SELECT ?, \(columns) FROM shard.\(table) WHERE run_id = ?",
+                                   arguments: [here["id"] as Int64, shardID])
+                    report.annotationsAdded += db.changesCount
+                }
                 continue
             }
             let studyID = (r["study_id"] as Int64?).flatMap { studyIDs[$0] }
@@ -124,7 +137,10 @@ extension Store {
             for (table, _) in Self.runTables {
                 let count = "SELECT COUNT(*) FROM \(table) WHERE run_id = ?"
                 let a = try source.rows(count, arguments: [shardID]).rows[0][0], b = try target.rows(count, arguments: [hereID]).rows[0][0]
-                if a != b { problems.append("\(table): \(a) rows in the shard, \(b) here") }
+                // This store may have annotated the run more than the shard did.
+                let annotation = Self.annotationTables.contains { $0.table == table }
+                let short = (Int64.fromDatabaseValue(b) ?? 0) < (Int64.fromDatabaseValue(a) ?? 0)
+                if annotation ? short : a != b { problems.append("\(table): \(a) rows in the shard, \(b) here") }
             }
             let sums = "SELECT group_concat(epoch || ':' || payload_sha256 || ':' || optimizer_checksum, ',') FROM (SELECT * FROM checkpoints WHERE run_id = ? ORDER BY epoch)"
             if try source.rows(sums, arguments: [shardID]).rows[0][0] != target.rows(sums, arguments: [hereID]).rows[0][0] {

@@ -9,8 +9,10 @@ import GRDB
 ///
 /// Clauses are joined by `,` or `and`; operators `=` (or `==`), `!=`, `<`, `<=`, `>`, `>=`, and
 /// `~` (contains); `a|b` after `=` or `!=` is one of several values. Keys are the run columns
-/// below, `study` (its name), or any other name, read as a Keras optimizer setting from the run's
-/// configuration (`learning_rate`, `momentum`, `beta_1`, …).
+/// below, `study` (its name), `archived` (1 or 0), `tag.KEY` (a tag's value), `note` (the run's
+/// notes), or any other name, read as a Keras optimizer setting from the run's configuration
+/// (`learning_rate`, `momentum`, `beta_1`, …). Archived runs are left out unless a clause names
+/// `archived`.
 public struct RunFilter: Sendable, Equatable {
     public struct Clause: Sendable, Equatable {
         public var key: String
@@ -31,7 +33,17 @@ public struct RunFilter: Sendable, Equatable {
         "seed": "r.seed", "batch_size": "r.batch_size", "epochs_done": "r.epochs_done", "epochs_planned": "r.epochs_planned",
         "best_val_loss": "r.best_val_loss", "best_epoch": "r.best_epoch", "dataset": "r.dataset", "host": "r.host",
         "threads": "r.threads", "code_version": "r.code_version", "study": "s.name",
+        "archived": "EXISTS (SELECT 1 FROM run_archive a WHERE a.run_id = r.id)",
+        "note": "(SELECT group_concat(n.text, char(10)) FROM run_notes n WHERE n.run_id = r.id)",
     ]
+
+    /// The condition every table and listing puts on `runs r`: archived runs are hidden.
+    package static let shown = "NOT EXISTS (SELECT 1 FROM run_archive a WHERE a.run_id = r.id)"
+
+    /// The tag a `tag.KEY` key names, if it is one.
+    package static func tagKey(_ key: String) -> String? {
+        key.hasPrefix("tag.") && key.count > 4 ? String(key.dropFirst(4)) : nil
+    }
 
     static let operators = ["<=", ">=", "!=", "==", "=", "<", ">", "~"]
 
@@ -62,10 +74,21 @@ public struct RunFilter: Sendable, Equatable {
         }
     }
 
+    /// This filter, reaching archived runs too (`values`: "1" only archived ones, "0|1" both)
+    /// unless it already says which it wants.
+    public func reaching(archived values: String) -> RunFilter {
+        guard !clauses.contains(where: { $0.key == "archived" }) else { return self }
+        return RunFilter(clauses: clauses + [Clause(key: "archived", op: "=", values: values.split(separator: "|").map(String.init))])
+    }
+
     /// A key `--by` may group by: a run column, `study`, or an optimizer setting's name.
     public static func checkGroupKey(_ key: String) throws { _ = try expression(key) }
 
     static func checkKey(_ key: String) throws {
+        if let tag = tagKey(key) {
+            guard Tags.isValidKey(tag) else { throw StoreError.refused("--where/--by: \"\(key)\" is not a tag name (\(Tags.keyRule))") }
+            return
+        }
         guard !key.isEmpty, key.count <= 64, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }),
               key.first!.isLetter else {
             throw StoreError.refused("--where/--by: \"\(key)\" is not a column or an optimizer setting name")
@@ -82,17 +105,19 @@ public struct RunFilter: Sendable, Equatable {
     package static func expression(_ key: String) throws -> (sql: String, arguments: [DatabaseValueConvertible?]) {
         try checkKey(key)
         if let column = columns[key] { return (column, []) }
+        if let tag = tagKey(key) { return ("(SELECT t.value FROM run_tags t WHERE t.run_id = r.id AND t.key = ?)", [tag]) }
         return ("json_extract(r.optimizer_configuration, ?)", ["$." + key])
     }
 
-    /// The condition (true when there are no clauses) and its arguments, for a query over
-    /// `runs r LEFT JOIN studies s`.
+    /// The condition (archived runs hidden unless a clause names `archived`) and its arguments,
+    /// for a query over `runs r LEFT JOIN studies s`.
     package func sql() throws -> (sql: String, arguments: [DatabaseValueConvertible?]) {
-        var parts: [String] = [], arguments: [DatabaseValueConvertible?] = []
+        var parts: [String] = clauses.contains { $0.key == "archived" } ? [] : [Self.shown]
+        var arguments: [DatabaseValueConvertible?] = []
         for clause in clauses {
             let (expr, exprArguments) = try Self.expression(clause.key)
             func value(_ v: String) -> DatabaseValueConvertible {
-                if let n = Double(v), n.isFinite, clause.key != "uid", clause.key != "dataset", clause.key != "host" { return n }
+                if let n = Double(v), n.isFinite, !["uid", "dataset", "host", "note"].contains(clause.key), Self.tagKey(clause.key) == nil { return n }
                 if clause.key == "optimizer" || clause.key == "task" || clause.key == "status" { return v.lowercased() }
                 return v
             }

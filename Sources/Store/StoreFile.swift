@@ -125,6 +125,7 @@ public enum StoreFile {
         config.readonly = true
         config.busyMode = .timeout(busyTimeout)
         config.prepareDatabase { db in
+            try annotationStandIns(db)
             try db.execute(sql: "PRAGMA query_only = 1")
             try prepare?(db)
         }
@@ -144,6 +145,21 @@ public enum StoreFile {
                 ? "\(path) is read-only here and its WAL (\(path)-wal, \(wal) bytes) cannot be read without \(path)-shm; showing the store as of its last checkpoint"
                 : "\(path) is read-only here; reading it without locks (immutable)"
             return (queue, note)
+        }
+    }
+
+    /// A store older than schema 4, read as it is (read-only, so not upgraded), has no tags,
+    /// notes or archive: empty TEMP tables of those names stand in (in the connection's own
+    /// temporary database, never the file), so that every query reads it like a newer one.
+    static func annotationStandIns(_ db: Database) throws {
+        let present = Set(try String.fetchAll(db, sql: "SELECT name FROM main.sqlite_master WHERE type = 'table'"))
+        guard present.contains("runs") else { return }
+        let tables = [
+            "run_tags": "(run_id INTEGER, key TEXT, value TEXT, set_at REAL)", "run_notes": "(run_id INTEGER, created_at REAL, text TEXT)",
+            "run_archive": "(run_id INTEGER PRIMARY KEY, archived_at REAL, reason TEXT)",
+        ]
+        for (name, columns) in tables.sorted(by: { $0.key < $1.key }) where !present.contains(name) {
+            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS \(name) \(columns)")
         }
     }
 

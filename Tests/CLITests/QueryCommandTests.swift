@@ -304,7 +304,7 @@ final class QueryCommandTests: XCTestCase {
             XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
         }
         XCTAssertEqual(try optilog("sql", "SELECT COUNT(*) FROM epochs", "--format", "csv").stdout, "COUNT(*)\n18\n")
-        XCTAssertEqual(try optilog("sql", "PRAGMA user_version", "--format", "csv").stdout, "user_version\n3\n")
+        XCTAssertEqual(try optilog("sql", "PRAGMA user_version", "--format", "csv").stdout, "user_version\n4\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: Self.db + ".other"), "ATTACH created no file")
     }
 

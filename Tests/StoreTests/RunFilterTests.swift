@@ -18,13 +18,18 @@ final class RunFilterTests: XCTestCase {
 
     func testSQLBindsEveryValue() throws {
         let (sql, arguments) = try RunFilter("task=IMDB, learning_rate<=0.01, optimizer!=sgd|adam, dataset~Fix").sql()
-        XCTAssertEqual(sql, "(r.task IN (?)) AND (json_extract(r.optimizer_configuration, ?) <= ?) "
+        let shown = "(NOT EXISTS (SELECT 1 FROM run_archive a WHERE a.run_id = r.id)) AND "
+        XCTAssertEqual(sql, shown + "(r.task IN (?)) AND (json_extract(r.optimizer_configuration, ?) <= ?) "
                        + "AND ((r.optimizer IS NULL OR r.optimizer NOT IN (?, ?))) AND (instr(lower(CAST(r.dataset AS TEXT)), lower(?)) > 0)")
         XCTAssertEqual(arguments.map { "\($0.map { "\($0)" } ?? "nil")" }, ["imdb", "$.learning_rate", "0.01", "sgd", "adam", "Fix"])
-        XCTAssertEqual(try RunFilter("").sql().sql, "1")
+        XCTAssertEqual(try RunFilter("").sql().sql, "(NOT EXISTS (SELECT 1 FROM run_archive a WHERE a.run_id = r.id))", "archived runs hidden")
+        XCTAssertEqual(try RunFilter("archived=0|1").sql().sql, "(EXISTS (SELECT 1 FROM run_archive a WHERE a.run_id = r.id) IN (?, ?))")
+        let tag = try RunFilter("tag.Split=7").sql()
+        XCTAssertEqual(tag.sql, shown + "((SELECT t.value FROM run_tags t WHERE t.run_id = r.id AND t.key = ?) IN (?))")
+        XCTAssertEqual(tag.arguments.compactMap { $0 as? String }, ["split", "7"], "a tag's value is bound as text")
         // An injection attempt is a value, bound as text.
         let hostile = try RunFilter("task=x' OR 1=1 --").sql()
-        XCTAssertEqual(hostile.sql, "(r.task IN (?))")
+        XCTAssertEqual(hostile.sql, shown + "(r.task IN (?))")
     }
 
     func testMistakesAreRefusedWithAMessage() {

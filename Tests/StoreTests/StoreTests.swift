@@ -234,3 +234,93 @@ final class EpochLogTests: XCTestCase {
 extension BestResult {
     var withoutComparison: BestResult { var r = self; r.comparison = nil; return r }
 }
+
+/// Tags, notes and the archive (schema 4) as the read API sees them, on a new store and on one
+/// read as it is from before schema 4.
+final class AnnotationStoreTests: XCTestCase {
+    func testArchivedRunsAreLeftOutOfEveryQueryAndTagsFilter() throws {
+        let store = try Store(path: temporaryStorePath())
+        let a = try store.createRun(sampleRun()).id, b = try store.createRun(sampleRun()).id
+        try store.tag(runs: [a], set: [("split", "holdout")])
+        XCTAssertEqual(try store.tag(runs: [a], set: [("split", "holdout")]), 0, "the same value again changes nothing")
+        XCTAssertEqual(try store.tag(runs: [a], set: [("split", "test")]), 1)
+        try store.note(runs: [b], "flaky node")
+        XCTAssertThrowsError(try store.note(runs: [b], "  ")) { XCTAssertEqual("\($0)", "the note is empty") }
+        XCTAssertEqual(try store.archive(runs: [b], reason: "bad"), 1)
+        XCTAssertEqual(try store.archive(runs: [b]), 0, "archived once")
+        let reader = store.reader
+        XCTAssertEqual(try reader.runs(matching: .all).map(\.run.id), [a])
+        XCTAssertEqual(try reader.runs(matching: RunFilter("archived=1")).map(\.run.id), [b])
+        XCTAssertEqual(try reader.runs(matching: RunFilter("archived=0|1")).map(\.run.id), [a, b])
+        XCTAssertEqual(try reader.runs(matching: RunFilter("tag.split=test")).map(\.run.id), [a])
+        XCTAssertEqual(try reader.runs(matching: RunFilter("tag.SPLIT=holdout")).map(\.run.id), [])
+        XCTAssertEqual(try reader.runs(matching: RunFilter("note~FLAKY, archived=1")).map(\.run.id), [b])
+        XCTAssertEqual(try reader.runs(RunListQuery()).map(\.run.id), [a])
+        XCTAssertEqual(try reader.runs(RunListQuery(archived: .only)).map(\.run.id), [b])
+        XCTAssertEqual(try reader.runs(study: nil).map(\.run.id), [a])
+        let notes = try reader.annotations(runs: [a, b])
+        XCTAssertEqual(notes[a]?.tags.map { "\($0.key)=\($0.value)" }, ["split=test"])
+        XCTAssertEqual(notes[b]?.notes.map(\.text), ["flaky node"])
+        XCTAssertEqual(notes[b]?.archiveReason, "bad")
+        XCTAssertThrowsError(try reader.checkKeys(["tag.nope"])) {
+            XCTAssertEqual("\($0)", "no run has the tag 'nope' (tags in use: split)")
+        }
+        XCTAssertThrowsError(try RunFilter("tag.bad key=1"))
+        XCTAssertEqual(try store.unarchive(runs: [b]), 1)
+        XCTAssertEqual(try reader.runs(matching: .all).map(\.run.id), [a, b])
+        XCTAssertThrowsError(try Tags.parse("Split")) { XCTAssertEqual("\($0)", "tag \"Split\" is not KEY=VALUE") }
+        XCTAssertThrowsError(try Tags.parse("9x=1"))
+        XCTAssertEqual(try Tags.parse(" Split = a=b ").key, "split")
+        XCTAssertEqual(try Tags.parse("split=a=b").value, "a=b")
+    }
+
+    /// Deleting takes a run with everything it owns; the file's free pages are what vacuum
+    /// gives back; a run a live process trains is refused.
+    func testDeleteTakesEverythingARunOwnsAndRefusesALiveRun() throws {
+        let path = temporaryStorePath()
+        let store = try Store(path: path)
+        let owned = try store.createRun(sampleRun())
+        try store.commitEpoch(sampleEpoch(1, valLoss: 0.5), run: owned)
+        try store.tag(runs: [owned.id], set: [("k", "v")])
+        // Another live process (this one's parent) trains it.
+        try store.write { db in try db.execute(sql: "UPDATE runs SET pid = ? WHERE id = ?", arguments: [Int(getppid()), owned.id]) }
+        XCTAssertThrowsError(try store.delete(runs: [owned.id])) { XCTAssertTrue("\($0)".contains("is being trained"), "\($0)") }
+        XCTAssertThrowsError(try store.archive(runs: [owned.id])) { XCTAssertTrue("\($0)".contains("nothing was archived"), "\($0)") }
+        try store.write { db in try db.execute(sql: "UPDATE runs SET status = 'completed' WHERE id = ?", arguments: [owned.id]) }
+        let other = try store.createRun(sampleRun()).id
+        let report = try store.delete(runs: [owned.id])
+        XCTAssertEqual([report.runs, report.epochs], [1, 1])
+        try store.read { db in
+            for table in ["epochs", "step_series", "layer_norms", "checkpoints", "run_tags", "run_notes", "run_archive"] {
+                XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE run_id = ?", arguments: [owned.id]), 0, table)
+            }
+            XCTAssertEqual(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check"), [])
+        }
+        XCTAssertEqual(try store.reader.runs(matching: .all).map(\.run.id), [other])
+        XCTAssertThrowsError(try store.delete(runs: [owned.id])) { XCTAssertEqual("\($0)", "no run \(owned.id)") }
+    }
+
+    /// A store from before schema 4, read as it is, answers like one with nothing archived.
+    func testAStoreFromBeforeSchemaFourIsReadAsItIs() throws {
+        let path = temporaryStorePath()
+        let pool = try DatabasePool(path: path)
+        try Store.migrator.migrate(pool, upTo: "0003_baselines")
+        try pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO runs (uid, task, dataset, dataset_fingerprint, model_configuration, optimizer, optimizer_configuration,
+                                  configuration_fingerprint, seed, batch_size, epochs_planned, epochs_done, status, host, code_version, created_at,
+                                  best_val_loss, best_epoch)
+                VALUES ('u1', 'boston', 'd', 'f', '{}', 'adam', '{}', 'c', 1, 32, 5, 1, 'completed', 'h', 'v', 0, 0.5, 1);
+                """)
+        }
+        try pool.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let reader = try ReadOnlyStore(path: path)
+        XCTAssertEqual(try reader.runs(matching: .all).map(\.run.id), [1])
+        XCTAssertEqual(try reader.runs(RunListQuery()).map(\.run.id), [1])
+        XCTAssertEqual(try reader.best(BestQuery()).map(\.run), [1])
+        XCTAssertEqual(try reader.annotations(runs: [1]), [:])
+        XCTAssertEqual(try reader.columns(of: "runs").contains("archived_at"), false)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before, "reading never upgrades")
+    }
+}

@@ -3,6 +3,7 @@
 -- comparison: runs of a task stand side by side only on the same data (fingerprint of the
 -- prepared arrays; synthetic data by name) and the same budget (epochs planned, batch size,
 -- sample limits). Sources/Store/Queries/Comparison.swift builds the same key.
+-- Archived runs (run_archive) are left out.
 -- Parameter 1: a study id to restrict to, or NULL for every run in the store.
 SELECT task, optimizer, best_val_loss, best_epoch, run_id, comparison
 FROM (
@@ -15,6 +16,7 @@ FROM (
                || '|' || IFNULL(json_extract(r.model_configuration, '$.validation_samples'), '') AS comparison
         FROM runs r
         WHERE r.best_val_loss IS NOT NULL AND (?1 IS NULL OR r.study_id = ?1)
+          AND NOT EXISTS (SELECT 1 FROM run_archive a WHERE a.run_id = r.id)
     )
 )
 WHERE rank = 1

@@ -11,8 +11,9 @@ not one byte changed.
   foreign files  another program's SQLite file (rollback and WAL mode, with its own `runs` table,
                  with another application_id, with only a view, with only a user_version), a
                  text file, stores with one damaged page header,
-                 a store of a newer schema: run, study, resume --all, merge -o and merge --publish
-                 -o all refuse, and the file, its -wal and the presence of its -shm are unchanged
+                 a store of a newer schema: run, study, resume --all, merge -o, merge --publish -o,
+                 tag, note, archive, unarchive, delete --yes, checkpoints --keep-last and vacuum all
+                 refuse, and the file, its -wal and the presence of its -shm are unchanged
   publish        merge --publish of a killed store onto itself: whole, no stale -wal or -shm
 
     python3 tools/soak/store_safety.py [--optilog .build/debug/optilog]
@@ -180,14 +181,17 @@ class Soak:
             before = snapshot(path)
             for command in (["run", "--task", "boston", "--optimizer", "adam", "--epochs", "1", "--samples", "32", "--db", path],
                             ["study", "--tasks", "boston", "--optimizers", "adam", "--epochs", "1", "--db", path],
-                            ["resume", "--all", "--db", path], ["merge", good, "-o", path], ["merge", "--publish", good, "-o", path]):
+                            ["resume", "--all", "--db", path], ["merge", good, "-o", path], ["merge", "--publish", good, "-o", path],
+                            ["tag", "1", "k=v", "--db", path], ["note", "1", "text", "--db", path], ["archive", "1", "--db", path],
+                            ["unarchive", "1", "--db", path], ["delete", "1", "--yes", "--db", path],
+                            ["checkpoints", "--keep-last", "1", "--db", path], ["vacuum", "--db", path]):
                 r = self.run(*command)
                 errors = [line for line in r.stderr.splitlines() if line.startswith("optilog: error:")]
                 self.expect(r.returncode == 1 and len(errors) == 1 and (words in errors[0] or command[1] == "--publish"),
                             f"{command[0]} on {os.path.basename(path)}: {r.returncode} {r.stderr.strip()}")
                 count += 1
             self.expect(snapshot(path) == before, f"{os.path.basename(path)} changed")
-        print(f"foreign, damaged ({damaged}) and newer files: {len(files)} files × 5 writing commands = {count} attempts")
+        print(f"foreign, damaged ({damaged}) and newer files: {len(files)} files × 12 writing commands = {count} attempts")
 
     def publish(self):
         db = self.killed_store("w.sqlite")

@@ -15,6 +15,10 @@ struct Runs: ParsableCommand {
         help: ArgumentHelp(
             "Only runs created since: a duration back from now (30m, 12h, 7d) or a UTC date (2026-11-29, 2026-11-29T12:00:00).",
             valueName: "WHEN")) var since: String?
+    @Option(
+        name: .customLong("where"), help: ArgumentHelp("Only runs matching this filter (as in optilog best --help), e.g. tag.split=holdout.", valueName: "FILTER"))
+    var filter: String?
+    @Flag(help: "List archived runs only (optilog archive hides them from everything else).") var archived = false
     @Option(help: "At most this many runs.") var limit: Int = 100
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
     @OptionGroup var store: StoreOptions
@@ -49,13 +53,23 @@ struct Runs: ParsableCommand {
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
         let since = since.flatMap { Self.moment($0) }
+        var ids: [Int64]?
+        if let filter {
+            let parsed = try RunFilter(filter)
+            try reader.checkKeys(parsed.clauses.map(\.key))
+            ids = try reader.runs(matching: parsed.reaching(archived: archived ? "1" : "0")).map(\.run.id)
+        }
         let listings = try reader.runs(
             RunListQuery(
                 task: task.map(Lists.taskName), optimizer: optimizer, status: status.flatMap(RunStatus.init(rawValue:)),
-                study: study, since: since, limit: limit))
+                study: study, since: since, ids: ids, archived: archived ? .only : .hidden, limit: limit))
+        if listings.isEmpty { warn("optilog: note: no \(archived ? "archived " : "")runs match") }
+        // Tags and notes only when a listed run has some (they are what users added).
+        let annotations = try reader.annotations(runs: listings.map(\.run.id))
+        let hasTags = annotations.values.contains { !$0.tags.isEmpty }, hasNotes = annotations.values.contains { !$0.notes.isEmpty }
         let columns = [
             "run", "task", "optimizer", "learning_rate", "seed", "status", "epochs", "best_val_loss", "best_epoch", "study", "dataset", "created",
-        ]
+        ] + (hasTags ? ["tags"] : []) + (hasNotes ? ["notes"] : [])
         // The learning rate as configured (0.001), or a schedule's class name.
         func learningRate(_ r: Run) -> RowPrinter.Cell {
             guard let config = try? ConfigValue.parse(r.optimizerConfiguration), let lr = config["learning_rate"] else { return .null }
@@ -75,7 +89,8 @@ struct Runs: ParsableCommand {
                         .integer(Int(r.id)), .text(r.task), .text(r.optimizer), learningRate(r), RowPrinter.Cell(r[.seed]), .text(r.status.rawValue),
                         .text("\(r.epochsDone)/\(r.epochsPlanned)"), .optional(r.bestValLoss), .optional(r.bestEpoch), .optional(l.study),
                         .text(format == .table || format == .markdown ? Comparison.shortName(r.dataset) : r.dataset), .text(utcTime(r.createdAt)),
-                    ]
+                    ] + (hasTags ? [.text((annotations[r.id]?.tags ?? []).map { "\($0.key)=\($0.value)" }.joined(separator: " "))] : [])
+                        + (hasNotes ? [.integer(annotations[r.id]?.notes.count ?? 0)] : [])
                 }), terminator: "")
     }
 }

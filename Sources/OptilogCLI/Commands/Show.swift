@@ -31,7 +31,8 @@ struct Show: ParsableCommand {
         // Schema 2's facts only where the store has them (a schema-1 store on read-only media is
         // read as it is).
         let present = Set(try reader.columns(of: "runs"))
-        let facts = Self.facts(listing, present: present)
+        let annotations = try reader.annotations(runs: [id])[id] ?? RunAnnotations()
+        let facts = Self.facts(listing, present: present, annotations: annotations)
         let epochs = try reader.epochs(run: id)
         let checkpoints = try reader.checkpoints(run: id)
         let fullChecksums = format != .table && format != .markdown
@@ -92,7 +93,7 @@ struct Show: ParsableCommand {
     }
 
     /// The run's facts in the order `show` prints them.
-    static func facts(_ listing: RunListing, present: Set<String>) -> [(String, RowPrinter.Cell)] {
+    static func facts(_ listing: RunListing, present: Set<String>, annotations: RunAnnotations = RunAnnotations()) -> [(String, RowPrinter.Cell)] {
         let r = listing.run
         var facts: [(String, RowPrinter.Cell)] = [
             ("run", .integer(Int(r.id))), ("uid", .text(r.uid)), ("task", .text(r.task)), ("optimizer", .text(r.optimizer)),
@@ -112,6 +113,9 @@ struct Show: ParsableCommand {
         facts += newer.filter { present.contains($0.0.rawValue) }.map { ($0.0.rawValue, $0.1) }
         facts += [
             ("created", .text(utcTime(r.createdAt))), ("finished", r.finishedAt.map { .text(utcTime($0)) } ?? .null),
+            ("archived", annotations.archivedAt.map { .text(utcTime($0) + (annotations.archiveReason.map { ": " + $0 } ?? "")) } ?? .null),
+            ("tags", annotations.tags.isEmpty ? .null : .text(annotations.tags.map { "\($0.key)=\($0.value)" }.joined(separator: " "))),
+            ("notes", annotations.notes.isEmpty ? .null : .text(annotations.notes.map { "\(utcTime($0.createdAt)): \($0.text)" }.joined(separator: "\n"))),
             ("optimizer_configuration", .text(r.optimizerConfiguration)), ("model_configuration", .text(r.modelConfiguration)),
         ]
         return facts

@@ -84,13 +84,13 @@ public struct Comparison: Hashable, Sendable, Comparable {
 }
 
 extension ReadOnlyStore {
-    /// The comparisons a task's runs fall in (runs with at least one epoch), with how many runs
+    /// The comparisons a task's runs fall in (runs with at least one epoch, not archived), with how many runs
     /// each holds; `study` (a name) and `dataset` (a part of its name or fingerprint) narrow them.
     public func comparisons(task: String, study: String? = nil, dataset: String? = nil) throws -> [(comparison: Comparison, runs: Int)] {
         let runs = try read { db in
             try Run.fetchAll(db, sql: """
                 SELECT r.* FROM runs r LEFT JOIN studies s ON s.id = r.study_id
-                WHERE r.task = ? AND r.epochs_done > 0 AND (? IS NULL OR s.name = ?) AND \(Self.datasetCondition)
+                WHERE r.task = ? AND r.epochs_done > 0 AND (? IS NULL OR s.name = ?) AND \(Self.datasetCondition) AND \(RunFilter.shown)
                 """, arguments: [task, study, study, dataset, dataset, dataset, dataset])
         }
         var counts: [Comparison: Int] = [:]

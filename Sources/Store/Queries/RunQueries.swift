@@ -15,11 +15,20 @@ public struct RunListQuery: Sendable {
     public var study: String?
     /// Unix time: only runs created since.
     public var since: Double?
+    /// Only these runs (nil: any), e.g. those a `--where` filter matched.
+    public var ids: [Int64]?
+    public var archived: ArchivedRuns
     public var limit: Int
 
+    /// Which runs a listing shows, by their archive mark.
+    public enum ArchivedRuns: Int, Sendable {
+        case hidden = -1, only = 1, included = 0
+    }
+
     public init(task: String? = nil, optimizer: String? = nil, status: RunStatus? = nil, study: String? = nil, since: Double? = nil,
-                limit: Int = 100) {
+                ids: [Int64]? = nil, archived: ArchivedRuns = .hidden, limit: Int = 100) {
         (self.task, self.optimizer, self.status, self.study, self.since, self.limit) = (task, optimizer, status, study, since, limit)
+        (self.ids, self.archived) = (ids, archived)
     }
 }
 
@@ -73,17 +82,20 @@ extension ReadOnlyStore {
         let sql = try Store.query("runs")
         return try read { db in
             try Row.fetchAll(db, sql: sql, arguments: ["task": q.task, "optimizer": q.optimizer?.lowercased(), "status": q.status?.rawValue,
-                                                       "study": q.study, "since": q.since, "limit": q.limit])
+                                                       "study": q.study, "since": q.since,
+                                                       "ids": q.ids.map { "[" + $0.map(String.init).joined(separator: ",") + "]" },
+                                                       "archived": q.archived == .hidden ? nil : q.archived.rawValue, "limit": q.limit])
                 .map { RunListing(run: try Run(row: $0), study: $0["study_name"]) }
         }
     }
 
-    /// A study's runs (or every run), by task, optimizer and id.
+    /// A study's runs (or every run) but archived ones, by task, optimizer and id.
     public func runs(study: Int64?) throws -> [RunListing] {
-        try listings(where: ":study IS NULL OR r.study_id = :study", order: "r.task, r.optimizer, r.id", arguments: ["study": study])
+        try listings(where: "(:study IS NULL OR r.study_id = :study) AND \(RunFilter.shown)", order: "r.task, r.optimizer, r.id", arguments: ["study": study])
     }
 
-    /// Runs matching a `--where` filter (and optionally a study by name, or these ids), by id.
+    /// Runs matching a `--where` filter (and optionally a study by name, or these ids), by id;
+    /// archived ones only when the filter names `archived`.
     public func runs(matching filter: RunFilter, study: String? = nil, ids: [Int64]? = nil) throws -> [RunListing] {
         var condition = try filter.sql()
         if let study {
@@ -126,13 +138,20 @@ extension ReadOnlyStore {
     /// logged run's optimizer has: a typo (`lr` for `learning_rate`) is an error naming them,
     /// not an empty table.
     public func checkKeys(_ keys: [String]) throws {
-        let unknown = keys.filter { RunFilter.columns[$0] == nil }
+        let tags = keys.compactMap(RunFilter.tagKey)
+        if !tags.isEmpty {
+            let known = try tagKeys()
+            if let tag = tags.first(where: { !known.contains($0) }) {
+                throw StoreError.refused("no run has the tag '\(tag)' (tags in use: \(known.isEmpty ? "none" : known.joined(separator: ", ")))")
+            }
+        }
+        let unknown = keys.filter { RunFilter.columns[$0] == nil && RunFilter.tagKey($0) == nil }
         guard !unknown.isEmpty else { return }
         let settings = try read { db in
             try String.fetchAll(db, sql: "SELECT DISTINCT j.key FROM runs, json_each(CASE WHEN json_valid(runs.optimizer_configuration) THEN runs.optimizer_configuration ELSE '{}' END) j ORDER BY 1")
         }
         if let key = unknown.first(where: { !settings.contains($0) }) {
-            throw StoreError.refused("unknown key '\(key)': not a run column (\(RunFilter.columns.keys.sorted().joined(separator: ", "))) "
+            throw StoreError.refused("unknown key '\(key)': not a run column (\(RunFilter.columns.keys.sorted().joined(separator: ", "))), a tag (tag.KEY) "
                                      + "nor a setting of a logged run's optimizer (\(settings.isEmpty ? "none logged" : settings.joined(separator: ", ")))")
         }
     }
