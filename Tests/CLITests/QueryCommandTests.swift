@@ -154,6 +154,33 @@ final class QueryCommandTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count, 1 + 18)
         XCTAssertEqual(try optilog("export", "--format", "table").status, 2)
         XCTAssertEqual(try optilog("compare").status, 2)
+        // Settings as opt.KEY columns (as configured), no JSON in a cell.
+        let header = csvLines[0].split(separator: ",").map(String.init)
+        XCTAssertFalse(header.contains("optimizer_configuration"))
+        XCTAssertTrue(header.contains("opt.learning_rate") && header.contains("opt.momentum"), "\(header)")
+        XCTAssertEqual(first["opt.learning_rate"] as? Double, 0.001, "as configured, not 0.0010000000474974513")
+        XCTAssertEqual(first["opt.beta_1"] as? Double, 0.9)
+        XCTAssertNil(first["opt.momentum"], "adam has no momentum")
+        XCTAssertTrue(csv.stdout.contains(",0.001,"), "CSV: the configured text")
+        // --steps: every step of run 1, numbered from 1 over the run; losses read back as the
+        // float32 values the step series holds, and their mean near the epoch's loss.
+        let steps = try optilog("export", "--steps", "--runs", "1")
+        XCTAssertEqual(steps.status, 0, steps.stderr)
+        let stepLines = steps.stdout.split(separator: "\n")
+        XCTAssertEqual(stepLines[0], "run,uid,task,optimizer,seed,epoch,step,loss,grad_norm")
+        let stepRows = stepLines.dropFirst().map { $0.split(separator: ",").map(String.init) }
+        XCTAssertEqual(stepRows.map { Int($0[6])! }, Array(1...stepRows.count))
+        let perEpoch = Dictionary(grouping: stepRows, by: { Int($0[5])! })
+        XCTAssertEqual(perEpoch.keys.sorted(), [1, 2, 3])
+        for row in stepRows { XCTAssertEqual(Double(Float(row[7])!), Double(row[7])!, "a float32 value") }
+        let firstEpochLoss = try XCTUnwrap(epochs[0]["loss"] as? Double)
+        let stepMean = perEpoch[1]!.map { Double($0[7])! }.reduce(0, +) / Double(perEpoch[1]!.count)
+        XCTAssertEqual(stepMean, firstEpochLoss, accuracy: 0.02 * firstEpochLoss, "a short last batch weighs less in Keras's mean")
+        let layers = try optilog("export", "--layers", "--runs", "1", "--format", "json")
+        let layerRows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(layers.stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(Set(layerRows.compactMap { $0["epoch"] as? Int }), [1, 2, 3])
+        XCTAssertTrue(layerRows.allSatisfy { ($0["grad_norm"] as? Double).map { $0 > 0 } == true && $0["layer"] is String })
+        XCTAssertEqual(try optilog("export", "--steps", "--layers").status, 2)
     }
 
     /// Parses an SVG or XHTML document, returning every element's name and attributes.

@@ -44,6 +44,24 @@ extension ReadOnlyStore {
         }
     }
 
+    /// Every layer's gradient norm of a run, by epoch and layer name (nil: non-finite).
+    public func layerNorms(run: Int64) throws -> [(epoch: Int, layer: String, norm: Double?)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT epoch, layer, norm FROM layer_norms WHERE run_id = ? ORDER BY epoch, layer", arguments: [run])
+                .map { ($0["epoch"], $0["layer"], $0["norm"]) }
+        }
+    }
+
+    /// Every step's loss and gradient norm of a run, epoch by epoch (epochs without a series
+    /// are left out).
+    public func stepSeries(run: Int64) throws -> [(epoch: Int, firstStep: Int, losses: [Float], gradNorms: [Float])] {
+        try read { db in
+            try Int.fetchAll(db, sql: "SELECT epoch FROM step_series WHERE run_id = ? ORDER BY epoch", arguments: [run]).compactMap { epoch in
+                try Self.stepSeries(db, run: run, epoch: epoch).map { (epoch, $0.firstStep, $0.losses, $0.gradNorms) }
+            }
+        }
+    }
+
     /// For a task: each optimizer's best run by validation loss (runs without one: the one with
     /// the most epochs), in the order of `optimizerOrder` (others after them, by run id). The
     /// named query `best_run_per_optimizer`. The runs must be of one comparison (the same data
