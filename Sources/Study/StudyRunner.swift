@@ -3,6 +3,7 @@ import Data
 import Engine
 import Foundation
 import Store
+import Synchronization
 
 /// Runs a study's grid, idempotently: a completed cell is skipped, an interrupted one resumed,
 /// a missing one started; a cell another live process is training is left to it. Cells run in
@@ -43,6 +44,8 @@ public struct StudyRunner {
     public var jobs = 1
     /// Progress lines for the user (standard error).
     public var report: (String) -> Void = { _ in }
+    /// What each cell is doing, as it happens (a live display).
+    public var observe: (StudyEvent) -> Void = { _ in }
     /// Asked between cells and at every step: a stop request (Ctrl-C).
     public var shouldStop: () -> Bool = { false }
     /// Starts a child process with these arguments (`study --jobs`); tests pass their own.
@@ -89,6 +92,7 @@ public struct StudyRunner {
         }
         report("study \(plan.name) (id \(study)): \(cells.count) cells\(shard.map { " (shard \($0.index) of \($0.count))" } ?? ""), \(done) done, "
                + (elsewhere > 0 ? "\(elsewhere) being trained by another process, " : "") + "\(pending.count) to run")
+        observe(.planned(tasks: pending.map { $0.0.task.rawValue }, done: done + elsewhere, total: cells.count))
         let failures = jobs == 1 ? try trainHere(pending, study: study) : try trainInProcesses(pending, study: study)
         return Outcome(study: study, cells: cells.count, done: done, trainedElsewhere: elsewhere, attempted: pending.count, failures: failures)
     }
@@ -127,17 +131,28 @@ public struct StudyRunner {
                     training = started
                 }
                 for warning in training.warnings where said.insert(warning).inserted { report("optilog: warning: \(warning)") }
-                let ending = try training.train(shouldStop: shouldStop)
-                report("  \(label): run \(training.run) \(ending)")
+                observe(.cellStarted(slot: 0, label: label, task: cell.task.rawValue, epochs: cell.epochs))
+                let ending = try training.train(
+                    shouldStop: shouldStop, onStep: { observe(.step(slot: 0, epoch: $0, step: $1, steps: $2, loss: $3)) },
+                    onEpoch: { record, replayed in if !replayed { observe(.epochEnded(slot: 0, epoch: record.epoch, valLoss: record.row.valLoss)) } })
+                observe(.cellEnded(slot: 0, label: label, task: cell.task.rawValue, run: training.run, outcome: Self.text(ending), failed: false))
             } catch StoreError.owned(let message) {
                 report("  \(label): \(message); skipped")
             } catch {
                 // One cell's failure is reported; the others still run.
-                report("  \(label): optilog: error: \(error)")
+                observe(.cellEnded(slot: 0, label: label, task: cell.task.rawValue, run: nil, outcome: "optilog: error: \(error)", failed: true))
                 failures += 1
             }
         }
         return failures
+    }
+
+    static func text(_ ending: LoggedTraining.Ending) -> String {
+        switch ending {
+        case .completed: return "completed"
+        case .interrupted: return "interrupted"
+        case .diverged(let step): return "diverged at step \(step)"
+        }
     }
 
     /// The command line of a child process for a cell: `run … --study-id` for a new cell (it
@@ -162,21 +177,42 @@ public struct StudyRunner {
     /// starts no more. Returns how many exited with an error.
     func trainInProcesses(_ pending: [(StudyPlan.Cell, Decision)], study: Int64, poll: Double = 0.05) throws -> Int {
         var queue = pending[...]
-        var running: [(Worker, String)] = []
+        var running: [(worker: Worker, cell: StudyPlan.Cell, slot: Int, run: Int64?)] = []
         var failures = 0
+        func drain(_ i: Int) {
+            for line in running[i].worker.takeLines() {
+                switch ProgressLine.parse(line, slot: running[i].slot) {
+                case .event(let event)?: observe(event)
+                case .run(let id)?: running[i].run = id
+                case nil: report(line)
+                }
+            }
+        }
         while !queue.isEmpty || !running.isEmpty {
             while running.count < jobs, !shouldStop(), let (cell, decision) = queue.popFirst() {
-                running.append((try launch(childArguments(cell, decision, study: study)), Self.label(cell)))
+                // The lowest slot no running child holds.
+                let slot = (0..<jobs).first { s in !running.contains { $0.slot == s } } ?? running.count
+                let worker = try launch(childArguments(cell, decision, study: study))
+                if case .resume(let run) = decision { running.append((worker, cell, slot, run)) } else { running.append((worker, cell, slot, nil)) }
+                observe(.cellStarted(slot: slot, label: Self.label(cell), task: cell.task.rawValue, epochs: cell.epochs))
             }
             if shouldStop() {
-                for (worker, _) in running where worker.isRunning { worker.interrupt() }
+                for r in running where r.worker.isRunning { r.worker.interrupt() }
                 queue = []
             }
             Thread.sleep(forTimeInterval: poll)
-            running.removeAll { worker, label in
-                guard !worker.isRunning else { return false }
-                if worker.exitStatus != 0 { failures += 1 }
-                report("  \(label): exit \(worker.exitStatus)")
+            for i in running.indices { drain(i) }
+            for i in running.indices where !running[i].worker.isRunning {
+                _ = running[i].worker.exitStatus  // reads what it wrote last
+                drain(i)
+            }
+            running.removeAll { r in
+                guard !r.worker.isRunning else { return false }
+                let status = r.worker.exitStatus
+                if status != 0 { failures += 1 }
+                let outcome = status == 0 ? "completed" : status == 130 || status == 143 ? "interrupted" : "failed (exit \(status))"
+                observe(.cellEnded(slot: r.slot, label: Self.label(r.cell), task: r.cell.task.rawValue, run: r.run, outcome: outcome,
+                                   failed: status != 0 && status != 130 && status != 143))
                 return true
             }
         }
@@ -190,22 +226,66 @@ public protocol Worker: AnyObject {
     var exitStatus: Int32 { get }
     /// Asks it to stop at the next step boundary (SIGINT).
     func interrupt()
+    /// Whole lines it wrote to standard error since the last call.
+    func takeLines() -> [String]
 }
 
-/// This executable again, with other arguments (its standard output discarded).
-public final class ChildProcess: Worker {
+extension Worker {
+    public func takeLines() -> [String] { [] }
+}
+
+/// This executable again, with other arguments (its standard output discarded; its standard
+/// error read line by line, progress lines among them).
+public final class ChildProcess: Worker, @unchecked Sendable {
     let process = Process()
+    let errors = Pipe()
+    private let buffer = Mutex<(pending: Data, lines: [String])>((Data(), []))
 
     public static func launch(_ arguments: [String]) throws -> Worker {
         let child = ChildProcess()
         child.process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         child.process.arguments = arguments
         child.process.standardOutput = FileHandle.nullDevice
+        child.process.standardError = child.errors
+        var environment = ProcessInfo.processInfo.environment
+        environment[ProgressLine.environment] = "1"
+        child.process.environment = environment
+        child.errors.fileHandleForReading.readabilityHandler = { [child] handle in
+            let data = handle.availableData
+            child.buffer.withLock { state in
+                state.pending.append(data)
+                while let newline = state.pending.firstIndex(of: 10) {
+                    let line = state.pending[state.pending.startIndex..<newline]
+                    state.lines.append(String(decoding: line, as: UTF8.self))
+                    state.pending.removeSubrange(state.pending.startIndex...newline)
+                }
+                if data.isEmpty, !state.pending.isEmpty {  // the end: a last line without a newline
+                    state.lines.append(String(decoding: state.pending, as: UTF8.self))
+                    state.pending.removeAll()
+                }
+            }
+            if data.isEmpty { handle.readabilityHandler = nil }
+        }
         try child.process.run()
         return child
     }
 
     public var isRunning: Bool { process.isRunning }
-    public var exitStatus: Int32 { process.terminationStatus }
+    public var exitStatus: Int32 {
+        // What it wrote before it exited is read before its exit is reported.
+        process.waitUntilExit()
+        errors.fileHandleForReading.readabilityHandler = nil
+        let rest = errors.fileHandleForReading.readDataToEndOfFile()
+        if !rest.isEmpty {
+            buffer.withLock { state in
+                state.pending.append(rest)
+                let text = String(decoding: state.pending, as: UTF8.self)
+                state.lines += text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+                state.pending.removeAll()
+            }
+        }
+        return process.terminationStatus
+    }
     public func interrupt() { process.interrupt() }
+    public func takeLines() -> [String] { buffer.withLock { state in defer { state.lines = [] }; return state.lines } }
 }

@@ -41,7 +41,10 @@ final class StudyRunnerTests: XCTestCase {
         var polls: Int
         let status: Int32
         var interrupted = false
-        init(polls: Int, status: Int32) { (self.polls, self.status) = (polls, status) }
+        /// What it "writes" on standard error, handed over at the first call.
+        var output: [String] = []
+        init(polls: Int, status: Int32, output: [String] = []) { (self.polls, self.status, self.output) = (polls, status, output) }
+        func takeLines() -> [String] { defer { output = [] }; return output }
         var isRunning: Bool { polls -= 1; return polls > 0 && !interrupted }
         var exitStatus: Int32 { interrupted ? 130 : status }
         func interrupt() { interrupted = true }
@@ -58,16 +61,19 @@ final class StudyRunnerTests: XCTestCase {
     /// At most `jobs` children at once, each with the cell's command line; failures counted.
     func testThePoolRunsAtMostJobsChildrenAndCountsFailures() throws {
         var runner = try runner(jobs: 2)
-        var launched: [[String]] = [], workers: [FakeWorker] = [], lines: [String] = []
+        var launched: [[String]] = [], workers: [FakeWorker] = [], lines: [String] = [], events: [StudyEvent] = []
         var mostAtOnce = 0
         runner.launch = { arguments in
             launched.append(arguments)
-            let worker = FakeWorker(polls: 3 + launched.count % 3, status: launched.count == 4 ? 1 : 0)
+            let output = [ProgressLine.run(Int64(launched.count + 10)), ProgressLine.step(epoch: 1, step: 2, steps: 13, loss: 0.5),
+                          "optilog: warning: child \(launched.count)", ProgressLine.epoch(1, valLoss: 0.25), ProgressLine.epoch(2, valLoss: nil)]
+            let worker = FakeWorker(polls: 3 + launched.count % 3, status: launched.count == 4 ? 1 : 0, output: output)
             workers.append(worker)
             mostAtOnce = max(mostAtOnce, workers.filter { $0.polls > 0 }.count)
             return worker
         }
         runner.report = { lines.append($0) }
+        runner.observe = { events.append($0) }
         let outcome = try runner.run()
         XCTAssertEqual(outcome.cells, 6)
         XCTAssertEqual(outcome.attempted, 6)
@@ -77,8 +83,19 @@ final class StudyRunnerTests: XCTestCase {
         XCTAssertEqual(launched[0], ["run", "--task", "boston", "--optimizer", "adam", "--epochs", "20", "--seed", "1", "--study-id",
                                      String(outcome.study), "--study-cell", "--db", runner.storePath, "--format", "ndjson", "--data-dir", "/data"])
         XCTAssertEqual(lines.first, "study study-quick (id \(outcome.study)): 6 cells, 0 done, 6 to run")
-        XCTAssertEqual(lines.filter { $0.hasSuffix(": exit 1") }.count, 1)
-        XCTAssertEqual(lines.filter { $0.hasSuffix(": exit 0") }.count, 5)
+        // A child's lines: progress becomes events of its slot, the rest is passed on.
+        XCTAssertEqual(lines.filter { $0.hasPrefix("optilog: warning: child ") }.count, 6)
+        XCTAssertEqual(events.first, .planned(tasks: Array(repeating: "boston", count: 6), done: 0, total: 6))
+        let ended = events.compactMap { e -> (Int64?, String, Bool)? in
+            if case let .cellEnded(_, _, _, run, outcome, failed) = e { return (run, outcome, failed) } else { return nil }
+        }
+        XCTAssertEqual(ended.map(\.0).compactMap { $0 }.sorted(), (11...16).map(Int64.init), "each cell's run, from its progress line")
+        XCTAssertEqual(ended.filter { $0.1 == "failed (exit 1)" && $0.2 }.count, 1)
+        XCTAssertEqual(ended.filter { $0.1 == "completed" && !$0.2 }.count, 5)
+        XCTAssertEqual(events.filter { if case .step(_, 1, 2, 13, 0.5) = $0 { return true } else { return false } }.count, 6)
+        XCTAssertEqual(events.filter { if case .epochEnded(_, 2, nil) = $0 { return true } else { return false } }.count, 6)
+        let slots = events.compactMap { e -> Int? in if case let .cellStarted(slot, _, _, _) = e { return slot } else { return nil } }
+        XCTAssertEqual(Set(slots), [0, 1], "two jobs, two slots")
     }
 
     /// A stop request interrupts the running children and starts no more.
@@ -116,5 +133,18 @@ final class StudyRunnerTests: XCTestCase {
         XCTAssertEqual(launched.count, 5)
         XCTAssertTrue(launched.contains(["resume", String(owned.id), "--epochs", "20", "--skip-if-owned", "--db", runner.storePath,
                                          "--format", "ndjson", "--data-dir", "/data"]))
+    }
+}
+
+final class ProgressLineTests: XCTestCase {
+    func testLinesReadBackAsEventsAndOthersAreLeftAlone() {
+        XCTAssertEqual(ProgressLine.parse(ProgressLine.step(epoch: 3, step: 7, steps: 64, loss: 1.25), slot: 1),
+                       .event(.step(slot: 1, epoch: 3, step: 7, steps: 64, loss: 1.25)))
+        XCTAssertEqual(ProgressLine.parse(ProgressLine.epoch(2, valLoss: 0.5), slot: 0), .event(.epochEnded(slot: 0, epoch: 2, valLoss: 0.5)))
+        XCTAssertEqual(ProgressLine.parse(ProgressLine.epoch(2, valLoss: .nan), slot: 0), .event(.epochEnded(slot: 0, epoch: 2, valLoss: nil)))
+        XCTAssertEqual(ProgressLine.parse(ProgressLine.run(42), slot: 0), .run(42))
+        for other in ["run 3 completed", "optilog-progress step 1 2", "optilog-progress step a b c d", "optilog: error: x", ""] {
+            XCTAssertNil(ProgressLine.parse(other, slot: 0), other)
+        }
     }
 }

@@ -20,6 +20,10 @@ struct Runs: ParsableCommand {
     var filter: String?
     @Flag(help: "List archived runs only (optilog archive hides them from everything else).") var archived = false
     @Option(help: "At most this many runs.") var limit: Int = 100
+    @Flag(help: "Refresh a compact view (running runs first, with progress and heartbeat) until Ctrl-C, as another process fills the store.")
+    var watch = false
+    @Option(help: ArgumentHelp("With --watch: seconds between refreshes.", valueName: "SECONDS")) var interval: Double = 2
+    @Option(help: ArgumentHelp("With --watch: stop after this many refreshes.", valueName: "N")) var count: Int?
     @Option(help: "Output format: table, csv, tsv, json, ndjson, markdown.") var format: OutputFormat = .table
     @OptionGroup var store: StoreOptions
 
@@ -28,6 +32,10 @@ struct Runs: ParsableCommand {
             throw ValidationError("unknown status '\(status)'; one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+        guard interval >= 0.1, interval <= 86_400 else { throw ValidationError("--interval must be between 0.1 and 86400 seconds") }
+        if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+        if !watch && (count != nil) { throw ValidationError("--count goes with --watch") }
+        if watch && format != .table { throw ValidationError("--watch draws a table; for files use optilog runs --format \(format.rawValue)") }
         if let since, Self.moment(since) == nil {
             throw ValidationError("--since: \"\(since)\" is neither a duration like 12h or 7d nor a date like 2026-11-29")
         }
@@ -52,17 +60,11 @@ struct Runs: ParsableCommand {
 
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
-        let since = since.flatMap { Self.moment($0) }
-        var ids: [Int64]?
-        if let filter {
-            let parsed = try RunFilter(filter)
-            try reader.checkKeys(parsed.clauses.map(\.key))
-            ids = try reader.runs(matching: parsed.reaching(archived: archived ? "1" : "0")).map(\.run.id)
+        if watch {
+            Interruption.install()
+            return try RunsWatch(reader: reader, interval: interval, count: count).loop { try self.listings(reader) }
         }
-        let listings = try reader.runs(
-            RunListQuery(
-                task: task.map(Lists.taskName), optimizer: optimizer, status: status.flatMap(RunStatus.init(rawValue:)),
-                study: study, since: since, ids: ids, archived: archived ? .only : .hidden, limit: limit))
+        let listings = try listings(reader)
         if listings.isEmpty { warn("optilog: note: no \(archived ? "archived " : "")runs match") }
         // Tags and notes only when a listed run has some (they are what users added).
         let annotations = try reader.annotations(runs: listings.map(\.run.id))
@@ -92,5 +94,19 @@ struct Runs: ParsableCommand {
                     ] + (hasTags ? [.text((annotations[r.id]?.tags ?? []).map { "\($0.key)=\($0.value)" }.joined(separator: " "))] : [])
                         + (hasNotes ? [.integer(annotations[r.id]?.notes.count ?? 0)] : [])
                 }), terminator: "")
+    }
+
+    /// The runs the options select, newest first.
+    func listings(_ reader: ReadOnlyStore) throws -> [RunListing] {
+        var ids: [Int64]?
+        if let filter {
+            let parsed = try RunFilter(filter)
+            try reader.checkKeys(parsed.clauses.map(\.key))
+            ids = try reader.runs(matching: parsed.reaching(archived: archived ? "1" : "0")).map(\.run.id)
+        }
+        return try reader.runs(
+            RunListQuery(
+                task: task.map(Lists.taskName), optimizer: optimizer, status: status.flatMap(RunStatus.init(rawValue:)),
+                study: study, since: since.flatMap { Self.moment($0) }, ids: ids, archived: archived ? .only : .hidden, limit: limit))
     }
 }

@@ -93,12 +93,18 @@ struct StudyCommand: ParsableCommand {
         var runner = StudyRunner(plan: plan, store: try store.open(), storePath: store.resolvedPath, dataDir: dataDir)
         runner.shard = cell.map { ($0, of!) }
         runner.jobs = jobs
-        runner.report = { warn($0) }
+        let reader = runner.store.reader
+        let progress = StudyProgress(jobs: jobs, bestValLoss: { (try? reader.run($0))??.bestValLoss })
+        runner.report = { progress.message($0) }
+        runner.observe = { progress.handle($0) }
         runner.shouldStop = { Interruption.requested }
         Interruption.install()
-        let outcome = try runner.run()
+        let outcome: StudyRunner.Outcome
+        do {
+            defer { progress.finish() }
+            outcome = try runner.run()
+        }
         // The results table as `best --study` prints it (with seeds: mean ± sd and a tested winner).
-        let reader = runner.store.reader
         let summaries = try reader.seedSummaries(BestQuery(study: plan.name))
         let lower: (String) -> (Double, Double) -> Bool = { _ in { $0 < $1 } }
         print(

@@ -10,10 +10,17 @@ enum LoggedTrainingOutput {
     /// Shared by `run` and `resume`: epoch lines as they end, a summary, the exit code.
     static func train(_ training: LoggedTraining, dbPath: String, format: OutputFormat) throws {
         Interruption.install()
+        // A `study --jobs` child tells its parent where it is in progress lines; the parent
+        // says what starts and ends.
+        let child = ProcessInfo.processInfo.environment[ProgressLine.environment] == "1"
         for warning in training.warnings { warn("optilog: warning: \(warning)") }
-        warn(
-            "run \(training.run): \(training.spec.task.rawValue) with \(training.spec.optimizer), epochs \(training.epochsDone + 1)–\(training.spec.epochs), logging to \(dbPath)"
-        )
+        if child {
+            warn(ProgressLine.run(training.run))
+        } else {
+            warn(
+                "run \(training.run): \(training.spec.task.rawValue) with \(training.spec.optimizer), epochs \(training.epochsDone + 1)–\(training.spec.epochs), logging to \(dbPath)"
+            )
+        }
         let replay = training.epochsDone < training.loggedEpochs ? (training.epochsDone + 1)...training.loggedEpochs : nil
         if let replay {
             let from =
@@ -24,7 +31,7 @@ enum LoggedTrainingOutput {
         }
         var lines = EpochLines(metric: training.spec.task.metric.rawValue, format: format)
         // On a terminal, a live line (epoch, step, loss, samples/s, ETA) on stderr; plain lines otherwise.
-        let live = isatty(2) == 1
+        let live = isatty(2) == 1 && !child
         let started = Date()
         var lastDraw = Date.distantPast, stepsDone = 0
         let totalSteps = (training.spec.epochs - training.epochsDone) * max(1, training.stepsPerEpoch)
@@ -32,8 +39,9 @@ enum LoggedTrainingOutput {
         func progress(epoch: Int, step: Int, steps: Int, loss: Float) {
             stepsDone += 1
             position = (epoch, step, steps)
-            guard live, Date().timeIntervalSince(lastDraw) > 0.1 else { return }
+            guard live || child, Date().timeIntervalSince(lastDraw) > (child ? 0.25 : 0.1) else { return }
             lastDraw = Date()
+            if child { return warn(ProgressLine.step(epoch: epoch, step: step, steps: steps, loss: loss)) }
             let elapsed = Date().timeIntervalSince(started)
             let rate = Double(stepsDone * training.spec.batchSize) / max(elapsed, 1e-9)
             let eta = elapsed / Double(stepsDone) * Double(max(0, totalSteps - stepsDone))
@@ -54,6 +62,7 @@ enum LoggedTrainingOutput {
                     }
                 } else {
                     lines.add(record)
+                    if child { warn(ProgressLine.epoch(record.epoch, valLoss: record.row.valLoss)) }
                 }
             }
         } catch {
@@ -72,7 +81,7 @@ enum LoggedTrainingOutput {
         switch ending {
         case .completed:
             let logged = best.map { "(\($0.epochsDone) epochs logged)" } ?? ""
-            warn("run \(training.run) completed: \(training.epochsDone) epochs; best val_loss \(Self.bestText(training)) \(logged)")
+            if !child { warn("run \(training.run) completed: \(training.epochsDone) epochs; best val_loss \(Self.bestText(training)) \(logged)") }
         case .interrupted:
             let whereStopped =
                 training.epochsDone < training.loggedEpochs
