@@ -22,7 +22,7 @@ run: build
 test: setup
 	swift test
 
-# Opt-in: the HTML report in a real headless Chromium (Debian's package), with a screenshot.
+# The HTML report in a real headless Chromium (Debian's package) at desktop and phone widths, with screenshots (CI runs it too).
 browser-test: setup
 	@dpkg -s chromium >/dev/null 2>&1 || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
 	OPTILOG_BROWSER_TEST=1 OPTILOG_SCREENSHOT_DIR=$(CURDIR) swift test --filter BrowserReportTests

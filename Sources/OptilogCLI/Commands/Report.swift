@@ -44,18 +44,31 @@ struct Report: ParsableCommand {
         var body = "<h1>optilog report\(study.map { ": " + xmlEscape($0) } ?? "")</h1>\n"
         body += "<p class=\"meta\">\(runs.count) runs from <code>\(xmlEscape(reader.path))</code>, written \(Self.now()).</p>\n"
         let summaries = try reader.seedSummaries(BestQuery(study: study))
-        body += summaries.contains { $0.n > 1 } ? seedResultsTable(summaries, tasks: tasks)
-            : resultsTable(try reader.best(BestQuery(study: study)), tasks: tasks)
-        body += findingsSection(reader: reader, study: study)
+        let classification = tasks.filter { $0.metric != .meanAbsoluteError }.map(\.rawValue)
+        let accuracyCells = classification.isEmpty ? []
+            : try reader.seedSummaries(BestQuery(metric: .valMetric, filter: RunFilter("task=" + classification.joined(separator: "|")), study: study,
+                                                 minimizedTasks: []))
+        // Each section with its anchor, for the contents at the top.
+        var sections: [(id: String, title: String, html: String)] = [
+            ("summary", "At a glance", ReportSections.summary(summaries, tasks: tasks)),
+            ("data", "Data and budgets", ReportSections.provenance(runs, tasks: tasks)),
+            ("best", "Best validation loss", summaries.contains { $0.n > 1 } ? seedResultsTable(summaries, tasks: tasks)
+                : resultsTable(try reader.best(BestQuery(study: study)), tasks: tasks)),
+            ("accuracy", "Best validation accuracy", ReportSections.accuracy(accuracyCells, tasks: tasks)),
+            ("findings", "The published claims, checked", findingsSection(reader: reader, study: study)),
+        ]
         for task in tasks {
             let comparisons = try reader.comparisons(task: task.rawValue, study: study).map(\.comparison)
             for comparison in comparisons.count > 1 ? comparisons.map(Optional.some) : [nil] {
-                body += try taskFigures(task, comparison: comparison, reader: reader, study: study)
+                let (anchor, html) = try taskFigures(task, comparison: comparison, reader: reader, study: study)
+                sections.append((anchor, "\(task.rawValue) curves" + (comparison.map { " — " + $0.shortDataset } ?? ""), html))
             }
         }
-        body += try sensitivityFigures(reader: reader, study: study)
-        body += try surfaceFigures(steps: surfaceSteps, learningRate: surfaceLearningRate)
-        body += runsTable(runs)
+        sections.append(("sensitivity", "Learning-rate sensitivity", try sensitivityFigures(reader: reader, study: study)))
+        sections.append(("surfaces", "Test surfaces", try surfaceFigures(steps: surfaceSteps, learningRate: surfaceLearningRate)))
+        sections.append(("runs", "Runs", runsTable(runs)))
+        let present = sections.filter { !$0.html.isEmpty }
+        body += ReportSections.contents(present.map { ($0.id, $0.title) }) + present.map(\.html).joined()
         return document(title: "optilog report" + (study.map { ": " + xmlEscape($0) } ?? ""), body: body)
     }
 
@@ -66,14 +79,15 @@ struct Report: ParsableCommand {
         let labelled = BestQuery.spansComparisons(best)
         let lines = BestTable.lines(best, tasks: tasks)
         let showBaseline = lines.contains { $0.comparison?.baselineValLoss != nil }
-        var html = "<h2 id=\"best\">Best validation loss per task and optimizer</h2>\n<table class=\"best\"><thead><tr><th>task</th>"
+        var html = "<h2 id=\"best\">Best validation loss per task and optimizer</h2>\n<table class=\"best\"><thead><tr><th>task</th><th>val_loss: unit, direction</th>"
         html += (labelled ? "<th>data</th>" : "") + (showBaseline ? "<th>baseline</th>" : "")
         html += optimizers.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>\n"
         for (task, comparison, cells) in lines {
             let baseline = comparison?.baselineValLoss
             // A winner must beat the baseline (predicting the training mean or class prior).
             let winner = cells.map(\.value).min().flatMap { best in baseline.map { best < $0 } ?? true ? best : nil }
-            html += "<tr><th>\(task.rawValue)</th>" + (labelled ? "<td>\(xmlEscape(comparison?.label ?? ""))</td>" : "")
+            html += "<tr><th>\(task.rawValue)</th><td class=\"unit\">\(xmlEscape(Caption.unit(task, .valLoss))), lower is better</td>"
+                + (labelled ? "<td>\(xmlEscape(comparison?.label ?? ""))</td>" : "")
             if showBaseline { html += "<td>" + (baseline.map { String(format: "%.4f", $0) } ?? "–") + "</td>" }
             for optimizer in optimizers {
                 guard let c = cells.first(where: { $0.optimizer == optimizer }) else { html += "<td>–</td>"; continue }
@@ -82,9 +96,10 @@ struct Report: ParsableCommand {
             }
             html += "</tr>\n"
         }
-        return html + "</tbody></table>\n<p class=\"meta\">" + xmlEscape(Caption.lines(metric: .valLoss, tasks: lines.map(\.task),
-                                                                                     bracket: "best epoch and run", higherIsBetter: { _ in false },
-                                                                                     baseline: showBaseline, unbeaten: [])) + "</p>\n"
+        let caption = Caption.lines(metric: .valLoss, tasks: lines.map(\.task), bracket: "best epoch and run", higherIsBetter: { _ in false },
+                                    baseline: showBaseline, unbeaten: [])
+        return html + "</tbody></table>\n<p class=\"meta\">"
+            + caption.split(separator: "\n").map { xmlEscape(String($0)) }.joined(separator: "<br/>") + "</p>\n"
     }
 
     /// With several seeds per cell: mean ± sd (n) of each run's best val_loss; the winner only
@@ -96,11 +111,12 @@ struct Report: ParsableCommand {
         let judged = rows.map { SeedTables.judge($0, statistic: .mean, metric: .valLoss, better: { $0 < $1 }) }
         let showBaseline = judged.contains { $0.baseline != nil }
         var html = "<h2 id=\"best\">Best validation loss per task and optimizer (mean ± sd over seeds)</h2>\n"
-        html += "<table class=\"best\"><thead><tr><th>task</th>" + (labelled ? "<th>data</th>" : "") + (showBaseline ? "<th>baseline</th>" : "")
+        html += "<table class=\"best\"><thead><tr><th>task</th><th>val_loss: unit, direction</th>" + (labelled ? "<th>data</th>" : "") + (showBaseline ? "<th>baseline</th>" : "")
         html += optimizers.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>\n"
         for row in judged {
             let first = row.chosen[0]
-            html += "<tr><th>\(first.task)</th>" + (labelled ? "<td>\(xmlEscape(first.comparison?.label ?? ""))</td>" : "")
+            let unit = StudyTask(rawValue: first.task).map { Caption.unit($0, .valLoss) + ", lower is better" } ?? ""
+            html += "<tr><th>\(first.task)</th><td class=\"unit\">\(xmlEscape(unit))</td>" + (labelled ? "<td>\(xmlEscape(first.comparison?.label ?? ""))</td>" : "")
             if showBaseline { html += "<td>" + (row.baseline.map { String(format: "%.4f", $0) } ?? "–") + "</td>" }
             for optimizer in optimizers {
                 guard let i = row.chosen.firstIndex(where: { $0.optimizer == optimizer }) else { html += "<td>–</td>"; continue }
@@ -116,22 +132,26 @@ struct Report: ParsableCommand {
 
     /// A task's training loss, validation loss and gradient-norm curves (each optimizer's best
     /// run), per comparison when its runs span several (data or budgets).
-    static func taskFigures(_ task: StudyTask, comparison: Comparison?, reader: ReadOnlyStore, study: String?) throws -> String {
+    static func taskFigures(_ task: StudyTask, comparison: Comparison?, reader: ReadOnlyStore, study: String?) throws -> (anchor: String, html: String) {
         let seeded = try reader.seedCurves(task: task.rawValue, study: study, comparison: comparison, column: .valLoss, optimizerOrder: Optimizers.names)
         let ids = seeded == nil ? try reader.bestRuns(task: task.rawValue, study: study, comparison: comparison, optimizerOrder: Optimizers.names) : []
         let heading = task.rawValue + (comparison.map { " — " + xmlEscape($0.label) } ?? "")
         let anchor = "task-\(task.rawValue)" + (comparison.map { "-" + String(sha256Hex(Array($0.key.utf8)).prefix(8)) } ?? "")
-        var html = "<h2 id=\"\(anchor)\">\(heading)</h2>\n<div class=\"figures\">\n"
+        var html = "<h2 id=\"\(anchor)\">\(heading)</h2>\n"
+        html += "<p class=\"meta\">" + (seeded != nil ? "Each optimizer's mean over seeds, with a band of ± one sd." : "Each optimizer's run with the lowest validation loss.")
+            + " Losses in \(xmlEscape(Caption.unit(task, .valLoss))); gradient norm: the global L2 norm of the gradient, mean over an epoch's steps (log scale).</p>\n"
+        html += "<div class=\"figures\">\n"
         for (column, log) in [(Epoch.Columns.loss, false), (.valLoss, false), (.gradNormMean, true)] {
-            let title = "\(task.rawValue) — \(column.rawValue)"
-            let chart = seeded != nil
+            let title = "\(task.rawValue) — \(column == .loss ? "training loss" : column == .valLoss ? "validation loss" : "gradient norm")"
+            var chart = seeded != nil
                 ? Curves.chart(
                     try reader.seedCurves(task: task.rawValue, study: study, comparison: comparison, column: column, optimizerOrder: Optimizers.names) ?? [],
                     metric: column, title: title + ", mean ± sd over seeds", logY: log)
                 : Curves.chart(try reader.curves(ids, column: column), metric: column, title: title, logY: log)
+            chart.yLabel = column == .gradNormMean ? "gradient L2 norm" : "\(column.rawValue) (\(Caption.unit(task, column)))"
             html += "<figure>" + chart.svg(width: 560, height: 340) + "</figure>\n"
         }
-        return html + "</div>\n"
+        return (anchor, html + "</div>\n")
     }
 
     /// The published claims checked against the study (the report's study, else study-seed-2020
@@ -161,7 +181,10 @@ struct Report: ParsableCommand {
 
     /// The four test surfaces with every optimizer's path.
     static func surfaceFigures(steps: Int, learningRate: Double) throws -> String {
-        var html = "<h2 id=\"surfaces\">Test surfaces (\(steps) steps, learning_rate=\(learningRate))</h2>\n<div class=\"figures\">\n"
+        var html = "<h2 id=\"surfaces\">Test surfaces (\(steps) steps, learning_rate=\(learningRate))</h2>\n"
+            + "<p class=\"meta\">Every optimizer from the same start (open circle) at learning_rate=\(learningRate), its other settings Keras's "
+            + "defaults; a cross marks where a path left the frame, the legend gives each path's final value or the step where it "
+            + "diverged. Earlier paths are drawn wider, so overlapping ones stay visible.</p>\n<div class=\"figures\">\n"
         for function in TestSurface.allCases {
             let figure = try Surface.figure(
                 function, optimizers: Optimizers.names, settings: [("learning_rate", "\(learningRate)")],
@@ -204,14 +227,17 @@ struct Report: ParsableCommand {
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
         <title>\(title)</title>
         <style>
-        body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1800px; padding: 0 1em; color: #222; }
+        body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1500px; padding: 0 1em; color: #222; }
         h1 { margin-bottom: 0.2em; } .meta { color: #666; margin-top: 0; }
-        table { border-collapse: collapse; margin: 1em 0; font-size: 14px; }
+        nav.contents ol { columns: 3 14em; margin: 0.4em 0 1em; }
+        ul.summary li { margin: 0.4em 0; line-height: 1.4; }
+        table { border-collapse: collapse; margin: 1em 0; font-size: 14px; display: block; overflow-x: auto; max-width: 100%; }
         th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
-        table.best td { text-align: right; font-variant-numeric: tabular-nums; }
+        table.best td { text-align: right; font-variant-numeric: tabular-nums; } table.best td.unit { text-align: left; color: #555; }
         td.winner { background: #e6f4e6; font-weight: bold; }
-        .figures { display: flex; flex-wrap: wrap; gap: 12px; }
-        figure { margin: 0; border: 1px solid #eee; }
+        .figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 460px), 1fr)); gap: 12px; }
+        figure { margin: 0; border: 1px solid #eee; min-width: 0; }
+        figure svg { width: 100%; height: auto; display: block; }
         pre { white-space: pre-wrap; max-width: 40em; font-size: 12px; }
         </style>
         </head>

@@ -98,7 +98,8 @@ extension Surface {
         }
         return ContourPlot(
             function: function, paths: paths,
-            title: "\(function.rawValue): \(steps) steps" + (shared.isEmpty ? "" : ", " + shared.joined(separator: ", ")))
+            title: "\(function.rawValue): \(steps) steps" + (shared.isEmpty ? "" : ", " + shared.joined(separator: ", ") + " for all")
+                + (applied.contains { !$0.allSatisfy(shared.contains) } ? "; others as named" : "") + "; the rest Keras's defaults")
     }
 }
 

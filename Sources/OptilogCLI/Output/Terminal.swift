@@ -13,7 +13,9 @@ enum Terminal {
 
     /// Text in one of eight series colours (the same optimizer always gets the same one).
     static func paint(_ text: String, series: Int) -> String {
-        let codes = ["34", "31", "32", "35", "36", "33", "94", "90"]
+        // Bright or mid tones only: readable on dark and light backgrounds alike (no black,
+        // grey, dark blue or white).
+        let codes = ["94", "91", "32", "95", "36", "33", "35", "31"]
         return "\u{1B}[\(codes[series % codes.count])m\(text)\u{1B}[0m"
     }
 

@@ -7,6 +7,12 @@ public struct Curve: Sendable, Equatable {
     public var task: String
     public var optimizer: String
     public var points: [Point]
+    /// The run's optimizer configuration (JSON), to tell two runs of one optimizer apart.
+    public var settings: String = "{}"
+
+    public init(run: Int64, task: String, optimizer: String, points: [Point], settings: String = "{}") {
+        (self.run, self.task, self.optimizer, self.points, self.settings) = (run, task, optimizer, points, settings)
+    }
 
     public struct Point: Sendable, Equatable {
         public var epoch: Int
@@ -93,7 +99,7 @@ extension ReadOnlyStore {
     public func curves(_ runs: [Int64], column: Epoch.Columns) throws -> [Curve] {
         guard !runs.isEmpty else { return [] }
         let listed = try read { db in try Run.fetchAll(db, keys: runs) }
-        var byRun = Dictionary(listed.map { ($0.id, Curve(run: $0.id, task: $0.task, optimizer: $0.optimizer, points: [])) }, uniquingKeysWith: { a, _ in a })
+        var byRun = Dictionary(listed.map { ($0.id, Curve(run: $0.id, task: $0.task, optimizer: $0.optimizer, points: [], settings: $0.optimizerConfiguration)) }, uniquingKeysWith: { a, _ in a })
         for id in runs where byRun[id] != nil {
             byRun[id]!.points = try epochs(run: id).compactMap { e in e[number: column].map { Curve.Point(epoch: e.epoch, value: $0) } }
         }

@@ -74,11 +74,47 @@ struct ContourPlot {
         return out
     }
 
+    /// How a path went: the part to draw (up to the frame, where it left it), and the legend's
+    /// words — its final value, or the step where it diverged (a non-finite value) or left the
+    /// frame for good.
+    static func fate(_ points: [TestSurface.Point], in domain: (x: ClosedRange<Double>, y: ClosedRange<Double>))
+        -> (drawn: [(x: Double, y: Double)], left: Int?, text: String)
+    {
+        let inside = { (p: TestSurface.Point) in domain.x.contains(Double(p.x)) && domain.y.contains(Double(p.y)) }
+        let finite = points.prefix { $0.x.isFinite && $0.y.isFinite && $0.loss.isFinite }
+        let diverged = finite.count < points.count ? points[finite.count].step : nil
+        // Leaving the frame and never coming back is where the drawing stops.
+        if let lastInside = finite.lastIndex(where: inside), lastInside + 1 < finite.count || diverged != nil {
+            let kept = finite[...lastInside].map { (x: Double($0.x), y: Double($0.y)) }
+            if lastInside + 1 < finite.count {
+                let a = finite[lastInside], b = finite[lastInside + 1]
+                let edge = clip(from: (Double(a.x), Double(a.y)), to: (Double(b.x), Double(b.y)), domain)
+                let why = diverged.map { "left at step \(b.step), diverged at \($0)" } ?? "left the frame at step \(b.step)"
+                return (kept + [edge], b.step, why)
+            }
+            return (kept, diverged, "diverged at step \(diverged!) (non-finite)")
+        }
+        guard let last = finite.last else { return ([], diverged, "diverged at once") }
+        let drawn = finite.map { (x: Double($0.x), y: Double($0.y)) }
+        if let diverged { return (drawn, diverged, "diverged at step \(diverged) (non-finite)") }
+        return (drawn, nil, "f = \(LineChart.tickLabel(Double(last.loss), significant: 4)) at step \(last.step)")
+    }
+
+    /// Where the segment from a (inside) to b (outside) crosses the frame.
+    static func clip(from a: (Double, Double), to b: (Double, Double), _ d: (x: ClosedRange<Double>, y: ClosedRange<Double>)) -> (x: Double, y: Double) {
+        var t = 1.0
+        for (p, q, lo, hi) in [(a.0, b.0, d.x.lowerBound, d.x.upperBound), (a.1, b.1, d.y.lowerBound, d.y.upperBound)] where q != p {
+            if q > hi { t = min(t, (hi - p) / (q - p)) }
+            if q < lo { t = min(t, (lo - p) / (q - p)) }
+        }
+        return (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t)
+    }
+
     func svg(size: Double = 460) -> String {
         let (dx, dy) = Self.domain(function)
         let (left, top, legend, bottom) = (48.0, 36.0, 190.0, 40.0)
         let plot = size - left - 12
-        let width = left + plot + legend, height = top + plot + bottom
+        let width = left + plot + legend, height = max(top + plot + bottom, top + 20 + Double(paths.count) * 34)
         func px(_ x: Double) -> Double { left + (x - dx.lowerBound) / (dx.upperBound - dx.lowerBound) * plot }
         func py(_ y: Double) -> Double { top + plot - (y - dy.lowerBound) / (dy.upperBound - dy.lowerBound) * plot }
         // The function on a grid, in Float32 as the optimizers see it.
@@ -120,26 +156,36 @@ struct ContourPlot {
             s += "<text x=\"\(num(left - 6))\" y=\"\(num(py(t) + 4))\" text-anchor=\"end\">\(LineChart.tickLabel(t))</text>\n"
         }
         s += "<rect x=\"\(num(left))\" y=\"\(num(top))\" width=\"\(num(plot))\" height=\"\(num(plot))\" fill=\"none\" stroke=\"#333\"/>\n"
-        s += "<text x=\"\(num(left + plot / 2))\" y=\"\(num(height - 8))\" text-anchor=\"middle\">x</text>\n"
+        s += "<text class=\"axis-label x\" x=\"\(num(left + plot / 2))\" y=\"\(num(height - 8))\" text-anchor=\"middle\">x</text>\n"
+        s += "<text class=\"axis-label y\" transform=\"translate(14 \(num(top + plot / 2))) rotate(-90)\" text-anchor=\"middle\">y</text>\n"
         for (x, y) in Self.minima(function) {
             s +=
                 "<path class=\"minimum\" d=\"M\(num(px(x) - 5)) \(num(py(y)))h10M\(num(px(x))) \(num(py(y) - 5))v10\" stroke=\"black\" stroke-width=\"2\"/>\n"
         }
+        // Earlier paths are drawn wider, so one that runs under a later one still shows at its
+        // edges; the second four series are dashed.
         for (i, path) in paths.enumerated() {
             let colour = LineChart.palette[path.slot % LineChart.palette.count]
-            // A path ends where it leaves the finite numbers.
-            let finite = path.points.prefix { $0.x.isFinite && $0.y.isFinite }
-            let coordinates = finite.map { "\(num(px(Double($0.x)))),\(num(py(Double($0.y))))" }.joined(separator: " ")
+            let fate = Self.fate(path.points, in: (dx, dy))
+            let width = 1.4 + 0.5 * Double(paths.count - 1 - i)
+            let dash = path.slot % 8 >= 4 ? " stroke-dasharray=\"7 4\"" : ""
+            let coordinates = fate.drawn.map { "\(num(px($0.x))),\(num(py($0.y)))" }.joined(separator: " ")
             s +=
-                "<polyline class=\"series\" data-series=\"\(xmlEscape(path.label))\" clip-path=\"url(#\(id))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.8\" points=\"\(coordinates)\"/>\n"
-            if let end = finite.last {
-                s +=
-                    "<circle cx=\"\(num(px(Double(end.x))))\" cy=\"\(num(py(Double(end.y))))\" r=\"3\" fill=\"\(colour)\" clip-path=\"url(#\(id))\"/>\n"
+                "<polyline class=\"series\" data-series=\"\(xmlEscape(path.label))\" clip-path=\"url(#\(id))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"\(num(width))\" stroke-opacity=\"0.9\" stroke-linejoin=\"round\"\(dash) points=\"\(coordinates)\"/>\n"
+            if let end = fate.drawn.last {
+                if fate.left != nil {
+                    // Where it left: a cross on the frame.
+                    let (x, y) = (px(end.x), py(end.y))
+                    s += "<path class=\"divergence\" d=\"M\(num(x - 6)) \(num(y - 6))L\(num(x + 6)) \(num(y + 6))M\(num(x - 6)) \(num(y + 6))L\(num(x + 6)) \(num(y - 6))\" stroke=\"\(colour)\" stroke-width=\"3\"/>\n"
+                } else {
+                    s += LineChart.marker(path.slot, x: px(end.x), y: py(end.y), colour: colour).replacingOccurrences(of: "class=\"marker\"", with: "class=\"end\"")
+                }
             }
-            let ly = top + 10 + Double(i) * 18
+            let ly = top + 10 + Double(i) * 34
             s +=
-                "<line x1=\"\(num(left + plot + 14))\" y1=\"\(num(ly))\" x2=\"\(num(left + plot + 34))\" y2=\"\(num(ly))\" stroke=\"\(colour)\" stroke-width=\"3\"/>\n"
-            s += "<text x=\"\(num(left + plot + 40))\" y=\"\(num(ly + 4))\">\(xmlEscape(path.label))</text>\n"
+                "<line x1=\"\(num(left + plot + 14))\" y1=\"\(num(ly))\" x2=\"\(num(left + plot + 34))\" y2=\"\(num(ly))\" stroke=\"\(colour)\" stroke-width=\"3\"\(dash)/>\n"
+            s += "<text class=\"legend\" x=\"\(num(left + plot + 40))\" y=\"\(num(ly + 4))\">\(xmlEscape(path.label))</text>\n"
+            s += "<text class=\"legend-detail\" x=\"\(num(left + plot + 40))\" y=\"\(num(ly + 18))\" font-size=\"11\" fill=\"#555\">\(xmlEscape(fate.text))</text>\n"
         }
         if let start = paths.first?.points.first {
             s +=

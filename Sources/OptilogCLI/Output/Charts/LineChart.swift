@@ -53,17 +53,18 @@ struct LineChart {
     func terminal(width: Int = 72, height: Int = 18, color: Bool) -> String {
         let (x0, x1) = xRange, (y0, y1) = yRange
         var grid = Array(repeating: Array(repeating: (Character(" "), -1), count: width), count: height)
+        func cell(_ x: Double, _ y: Double) -> (row: Int, col: Int)? {
+            let col = Int(((x - x0) / (x1 - x0) * Double(width - 1)).rounded())
+            let row = height - 1 - Int(((scaled(y) - y0) / (y1 - y0) * Double(height - 1)).rounded())
+            return (0..<width).contains(col) && (0..<height).contains(row) ? (row, col) : nil
+        }
+        // First every line between its points, as dots in its colour (a later line's dots may
+        // cover an earlier one's), then every series' points with its marker on top: a point
+        // whose cell another series' point holds moves a row up or down when one is free, and
+        // the legend counts those that could not be shown.
         for line in lines {
             let points = visible(line).sorted { $0.x < $1.x }
-            guard !points.isEmpty else { continue }
-            let marker = Self.markers[line.slot % Self.markers.count]
-            func plot(_ x: Double, _ y: Double) {
-                let col = Int(((x - x0) / (x1 - x0) * Double(width - 1)).rounded())
-                let row = height - 1 - Int(((scaled(y) - y0) / (y1 - y0) * Double(height - 1)).rounded())
-                if (0..<width).contains(col), (0..<height).contains(row) { grid[row][col] = (marker, line.slot) }
-            }
-            if points.count == 1 { plot(points[0].x, points[0].y); continue }
-            // Every column between the first and last point, linearly interpolated in scale units.
+            guard points.count > 1 else { continue }
             for col in 0..<width {
                 let x = x0 + (x1 - x0) * Double(col) / Double(width - 1)
                 guard x >= points.first!.x, x <= points.last!.x else { continue }
@@ -71,18 +72,33 @@ struct LineChart {
                 let (a, b) = (points[i - 1], points[i])
                 let t = b.x == a.x ? 0 : (x - a.x) / (b.x - a.x)
                 let s = scaled(a.y) + (scaled(b.y) - scaled(a.y)) * t
-                plot(x, logY ? pow(10, s) : s)
+                if let c = cell(x, logY ? pow(10, s) : s) { grid[c.row][c.col] = ("·", line.slot) }
+            }
+        }
+        var hidden: [Int: Int] = [:]
+        var taken = Set<Int>()
+        for (index, line) in lines.enumerated() {
+            let marker = Self.markers[line.slot % Self.markers.count]
+            for p in visible(line) {
+                guard let c = cell(p.x, p.y) else { continue }
+                let spot = [c.row, c.row - 1, c.row + 1].first { r in (0..<height).contains(r) && !taken.contains(r * width + c.col) }
+                guard let row = spot else { hidden[index, default: 0] += 1; continue }
+                taken.insert(row * width + c.col)
+                grid[row][c.col] = (marker, line.slot)
             }
         }
         func label(_ v: Double) -> String {
             let value = logY ? pow(10, v) : v
-            let text = String(format: "%.4g", value)
+            let text = Self.tickLabel(value, significant: 4)
             return String(repeating: " ", count: max(0, 10 - text.count)) + text
         }
+        // A y label every four rows or so, the top and bottom rows always.
+        let every = max(2, (height - 1) / max(1, min(6, (height - 1) / 3)))
         var out = [title]
         for (r, row) in grid.enumerated() {
             let y = y1 - (y1 - y0) * Double(r) / Double(height - 1)
-            let axis = r == 0 || r == height - 1 || r == height / 2 ? label(y) + " ┤" : String(repeating: " ", count: 10) + " │"
+            let labelled = r == 0 || r == height - 1 || (r % every == 0 && height - 1 - r >= 2)
+            let axis = labelled ? label(y) + " ┤" : String(repeating: " ", count: 10) + " │"
             let cells = row.map { c, slot in color && slot >= 0 ? Terminal.paint(String(c), series: slot) : String(c) }.joined()
             out.append((axis + cells).trimmingTrailingSpaces)
         }
@@ -92,10 +108,11 @@ struct LineChart {
         out.append(
             String(repeating: " ", count: 12) + left + String(repeating: " ", count: max(1, width - left.count - right.count)) + right)
         out.append(String(repeating: " ", count: 12) + "\(xLabel)\(logX ? " (log scale)" : "")   (\(yLabel)\(logY ? ", log scale" : ""))")
-        for line in lines {
+        for (index, line) in lines.enumerated() {
             let marker = String(Self.markers[line.slot % Self.markers.count])
             let last = visible(line).last.map { String(format: "  last %.6g", $0.y) } ?? "  (no finite values)"
-            out.append("  " + (color ? Terminal.paint(marker, series: line.slot) : marker) + " " + line.label + last)
+            let covered = hidden[index].map { "  (\($0) point\($0 == 1 ? "" : "s") hidden under others)" } ?? ""
+            out.append("  " + (color ? Terminal.paint(marker, series: line.slot) : marker) + " " + line.label + last + covered)
         }
         return out.joined(separator: "\n") + "\n"
     }
@@ -129,9 +146,9 @@ struct LineChart {
             s += "<text x=\"\(num(x))\" y=\"\(num(top + plotH + 17))\" text-anchor=\"middle\">\(Self.tickLabel(logX ? pow(10, t) : t))</text>\n"
         }
         s += "<rect x=\"\(num(left))\" y=\"\(num(top))\" width=\"\(num(plotW))\" height=\"\(num(plotH))\" fill=\"none\" stroke=\"#333\"/>\n"
-        s += "<text x=\"\(num(left + plotW / 2))\" y=\"\(num(height - 10))\" text-anchor=\"middle\">\(xmlEscape(xLabel + (logX ? " (log)" : "")))</text>\n"
+        s += "<text class=\"axis-label x\" x=\"\(num(left + plotW / 2))\" y=\"\(num(height - 10))\" text-anchor=\"middle\">\(xmlEscape(xLabel + (logX ? " (log)" : "")))</text>\n"
         s +=
-            "<text transform=\"translate(16 \(num(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(xmlEscape(yLabel + (logY ? " (log)" : "")))</text>\n"
+            "<text class=\"axis-label y\" transform=\"translate(16 \(num(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(xmlEscape(yLabel + (logY ? " (log)" : "")))</text>\n"
         // Spreads first, under every line.
         // (Not on a log scale: mean − sd may be ≤ 0 there, and a band with holes misleads.)
         for line in lines where line.band.count > 1 && !logY {
@@ -147,24 +164,49 @@ struct LineChart {
             let coordinates = points.map { "\(num(px($0.x))),\(num(py($0.y)))" }.joined(separator: " ")
             s +=
                 "<polyline class=\"series\" data-series=\"\(xmlEscape(line.label))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.8\" points=\"\(coordinates)\"/>\n"
-            if points.count == 1 {
-                s += "<circle cx=\"\(num(px(points[0].x)))\" cy=\"\(num(py(points[0].y)))\" r=\"3\" fill=\"\(colour)\"/>\n"
+            // A marker on every point of a short series (a 2-epoch curve is otherwise a bare segment).
+            if points.count <= 40 {
+                for p in points { s += Self.marker(line.slot, x: px(p.x), y: py(p.y), colour: colour) }
             }
             let ly = top + 10 + Double(i) * 18
             s +=
                 "<line x1=\"\(num(left + plotW + 14))\" y1=\"\(num(ly))\" x2=\"\(num(left + plotW + 34))\" y2=\"\(num(ly))\" stroke=\"\(colour)\" stroke-width=\"3\"/>\n"
+                + Self.marker(line.slot, x: left + plotW + 24, y: ly, colour: colour)
             s += "<text x=\"\(num(left + plotW + 40))\" y=\"\(num(ly + 4))\">\(xmlEscape(line.label))</text>\n"
         }
         return s + "</svg>\n"
     }
 
+    /// A point's marker: a shape per series slot (circle, square, triangle, diamond, then hollow),
+    /// so series stay apart without colour too.
+    static func marker(_ slot: Int, x: Double, y: Double, colour: String) -> String {
+        let fill = slot % 8 < 4 ? colour : "white", r = 3.2
+        switch slot % 4 {
+        case 0: return "<circle class=\"marker\" cx=\"\(num(x))\" cy=\"\(num(y))\" r=\"\(num(r))\" fill=\"\(fill)\" stroke=\"\(colour)\" stroke-width=\"1.2\"/>\n"
+        case 1: return "<rect class=\"marker\" x=\"\(num(x - r))\" y=\"\(num(y - r))\" width=\"\(num(2 * r))\" height=\"\(num(2 * r))\" fill=\"\(fill)\" stroke=\"\(colour)\" stroke-width=\"1.2\"/>\n"
+        case 2: return "<path class=\"marker\" d=\"M\(num(x)) \(num(y - r - 0.8))L\(num(x + r + 0.6)) \(num(y + r))L\(num(x - r - 0.6)) \(num(y + r))Z\" fill=\"\(fill)\" stroke=\"\(colour)\" stroke-width=\"1.2\"/>\n"
+        default: return "<path class=\"marker\" d=\"M\(num(x)) \(num(y - r - 0.8))L\(num(x + r + 0.8)) \(num(y))L\(num(x)) \(num(y + r + 0.8))L\(num(x - r - 0.8)) \(num(y))Z\" fill=\"\(fill)\" stroke=\"\(colour)\" stroke-width=\"1.2\"/>\n"
+        }
+    }
+
     /// Round tick positions (scale units) within [lo, hi]: steps of 1, 2 or 5 × 10ⁿ; on a log
-    /// scale whole powers of ten when the range spans them.
+    /// scale whole powers of ten when the range spans several, else 1, 2 and 5 × 10ⁿ (at least
+    /// three ticks whenever the range allows).
     static func ticks(_ lo: Double, _ hi: Double, log: Bool) -> [Double] {
         guard hi > lo, lo.isFinite, hi.isFinite else { return [] }
         if log {
-            if hi - lo >= 1 { return stride(from: lo.rounded(.up), through: hi, by: max(1, ((hi - lo) / 6).rounded(.up))).map { $0 } }
-            // Less than a decade: round values, placed on the log scale.
+            if hi - lo >= 3 { return stride(from: lo.rounded(.up), through: hi, by: max(1, ((hi - lo) / 6).rounded(.up))).map { $0 } }
+            let decades = Int(lo.rounded(.down))...Int(hi.rounded(.up))
+            let mantissas: [Double] = [1, 2, 5]
+            var candidates: [Double] = []
+            for k in decades {
+                for m in mantissas {
+                    let t: Double = log10(m) + Double(k)
+                    if t >= lo - 1e-9 && t <= hi + 1e-9 { candidates.append(t) }
+                }
+            }
+            if candidates.count >= 3 { return candidates }
+            // Less than that: round values, placed on the log scale.
             return ticks(pow(10, lo), pow(10, hi), log: false).filter { $0 > 0 }.map(log10)
         }
         let raw = (hi - lo) / 5, magnitude = pow(10, (log10(raw)).rounded(.down))
@@ -172,9 +214,13 @@ struct LineChart {
         return stride(from: (lo / step).rounded(.up) * step, through: hi + step * 1e-9, by: step).map { $0 }
     }
 
-    static func tickLabel(_ v: Double) -> String {
+    /// A tick's text: round (never "-0"), in exponent form for very large or small values.
+    static func tickLabel(_ v: Double, significant: Int = 6) -> String {
         let a = abs(v)
-        return a != 0 && (a >= 1e5 || a < 1e-3) ? String(format: "%.1e", v) : String(format: "%g", (v * 1e6).rounded() / 1e6)
+        if a < 1e-12 { return "0" }
+        if a >= 1e5 || a < 1e-3 { return String(format: "%.1e", v) }
+        let text = String(format: "%.\(significant)g", v)
+        return text == "-0" ? "0" : text
     }
 }
 
