@@ -17,8 +17,21 @@ public enum Tags {
         let key = text[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
         let value = text[text.index(after: eq)...].trimmingCharacters(in: .whitespaces)
         guard isValidKey(key) else { throw StoreError.refused("tag \"\(text)\": the key must be \(keyRule)") }
-        guard !value.isEmpty else { throw StoreError.refused("tag \"\(text)\" has no value (to remove a tag: optilog tag RUN --remove \(key))") }
+        guard !value.isEmpty else { throw StoreError.refused("tag \"\(printable(text))\" has no value (to remove a tag: optilog tag RUN --remove \(key))") }
+        guard !value.unicodeScalars.contains(where: isControl) else {
+            throw StoreError.refused("tag \(key): the value holds a control character (a line break, tab or escape); tags are one line of text")
+        }
         return (key, value)
+    }
+
+    static func isControl(_ c: Unicode.Scalar) -> Bool { c.properties.generalCategory == .control }
+
+    /// Text from the store as a terminal may show it: control characters (from a merged store,
+    /// or written by another program) become U+FFFD, so they can neither break a table's rows
+    /// nor drive the terminal.
+    public static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        return String(String.UnicodeScalarView(text.unicodeScalars.map { isControl($0) ? "\u{FFFD}" : $0 }))
     }
 }
 
@@ -95,11 +108,17 @@ extension Store {
     public func note(runs: [Int64], _ text: String) throws {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw StoreError.refused("the note is empty") }
+        // One line: line breaks and tabs become spaces; any other control character is refused.
+        let oneLine = trimmed.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")
+            .replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\t", with: " ")
+        guard !oneLine.unicodeScalars.contains(where: Tags.isControl) else {
+            throw StoreError.refused("the note holds a control character (an escape?); notes are text")
+        }
         try write { db in
             let now = Self.now
             for run in runs {
                 try Self.requireRun(db, run)
-                try db.execute(sql: "INSERT OR IGNORE INTO run_notes (run_id, created_at, text) VALUES (?, ?, ?)", arguments: [run, now, trimmed])
+                try db.execute(sql: "INSERT OR IGNORE INTO run_notes (run_id, created_at, text) VALUES (?, ?, ?)", arguments: [run, now, oneLine])
             }
         }
     }

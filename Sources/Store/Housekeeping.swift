@@ -23,7 +23,10 @@ extension Store {
     /// is training. Returns how many were newly archived.
     @discardableResult
     public func archive(runs: [Int64], reason: String? = nil) throws -> Int {
-        try write { db in
+        if let reason, reason.unicodeScalars.contains(where: Tags.isControl) {
+            throw StoreError.refused("--reason holds a control character (a line break, tab or escape); give one line of text")
+        }
+        return try write { db in
             try Self.refuseLive(db, runs, verb: "archive")
             var added = 0
             for run in runs {

@@ -41,8 +41,12 @@ extension Store {
     public func merge(shard: String) throws -> MergeReport {
         let source = try ReadOnlyStore(path: shard)        // exists, is SQLite, same or older schema
         let applied = try source.rows("SELECT identifier FROM grdb_migrations").rows.compactMap { String.fromDatabaseValue($0[0]) }
-        guard applied == Self.migrationIdentifiers else {
-            throw StoreError.refused("\(shard): schema \(applied.joined(separator: ", ")) differs from this optilog's; open it with optilog once to migrate it")
+        // A shard of schema 3 (before tags, notes and the archive) merges as it is, with none of
+        // those; an older or a newer one is refused.
+        let known = Self.migrationIdentifiers
+        guard applied == known || applied == Array(known.prefix(3)) else {
+            throw StoreError.refused("\(shard): schema \(applied.joined(separator: ", ")) differs from this optilog's; upgrade it with a writing command "
+                                     + "(optilog vacuum --db \(shard)) and merge again")
         }
         guard URL(fileURLWithPath: shard).standardizedFileURL.path != URL(fileURLWithPath: path).standardizedFileURL.path else {
             throw StoreError.refused("\(shard) is the store being merged into")
@@ -67,6 +71,7 @@ extension Store {
 
     private func copy(_ db: Database, report start: MergeReport) throws -> MergeReport {
         var report = start
+        let shardTables = Set(try String.fetchAll(db, sql: "SELECT name FROM shard.sqlite_master WHERE type = 'table'"))
         var studyIDs: [Int64: Int64] = [:]
         for s in try Row.fetchAll(db, sql: "SELECT id, uid, name, configuration, created_at FROM shard.studies") {
             let uid: String = s["uid"]
@@ -92,7 +97,7 @@ extension Store {
                                              + "and this store (\(here["epochs_done"] as Int) epochs, \(here["status"] as String)); nothing of the shard was merged")
                 }
                 report.runsAlreadyPresent += 1
-                for (table, columns) in Self.annotationTables {
+                for (table, columns) in Self.annotationTables where shardTables.contains(table) {
                     try db.execute(sql: "INSERT OR IGNORE INTO main.\(table) (run_id, \(columns)) SELECT ?, \(columns) FROM shard.\(table) WHERE run_id = ?",
                                    arguments: [here["id"] as Int64, shardID])
                     report.annotationsAdded += db.changesCount
@@ -103,7 +108,7 @@ extension Store {
             try db.execute(sql: "INSERT INTO main.runs (study_id, \(Run.portableColumns)) SELECT ?, \(Run.portableColumns) FROM shard.runs WHERE id = ?",
                            arguments: [studyID, shardID])
             let newID = db.lastInsertedRowID
-            for (table, columns) in Self.runTables {
+            for (table, columns) in Self.runTables where shardTables.contains(table) {
                 try db.execute(sql: "INSERT INTO main.\(table) (run_id, \(columns)) SELECT ?, \(columns) FROM shard.\(table) WHERE run_id = ?",
                                arguments: [newID, shardID])
                 if table == "epochs" { report.epochsAdded += db.changesCount }
@@ -134,7 +139,7 @@ extension Store {
                 continue
             }
             var problems: [String] = []
-            for (table, _) in Self.runTables {
+            for (table, _) in Self.runTables {  // a schema-3 shard reads its stand-ins: no annotations
                 let count = "SELECT COUNT(*) FROM \(table) WHERE run_id = ?"
                 let a = try source.rows(count, arguments: [shardID]).rows[0][0], b = try target.rows(count, arguments: [hereID]).rows[0][0]
                 // This store may have annotated the run more than the shard did.

@@ -121,17 +121,28 @@ public struct RunFilter: Sendable, Equatable {
                 if clause.key == "optimizer" || clause.key == "task" || clause.key == "status" { return v.lowercased() }
                 return v
             }
+            // Keras keeps an optimizer's numbers as float32: learning_rate=0.1 is logged as
+            // 0.10000000149011612, and `=` matches either.
+            let isSetting = Self.columns[clause.key] == nil && Self.tagKey(clause.key) == nil
+            func values(_ v: String) -> [DatabaseValueConvertible] {
+                let plain = value(v)
+                guard isSetting, let n = plain as? Double, Float(n).isFinite, Double(Float(n)) != n else { return [plain] }
+                return [n, Double(Float(n))]
+            }
+            // A tag compared by order with a number is read as a number.
+            let ordered = Self.tagKey(clause.key) != nil && Double(clause.values[0]) != nil ? "CAST(\(expr) AS REAL)" : expr
             switch clause.op {
             case "=", "!=":
-                let list = Array(repeating: "?", count: clause.values.count).joined(separator: ", ")
+                let bound = clause.values.flatMap(values)
+                let list = Array(repeating: "?", count: bound.count).joined(separator: ", ")
                 parts.append(clause.op == "=" ? "\(expr) IN (\(list))" : "(\(expr) IS NULL OR \(expr) NOT IN (\(list)))")
-                arguments += exprArguments + (clause.op == "=" ? [] : exprArguments) + clause.values.map(value)
+                arguments += exprArguments + (clause.op == "=" ? [] : exprArguments) + bound
             case "~":
                 parts.append("instr(lower(CAST(\(expr) AS TEXT)), lower(?)) > 0")
                 arguments += exprArguments + [clause.values[0]]
             default:
-                parts.append("\(expr) \(clause.op) ?")
-                arguments += exprArguments + [value(clause.values[0])]
+                parts.append("\(ordered) \(clause.op) ?")
+                arguments += exprArguments + [ordered == expr ? value(clause.values[0]) : Double(clause.values[0])!]
             }
         }
         return (parts.isEmpty ? "1" : parts.map { "(\($0))" }.joined(separator: " AND "), arguments)

@@ -7,7 +7,8 @@ public enum StudyEvent: Sendable, Equatable {
     case planned(tasks: [String], done: Int, total: Int)
     case cellStarted(slot: Int, label: String, task: String, epochs: Int)
     case step(slot: Int, epoch: Int, step: Int, steps: Int, loss: Float)
-    case epochEnded(slot: Int, epoch: Int, valLoss: Double?)
+    /// `loss`: the epoch's training loss (the live line's loss, when steps went by unseen).
+    case epochEnded(slot: Int, epoch: Int, valLoss: Double?, loss: Double? = nil)
     /// `run`: the run it logged into, when known; `outcome`: completed, interrupted, diverged
     /// at step N, or the error; `failed`: it counts as a failure.
     case cellEnded(slot: Int, label: String, task: String, run: Int64?, outcome: String, failed: Bool)
@@ -23,8 +24,8 @@ public enum ProgressLine {
         "\(prefix)step \(epoch) \(step) \(steps) \(loss)"
     }
 
-    public static func epoch(_ epoch: Int, valLoss: Double?) -> String {
-        "\(prefix)epoch \(epoch) \(valLoss.map { "\($0)" } ?? "nan")"
+    public static func epoch(_ epoch: Int, valLoss: Double?, loss: Double? = nil) -> String {
+        "\(prefix)epoch \(epoch) \(valLoss.map { "\($0)" } ?? "nan") \(loss.map { "\($0)" } ?? "nan")"
     }
 
     public static func run(_ id: Int64) -> String { "\(prefix)run \(id)" }
@@ -42,10 +43,10 @@ public enum ProgressLine {
         case "step" where words.count == 5:
             guard let e = Int(words[1]), let s = Int(words[2]), let n = Int(words[3]), let loss = Float(words[4]) else { return nil }
             return .event(.step(slot: slot, epoch: e, step: s, steps: n, loss: loss))
-        case "epoch" where words.count == 3:
+        case "epoch" where words.count == 3 || words.count == 4:
             guard let e = Int(words[1]) else { return nil }
-            let v = Double(words[2])
-            return .event(.epochEnded(slot: slot, epoch: e, valLoss: v?.isFinite == true ? v : nil))
+            let v = Double(words[2]), l = words.count == 4 ? Double(words[3]) : nil
+            return .event(.epochEnded(slot: slot, epoch: e, valLoss: v?.isFinite == true ? v : nil, loss: l?.isFinite == true ? l : nil))
         case "run" where words.count == 2:
             return Int64(words[1]).map { .run($0) }
         default: return nil

@@ -78,19 +78,24 @@ public struct StudyRunner {
         }
         for note in plan.notes { report("optilog: note: \(note)") }
         var pending: [(StudyPlan.Cell, Decision)] = []
-        var done = 0, elsewhere = 0
+        var done = 0, elsewhere = 0, archivedCells = 0
         for cell in cells {
             // A cell with settings is told from its neighbours by its optimizer configuration.
             let configuration = cell.settings.isEmpty ? nil : try Self.configuration(cell).json
             let existing = try store.reader.studyRun(study: study, task: cell.task.rawValue, optimizer: cell.optimizer, seed: cell.seed,
                                                      configuration: configuration)
-            switch Self.decide(cell, existing: existing) {
-            case .done: done += 1
+            // An archived run is the user's decision to set it aside: the study leaves it alone.
+            let archived = try existing.map { try store.reader.annotations(runs: [$0.id])[$0.id]?.archivedAt != nil } ?? false
+            switch archived ? .done("archived") : Self.decide(cell, existing: existing) {
+            case .done(let why):
+                done += 1
+                if why == "archived" { archivedCells += 1 }
             case .trainedElsewhere: elsewhere += 1
             case let decision: pending.append((cell, decision))
             }
         }
         report("study \(plan.name) (id \(study)): \(cells.count) cells\(shard.map { " (shard \($0.index) of \($0.count))" } ?? ""), \(done) done, "
+               + (archivedCells > 0 ? "\(archivedCells) of them archived (left alone: optilog delete them to train those cells again), " : "")
                + (elsewhere > 0 ? "\(elsewhere) being trained by another process, " : "") + "\(pending.count) to run")
         observe(.planned(tasks: pending.map { $0.0.task.rawValue }, done: done + elsewhere, total: cells.count))
         let failures = jobs == 1 ? try trainHere(pending, study: study) : try trainInProcesses(pending, study: study)
@@ -134,7 +139,9 @@ public struct StudyRunner {
                 observe(.cellStarted(slot: 0, label: label, task: cell.task.rawValue, epochs: cell.epochs))
                 let ending = try training.train(
                     shouldStop: shouldStop, onStep: { observe(.step(slot: 0, epoch: $0, step: $1, steps: $2, loss: $3)) },
-                    onEpoch: { record, replayed in if !replayed { observe(.epochEnded(slot: 0, epoch: record.epoch, valLoss: record.row.valLoss)) } })
+                    onEpoch: { record, replayed in
+                        if !replayed { observe(.epochEnded(slot: 0, epoch: record.epoch, valLoss: record.row.valLoss, loss: record.row.loss)) }
+                    })
                 observe(.cellEnded(slot: 0, label: label, task: cell.task.rawValue, run: training.run, outcome: Self.text(ending), failed: false))
             } catch StoreError.owned(let message) {
                 report("  \(label): \(message); skipped")
@@ -210,9 +217,10 @@ public struct StudyRunner {
                 guard !r.worker.isRunning else { return false }
                 let status = r.worker.exitStatus
                 if status != 0 { failures += 1 }
-                let outcome = status == 0 ? "completed" : status == 130 || status == 143 ? "interrupted" : "failed (exit \(status))"
+                let outcome = r.worker.signal.map { "killed by signal \($0)" }
+                    ?? (status == 0 ? "completed" : status == 130 || status == 143 ? "interrupted" : "failed (exit \(status))")
                 observe(.cellEnded(slot: r.slot, label: Self.label(r.cell), task: r.cell.task.rawValue, run: r.run, outcome: outcome,
-                                   failed: status != 0 && status != 130 && status != 143))
+                                   failed: r.worker.signal != nil || (status != 0 && status != 130 && status != 143)))
                 return true
             }
         }
@@ -228,10 +236,13 @@ public protocol Worker: AnyObject {
     func interrupt()
     /// Whole lines it wrote to standard error since the last call.
     func takeLines() -> [String]
+    /// The signal that ended it, if one did (then `exitStatus` is the signal's number).
+    var signal: Int32? { get }
 }
 
 extension Worker {
     public func takeLines() -> [String] { [] }
+    public var signal: Int32? { nil }
 }
 
 /// This executable again, with other arguments (its standard output discarded; its standard
@@ -287,5 +298,6 @@ public final class ChildProcess: Worker, @unchecked Sendable {
         return process.terminationStatus
     }
     public func interrupt() { process.interrupt() }
+    public var signal: Int32? { !process.isRunning && process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil }
     public func takeLines() -> [String] { buffer.withLock { state in defer { state.lines = [] }; return state.lines } }
 }

@@ -137,4 +137,54 @@ final class ManageCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(try count(merged, annotations), try count(shard, annotations))
     }
+
+    /// A copy of a store as the previous release wrote it (schema 3: no tags, notes or archive).
+    func schemaThree(_ db: String, to copy: String) throws {
+        try FileManager.default.copyItem(atPath: db, toPath: copy)
+        let queue = try DatabaseQueue(path: copy)
+        try queue.write { db in
+            try db.execute(sql: "DROP TABLE run_tags; DROP TABLE run_notes; DROP TABLE run_archive; DELETE FROM grdb_migrations WHERE identifier = '0004_annotations'; PRAGMA user_version = 3")
+        }
+        try queue.close()
+    }
+
+    func testArchivedCellsOldShardsAndMistakesChangeNothing() throws {
+        let dir = freshDirectory("optilog-manage-edges")
+        let db = dir.appendingPathComponent("s.sqlite").path
+        var r = try optilog("study", "--tasks", "boston", "--optimizers", "adam,sgd", "--epochs", "2", "--db", db)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        // A study leaves an archived cell alone, even when asked for more epochs.
+        XCTAssertEqual(try optilog("archive", "1", "--db", db).status, 0)
+        r = try optilog("study", "--tasks", "boston", "--optimizers", "adam,sgd", "--epochs", "3", "--db", db)
+        XCTAssertTrue(r.stderr.contains("2 cells, 1 done, 1 of them archived (left alone: optilog delete them to train those cells again), 1 to run"), r.stderr)
+        XCTAssertEqual(try count(db, "SELECT epochs_done FROM runs WHERE id = 1"), "2")
+        // runs --where archived=1 lists them; export of a run named by id includes it.
+        XCTAssertEqual(try optilog("runs", "--where", "archived=1", "--format", "csv", "--db", db).stdout.split(separator: "\n").count, 2)
+        XCTAssertEqual(try optilog("export", "--runs", "1", "--format", "csv", "--db", db).stdout.split(separator: "\n").count, 1 + 2)
+        // The learning rate as configured matches the float32 Keras logs.
+        XCTAssertEqual(try optilog("runs", "--where", "learning_rate=0.01, archived=0|1", "--format", "csv", "--db", db)
+            .stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",")[2] }, ["sgd"])
+        // Control characters never reach a tag or a note.
+        r = try optilog("tag", "2", "esc=\u{1B}[31mred", "--db", db)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr, "optilog: error: tag esc: the value holds a control character (a line break, tab or escape); tags are one line of text\n")
+        XCTAssertEqual(try optilog("note", "2", "two\nlines", "--db", db).status, 0)
+        XCTAssertEqual(try count(db, "SELECT text FROM run_notes"), "two lines")
+        XCTAssertEqual(try optilog("note", "2", "\u{1B}[2J", "--db", db).status, 1)
+        // A store of the previous schema: a mistake leaves it as it was; a shard merges as it is.
+        let old = dir.appendingPathComponent("old.sqlite").path
+        try schemaThree(db, to: old)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: old))
+        for (args, code) in [(["note", "1"], Int32(2)), (["unarchive", "2"], 1), (["archive", "--where", "task=nope"], 1), (["tag", "--where", "seed=1", "9=x"], 1)] {
+            r = try runProcess(builtExecutable("optilog"), args + ["--db", old])
+            XCTAssertEqual(r.status, code, "\(args): \(r.stderr)")
+            XCTAssertFalse(r.stderr.contains("Usage: optilog <subcommand>"), r.stderr)
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: old)), bytes, "not upgraded by a command that did nothing")
+        let merged = dir.appendingPathComponent("merged.sqlite").path
+        r = try optilog("merge", old, "-o", merged, "--verify")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try count(merged, "SELECT COUNT(*) FROM runs"), "2")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: old)), bytes, "a shard is read, never written")
+    }
 }

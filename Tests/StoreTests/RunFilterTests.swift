@@ -27,6 +27,11 @@ final class RunFilterTests: XCTestCase {
         let tag = try RunFilter("tag.Split=7").sql()
         XCTAssertEqual(tag.sql, shown + "((SELECT t.value FROM run_tags t WHERE t.run_id = r.id AND t.key = ?) IN (?))")
         XCTAssertEqual(tag.arguments.compactMap { $0 as? String }, ["split", "7"], "a tag's value is bound as text")
+        // A setting's = matches the number and its float32 (Keras logs 0.1 as 0.10000000149011612).
+        let lr = try RunFilter("learning_rate=0.1").sql()
+        XCTAssertEqual(lr.arguments.compactMap { $0 as? Double }, [0.1, Double(Float(0.1))])
+        XCTAssertEqual(try RunFilter("learning_rate=0.5").sql().arguments.compactMap { $0 as? Double }, [0.5], "exact in float32: once")
+        XCTAssertTrue(try RunFilter("tag.n>8").sql().sql.contains("CAST((SELECT t.value FROM run_tags t WHERE t.run_id = r.id AND t.key = ?) AS REAL) > ?"))
         // An injection attempt is a value, bound as text.
         let hostile = try RunFilter("task=x' OR 1=1 --").sql()
         XCTAssertEqual(hostile.sql, shown + "(r.task IN (?))")

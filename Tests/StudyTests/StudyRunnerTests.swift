@@ -66,7 +66,7 @@ final class StudyRunnerTests: XCTestCase {
         runner.launch = { arguments in
             launched.append(arguments)
             let output = [ProgressLine.run(Int64(launched.count + 10)), ProgressLine.step(epoch: 1, step: 2, steps: 13, loss: 0.5),
-                          "optilog: warning: child \(launched.count)", ProgressLine.epoch(1, valLoss: 0.25), ProgressLine.epoch(2, valLoss: nil)]
+                          "optilog: warning: child \(launched.count)", ProgressLine.epoch(1, valLoss: 0.25, loss: 0.75), ProgressLine.epoch(2, valLoss: nil)]
             let worker = FakeWorker(polls: 3 + launched.count % 3, status: launched.count == 4 ? 1 : 0, output: output)
             workers.append(worker)
             mostAtOnce = max(mostAtOnce, workers.filter { $0.polls > 0 }.count)
@@ -93,7 +93,8 @@ final class StudyRunnerTests: XCTestCase {
         XCTAssertEqual(ended.filter { $0.1 == "failed (exit 1)" && $0.2 }.count, 1)
         XCTAssertEqual(ended.filter { $0.1 == "completed" && !$0.2 }.count, 5)
         XCTAssertEqual(events.filter { if case .step(_, 1, 2, 13, 0.5) = $0 { return true } else { return false } }.count, 6)
-        XCTAssertEqual(events.filter { if case .epochEnded(_, 2, nil) = $0 { return true } else { return false } }.count, 6)
+        XCTAssertEqual(events.filter { if case .epochEnded(_, 2, nil, nil) = $0 { return true } else { return false } }.count, 6)
+        XCTAssertEqual(events.filter { if case .epochEnded(_, 1, 0.25, 0.75) = $0 { return true } else { return false } }.count, 6, "the epoch's training loss too")
         let slots = events.compactMap { e -> Int? in if case let .cellStarted(slot, _, _, _) = e { return slot } else { return nil } }
         XCTAssertEqual(Set(slots), [0, 1], "two jobs, two slots")
     }
@@ -140,7 +141,8 @@ final class ProgressLineTests: XCTestCase {
     func testLinesReadBackAsEventsAndOthersAreLeftAlone() {
         XCTAssertEqual(ProgressLine.parse(ProgressLine.step(epoch: 3, step: 7, steps: 64, loss: 1.25), slot: 1),
                        .event(.step(slot: 1, epoch: 3, step: 7, steps: 64, loss: 1.25)))
-        XCTAssertEqual(ProgressLine.parse(ProgressLine.epoch(2, valLoss: 0.5), slot: 0), .event(.epochEnded(slot: 0, epoch: 2, valLoss: 0.5)))
+        XCTAssertEqual(ProgressLine.parse(ProgressLine.epoch(2, valLoss: 0.5, loss: 0.625), slot: 0), .event(.epochEnded(slot: 0, epoch: 2, valLoss: 0.5, loss: 0.625)))
+        XCTAssertEqual(ProgressLine.parse("optilog-progress epoch 2 0.5", slot: 0), .event(.epochEnded(slot: 0, epoch: 2, valLoss: 0.5)), "an older child's line")
         XCTAssertEqual(ProgressLine.parse(ProgressLine.epoch(2, valLoss: .nan), slot: 0), .event(.epochEnded(slot: 0, epoch: 2, valLoss: nil)))
         XCTAssertEqual(ProgressLine.parse(ProgressLine.run(42), slot: 0), .run(42))
         for other in ["run 3 completed", "optilog-progress step 1 2", "optilog-progress step a b c d", "optilog: error: x", ""] {

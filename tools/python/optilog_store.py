@@ -50,19 +50,28 @@ class Store:
         self.path = os.fspath(path)
         if not os.path.exists(self.path):
             raise FileNotFoundError(errno.ENOENT, "no optilog store (no such file)", self.path)
-        uri = "file:" + urllib.parse.quote(os.path.abspath(self.path)) + "?mode=ro"
-        try:
-            self._db = sqlite3.connect(uri, uri=True)
-        except sqlite3.Error as error:
-            raise sqlite3.DatabaseError(f"{self.path}: cannot open it read-only ({error})") from error
-        try:
-            self._db.execute("PRAGMA query_only = ON")
-            self._tables = {name for (name,) in self._db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}
-            self._run_columns = [row[1] for row in self._db.execute("PRAGMA table_info(runs)")]
-        except sqlite3.DatabaseError as error:
-            self._db.close()
-            raise sqlite3.DatabaseError(f"{self.path}: not an SQLite database ({error})") from error
+        base = "file:" + urllib.parse.quote(os.path.abspath(self.path))
+        self._db = None
+        # Read-only media or a read-only folder: SQLite cannot make the WAL index it needs there,
+        # so the file is read as it is (immutable), as optilog's own queries do.
+        for mode in ("?mode=ro", "?immutable=1"):
+            try:
+                db = sqlite3.connect(base + mode, uri=True)
+                db.execute("PRAGMA query_only = ON")
+                self._tables = {name for (name,) in db.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
+                self._run_columns = [row[1] for row in db.execute("PRAGMA table_info(runs)")]
+                self._db = db
+                break
+            except sqlite3.DatabaseError as error:
+                if "db" in locals():
+                    db.close()
+                last = error
+                if "unable to open" not in str(last):
+                    break
+        if self._db is None:
+            what = "cannot open it, even read-only" if "unable to open" in str(last) else "not an SQLite database"
+            raise sqlite3.DatabaseError(f"{self.path}: {what} ({last})") from last
         missing = [table for table in _REQUIRED_TABLES if table not in self._tables]
         if missing:
             self._db.close()

@@ -20,11 +20,12 @@ struct Archive: ParsableCommand {
     @OptionGroup var selection: RunSelection
     @OptionGroup var store: StoreOptions
 
+    func validate() throws { try selection.check(references) }
+
     func run() throws {
-        let writable = try store.open()
-        let ids = try selection.resolve(references, reader: writable.reader, archived: "0")
+        let ids = try selection.resolve(references, path: store.resolvedPath, archived: "0")
         if ids.isEmpty { throw CleanError("no runs match; nothing was archived") }
-        let added = try writable.archive(runs: ids, reason: reason)
+        let added = try store.open().archive(runs: ids, reason: reason)
         warn("optilog: archived \(runsPhrase(ids))\(added < ids.count ? " (\(ids.count - added) already were)" : ""); optilog unarchive brings them back")
     }
 }
@@ -43,11 +44,16 @@ struct Unarchive: ParsableCommand {
     @OptionGroup var selection: RunSelection
     @OptionGroup var store: StoreOptions
 
+    func validate() throws { try selection.check(references) }
+
     func run() throws {
-        let writable = try store.open()
-        let ids = try selection.resolve(references, reader: writable.reader, archived: "1")
-        if ids.isEmpty { throw CleanError("no archived runs match") }
-        let removed = try writable.unarchive(runs: ids)
-        warn("optilog: unarchived \(removed) of \(runsPhrase(ids))\(removed < ids.count ? " (the others were not archived)" : "")")
+        let reader = try ReadOnlyStore(path: store.resolvedPath)
+        let ids = try selection.resolve(references, reader: reader, archived: "1")
+        let archived = try reader.annotations(runs: ids).filter { $0.value.archivedAt != nil }.keys
+        if archived.isEmpty { throw CleanError(ids.isEmpty ? "no archived runs match" : "\(runsPhrase(ids)) \(ids.count == 1 ? "is" : "are") not archived") }
+        let removed = try store.open().unarchive(runs: ids.filter(archived.contains))
+        let notArchived = ids.count - archived.count
+        warn("optilog: unarchived \(runsPhrase(ids.filter(archived.contains)))" + (notArchived > 0 ? " (\(notArchived) of those named were not archived)" : "")
+             + (removed < archived.count ? "; \(archived.count - removed) were unarchived meanwhile" : ""))
     }
 }

@@ -27,6 +27,7 @@ struct Checkpoints: ParsableCommand {
     func validate() throws {
         if let keepLast, keepLast < 1 { throw ValidationError("--keep-last must be at least 1: a finished run keeps its newest checkpoint") }
         if dryRun && keepLast == nil { throw ValidationError("--dry-run goes with --keep-last N") }
+        if !references.isEmpty && !selection.isEmpty { throw ValidationError("give runs or --where/--study, not both") }
     }
 
     func run() throws {
@@ -39,8 +40,8 @@ struct Checkpoints: ParsableCommand {
             warn("optilog: would delete \(counted(report.checkpoints, "checkpoint")) of \(counted(report.runs, "run")) (\(byteText(report.bytes))); nothing was deleted")
             return
         }
+        let ids = everything ? nil : try selection.resolve(references, path: store.resolvedPath, archived: "0|1")
         let writable = try store.open()
-        let ids = everything ? nil : try selection.resolve(references, reader: writable.reader, archived: "0|1")
         let report = try writable.pruneCheckpoints(runs: ids, keepLast: keepLast)
         warn("optilog: deleted \(counted(report.checkpoints, "checkpoint")) of \(counted(report.runs, "run")) (\(byteText(report.bytes))); "
              + "optilog vacuum would free \(byteText(try writable.freeBytes()))")

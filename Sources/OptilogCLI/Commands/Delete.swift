@@ -21,6 +21,8 @@ struct Delete: ParsableCommand {
     @OptionGroup var selection: RunSelection
     @OptionGroup var store: StoreOptions
 
+    func validate() throws { try selection.check(references) }
+
     func run() throws {
         let path = store.resolvedPath
         if !yes {
@@ -33,10 +35,9 @@ struct Delete: ParsableCommand {
             }
             throw CleanError("nothing was deleted: add --yes to delete \(runsPhrase(ids))")
         }
-        let writable = try store.open()
-        let ids = try selection.resolve(references, reader: writable.reader, archived: "0|1")
+        let ids = try selection.resolve(references, path: path, archived: "0|1")
         if ids.isEmpty { throw CleanError("no runs match; nothing was deleted") }
-        let report = try writable.delete(runs: ids)
+        let report = try store.open().delete(runs: ids)
         warn("optilog: deleted \(runsPhrase(ids)) (\(counted(report.epochs, "epoch")), \(counted(report.checkpoints, "checkpoint"))); "
              + "optilog vacuum would free \(byteText(report.reclaimableBytes)) of \(path)")
     }

@@ -67,7 +67,8 @@ struct Export: ParsableCommand {
         if let study { _ = try reader.studyID(named: study) }
         let parsed = try RunFilter(filter ?? "")
         try reader.checkKeys(parsed.clauses.map(\.key))
-        let listings = try reader.runs(matching: parsed, study: study, ids: ids)
+        // Runs named by id are exported even when archived, as `show` shows them.
+        let listings = try reader.runs(matching: ids == nil ? parsed : parsed.reaching(archived: "0|1"), study: study, ids: ids)
         if listings.isEmpty { warn("optilog: note: no runs match") }
         let text: String
         if steps || layers {

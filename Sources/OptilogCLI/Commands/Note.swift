@@ -21,13 +21,13 @@ struct Note: ParsableCommand {
         guard let text = words.last, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ValidationError("give the note's text as the last argument")
         }
+        try selection.check(Array(words.dropLast()))
     }
 
     func run() throws {
-        let writable = try store.open()
-        let ids = try selection.resolve(Array(words.dropLast()), reader: writable.reader, archived: "0|1")
+        let ids = try selection.resolve(Array(words.dropLast()), path: store.resolvedPath, archived: "0|1")
         if ids.isEmpty { throw CleanError("no runs match; no note was added") }
-        try writable.note(runs: ids, words.last!)
+        try store.open().note(runs: ids, words.last!)
         warn("optilog: noted on \(runsPhrase(ids))")
     }
 }

@@ -91,7 +91,7 @@ struct Runs: ParsableCommand {
                         .integer(Int(r.id)), .text(r.task), .text(r.optimizer), learningRate(r), RowPrinter.Cell(r[.seed]), .text(r.status.rawValue),
                         .text("\(r.epochsDone)/\(r.epochsPlanned)"), .optional(r.bestValLoss), .optional(r.bestEpoch), .optional(l.study),
                         .text(format == .table || format == .markdown ? Comparison.shortName(r.dataset) : r.dataset), .text(utcTime(r.createdAt)),
-                    ] + (hasTags ? [.text((annotations[r.id]?.tags ?? []).map { "\($0.key)=\($0.value)" }.joined(separator: " "))] : [])
+                    ] + (hasTags ? [.text(Tags.printable((annotations[r.id]?.tags ?? []).map { "\($0.key)=\($0.value)" }.joined(separator: " ")))] : [])
                         + (hasNotes ? [.integer(annotations[r.id]?.notes.count ?? 0)] : [])
                 }), terminator: "")
     }
@@ -99,14 +99,17 @@ struct Runs: ParsableCommand {
     /// The runs the options select, newest first.
     func listings(_ reader: ReadOnlyStore) throws -> [RunListing] {
         var ids: [Int64]?
+        var shown: RunListQuery.ArchivedRuns = archived ? .only : .hidden
         if let filter {
             let parsed = try RunFilter(filter)
             try reader.checkKeys(parsed.clauses.map(\.key))
             ids = try reader.runs(matching: parsed.reaching(archived: archived ? "1" : "0")).map(\.run.id)
+            // A filter that names `archived` has chosen already.
+            if parsed.clauses.contains(where: { $0.key == "archived" }) { shown = .included }
         }
         return try reader.runs(
             RunListQuery(
                 task: task.map(Lists.taskName), optimizer: optimizer, status: status.flatMap(RunStatus.init(rawValue:)),
-                study: study, since: since.flatMap { Self.moment($0) }, ids: ids, archived: archived ? .only : .hidden, limit: limit))
+                study: study, since: since.flatMap { Self.moment($0) }, ids: ids, archived: shown, limit: limit))
     }
 }

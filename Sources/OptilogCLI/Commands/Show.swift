@@ -113,9 +113,9 @@ struct Show: ParsableCommand {
         facts += newer.filter { present.contains($0.0.rawValue) }.map { ($0.0.rawValue, $0.1) }
         facts += [
             ("created", .text(utcTime(r.createdAt))), ("finished", r.finishedAt.map { .text(utcTime($0)) } ?? .null),
-            ("archived", annotations.archivedAt.map { .text(utcTime($0) + (annotations.archiveReason.map { ": " + $0 } ?? "")) } ?? .null),
-            ("tags", annotations.tags.isEmpty ? .null : .text(annotations.tags.map { "\($0.key)=\($0.value)" }.joined(separator: " "))),
-            ("notes", annotations.notes.isEmpty ? .null : .text(annotations.notes.map { "\(utcTime($0.createdAt)): \($0.text)" }.joined(separator: "\n"))),
+            ("archived", annotations.archivedAt.map { .text(utcTime($0) + (annotations.archiveReason.map { ": " + Tags.printable($0) } ?? "")) } ?? .null),
+            ("tags", annotations.tags.isEmpty ? .null : .text(Tags.printable(annotations.tags.map { "\($0.key)=\($0.value)" }.joined(separator: " ")))),
+            ("notes", annotations.notes.isEmpty ? .null : .text(Tags.printable(annotations.notes.map { "\(utcTime($0.createdAt)): \($0.text)" }.joined(separator: " | ")))),
             ("optimizer_configuration", .text(r.optimizerConfiguration)), ("model_configuration", .text(r.modelConfiguration)),
         ]
         return facts

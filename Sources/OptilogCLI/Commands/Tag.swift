@@ -22,6 +22,14 @@ struct Tag: ParsableCommand {
     @OptionGroup var selection: RunSelection
     @OptionGroup var store: StoreOptions
 
+    func validate() throws {
+        let references = words.filter { !$0.contains("=") }
+        if remove.isEmpty && !words.contains(where: { $0.contains("=") }) && references.isEmpty && selection.isEmpty {
+            throw ValidationError("name the runs (ids or uid prefixes) or select them with --where/--study")
+        }
+        if !remove.isEmpty || words.contains(where: { $0.contains("=") }) { try selection.check(references) }
+    }
+
     func run() throws {
         let tags = try words.filter { $0.contains("=") }.map(Tags.parse)
         let references = words.filter { !$0.contains("=") }
@@ -31,16 +39,15 @@ struct Tag: ParsableCommand {
             let ids = try selection.resolve(references, reader: reader, archived: "0|1")
             let annotations = try reader.annotations(runs: ids)
             let rows: [[RowPrinter.Cell]] = ids.flatMap { id in
-                (annotations[id]?.tags ?? []).map { [.integer(Int(id)), .text($0.key), .text($0.value)] }
+                (annotations[id]?.tags ?? []).map { [.integer(Int(id)), .text(Tags.printable($0.key)), .text(Tags.printable($0.value))] }
             }
             print(RowPrinter(columns: ["run", "key", "value"], format: format).render(rows), terminator: "")
             if rows.isEmpty { warn("optilog: note: \(runsPhrase(ids)) \(ids.count == 1 ? "has" : "have") no tags") }
             return
         }
-        let writable = try store.open()
-        let ids = try selection.resolve(references, reader: writable.reader, archived: "0|1")
+        let ids = try selection.resolve(references, path: store.resolvedPath, archived: "0|1")
         if ids.isEmpty { throw CleanError("no runs match; nothing was tagged") }
-        let changed = try writable.tag(runs: ids, set: tags, remove: removed)
+        let changed = try store.open().tag(runs: ids, set: tags, remove: removed)
         let what = (tags.map { "\($0.key)=\($0.value)" } + removed.map { "-\($0)" }).joined(separator: " ")
         warn("optilog: \(runsPhrase(ids)): \(what) (\(changed) tag\(changed == 1 ? "" : "s") changed)")
     }

@@ -11,8 +11,21 @@ struct RunSelection: ParsableArguments {
     /// True when neither option is given (the runs come from the positional arguments).
     var isEmpty: Bool { filter == nil && study == nil }
 
+    /// For `validate()`: runs named, or selected, one way and not both.
+    func check(_ references: [String]) throws {
+        let refs = Lists.flatten(references)
+        if !refs.isEmpty && !isEmpty { throw ValidationError("give runs or --where/--study, not both") }
+        if refs.isEmpty && isEmpty { throw ValidationError("name the runs (ids or uid prefixes) or select them with --where/--study") }
+        if let filter { do { _ = try RunFilter(filter) } catch { throw ValidationError("\(error)") } }
+    }
+
     /// Run ids: `references` resolved one by one, or the runs the filter matches (archived ones
-    /// only as `archived` says: "0" hidden ones never, "1" only them, "0|1" both).
+    /// only as `archived` says: "0" hidden ones never, "1" only them, "0|1" both). Read from the
+    /// store as it is, before anything opens it for writing: a mistake changes nothing.
+    func resolve(_ references: [String], path: String, archived: String = "0") throws -> [Int64] {
+        try resolve(references, reader: try ReadOnlyStore(path: path), archived: archived)
+    }
+
     func resolve(_ references: [String], reader: ReadOnlyStore, archived: String = "0") throws -> [Int64] {
         let refs = Lists.flatten(references)
         if !refs.isEmpty && !isEmpty { throw ValidationError("give runs or --where/--study, not both") }

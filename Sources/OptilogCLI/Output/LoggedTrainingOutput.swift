@@ -62,7 +62,7 @@ enum LoggedTrainingOutput {
                     }
                 } else {
                     lines.add(record)
-                    if child { warn(ProgressLine.epoch(record.epoch, valLoss: record.row.valLoss)) }
+                    if child { warn(ProgressLine.epoch(record.epoch, valLoss: record.row.valLoss, loss: record.row.loss)) }
                 }
             }
         } catch {

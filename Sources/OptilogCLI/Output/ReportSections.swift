@@ -77,20 +77,29 @@ enum ReportSections {
             + (best.n > 1 ? ", mean ± sd over \(best.n) seeds" : "") + ")"
         if let second = ranked.dropFirst().first {
             let runner = judged.chosen[second]
-            let margin = (runner.mean - best.mean) / abs(runner.mean) * 100
-            text += String(format: ", %.1f%% below ", margin) + "\(who(runner)) (\(value(runner)))"
+            text += ", \(percent((runner.mean - best.mean) / abs(runner.mean))) below \(who(runner)) (\(value(runner)))"
         }
-        if let baseline = judged.baseline { text += String(format: " and %.0f%% below the baseline (%.4g)", (baseline - best.mean) / abs(baseline) * 100, baseline) }
+        if let baseline = judged.baseline { text += " and \(percent((baseline - best.mean) / abs(baseline))) below the baseline (\(String(format: "%.4g", baseline)))" }
         let verdict = judged.verdicts[first].verdict
-        if best.n < 2 {
+        if judged.chosen.allSatisfy({ $0.n < 2 }) {
             text += "; one seed each, so the margin has no spread to be judged by."
+        } else if best.n < 2 {
+            text += "; it has one seed, so its margin cannot be judged against the others' spread."
         } else if verdict == .winner {
             text += "; beyond the seeds' spread (Welch's t-test, p < \(Welch.alpha) against every other)."
         } else {
-            let tied = ranked.filter { judged.verdicts[$0].verdict == .tied }.map { who(judged.chosen[$0]) }
+            let tied = ranked.dropFirst().filter { judged.verdicts[$0].verdict == .tied }.map { who(judged.chosen[$0]) }
             text += "; not separable from " + (tied.isEmpty ? "the others" : tied.joined(separator: ", ")) + " over the seeds (p ≥ \(Welch.alpha)): no winner."
         }
         return text
+    }
+
+    /// A relative difference as a percentage with the digits it needs: 52%, 5.6%, 0.10%.
+    static func percent(_ fraction: Double) -> String {
+        let p = fraction * 100
+        if abs(p) >= 10 { return String(format: "%.0f%%", p) }
+        if abs(p) >= 1 { return String(format: "%.1f%%", p) }
+        return String(format: "%.2g%%", p)
     }
 
     /// The classification tasks' best validation accuracy per optimizer (higher is better).

@@ -31,8 +31,10 @@ struct RunsWatch {
 
     /// One refresh: the counts line, then at most `rows` − 3 runs.
     func render(_ listings: [RunListing], now: Double, rows: Int) -> String {
-        let byStatus = Dictionary(grouping: listings, by: { $0.run.status.rawValue }).mapValues(\.count)
-        let counts = RunStatus.allCases.compactMap { s in byStatus[s.rawValue].map { "\($0) \(s.rawValue)" } }.joined(separator: ", ")
+        // A `running` run no live process owns any more is counted apart: it waits for a resume.
+        func state(_ r: Run) -> String { r.status == .running && r.liveOwner(staleAfter: Run.defaultStaleAfter) == nil ? "running (stale)" : r.status.rawValue }
+        let byStatus = Dictionary(grouping: listings, by: { state($0.run) }).mapValues(\.count)
+        let counts = (RunStatus.allCases.map(\.rawValue) + ["running (stale)"]).compactMap { s in byStatus[s].map { "\($0) \(s)" } }.joined(separator: ", ")
         let header = "optilog runs --watch  \(reader.path)  \(utcTime(now)) UTC  every \(String(format: "%g", interval)) s  (Ctrl-C to stop)\n"
             + (counts.isEmpty ? "no runs yet" : counts) + "\n"
         let running = listings.filter { $0.run.status == .running }, others = listings.filter { $0.run.status != .running }
@@ -42,8 +44,7 @@ struct RunsWatch {
         let cells: [[RowPrinter.Cell]] = shown.map { l in
             let r = l.run
             let fraction = r.epochsPlanned > 0 ? Double(r.epochsDone) / Double(r.epochsPlanned) : 0
-            var status = r.status.rawValue
-            if r.status == .running, r.liveOwner(staleAfter: Run.defaultStaleAfter) == nil { status = "running (stale)" }
+            let status = state(r)
             let heartbeat = r.status == .running ? r.heartbeatAt.map { StudyProgress.duration(max(0, now - $0)) + " ago" } ?? "–" : ""
             return [.integer(Int(r.id)), .text(r.task), .text(r.optimizer), RowPrinter.Cell(r[.seed]), .text(status),
                     .text(StudyProgress.bar(min(1, fraction), width: 12)), .text("\(r.epochsDone)/\(r.epochsPlanned)"),

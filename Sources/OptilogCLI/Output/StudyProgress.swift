@@ -50,20 +50,22 @@ final class StudyProgress {
             guard slots[slot] != nil else { return }
             (slots[slot]!.epoch, slots[slot]!.step, slots[slot]!.steps, slots[slot]!.loss) = (epoch, step, steps, loss)
             draw(force: false)
-        case let .epochEnded(slot, epoch, valLoss):
+        case let .epochEnded(slot, epoch, valLoss, loss):
             guard slots[slot] != nil else { return }
             (slots[slot]!.epoch, slots[slot]!.valLoss) = (epoch, valLoss)
+            if let loss { slots[slot]!.loss = Float(loss) }
             if slots[slot]!.steps > 0 { slots[slot]!.step = slots[slot]!.steps }
             draw(force: true)
         case let .cellEnded(slot, label, task, run, outcome, isFailure):
             let elapsed = slots[slot].map { Date().timeIntervalSince($0.started) }
             slots[slot] = nil
-            done += 1
+            // An interrupted cell is not done: the next `study` resumes it.
+            if outcome != "interrupted" { done += 1 }
             if isFailure { failed += 1 }
             if let elapsed, outcome == "completed" { seconds[task, default: []].append(elapsed) }
             let best = run.flatMap(bestValLoss).map { String(format: ", best val_loss %.4f", $0) } ?? ""
             let took = elapsed.map { " in " + Self.duration($0) } ?? ""
-            message("[\(done)/\(total)] \(label): " + (run.map { "run \($0) " } ?? "") + outcome + took + best + (live ? "" : " · " + counts()))
+            message((outcome == "interrupted" ? "[–/\(total)] " : "[\(done)/\(total)] ") + "\(label): " + (run.map { "run \($0) " } ?? "") + outcome + took + best + (live ? "" : " · " + counts()))
         }
     }
 

@@ -76,14 +76,16 @@ struct LineChart {
             }
         }
         var hidden: [Int: Int] = [:]
-        var taken = Set<Int>()
+        var owner: [Int: Int] = [:]  // cell → the series whose point holds it
         for (index, line) in lines.enumerated() {
             let marker = Self.markers[line.slot % Self.markers.count]
             for p in visible(line) {
                 guard let c = cell(p.x, p.y) else { continue }
-                let spot = [c.row, c.row - 1, c.row + 1].first { r in (0..<height).contains(r) && !taken.contains(r * width + c.col) }
+                // Its own earlier point there already (many epochs per column): nothing to do.
+                if owner[c.row * width + c.col] == index { continue }
+                let spot = [c.row, c.row - 1, c.row + 1].first { r in (0..<height).contains(r) && owner[r * width + c.col] == nil }
                 guard let row = spot else { hidden[index, default: 0] += 1; continue }
-                taken.insert(row * width + c.col)
+                owner[row * width + c.col] = index
                 grid[row][c.col] = (marker, line.slot)
             }
         }
@@ -140,10 +142,14 @@ struct LineChart {
             s += "<line x1=\"\(num(left))\" y1=\"\(num(y))\" x2=\"\(num(left + plotW))\" y2=\"\(num(y))\" stroke=\"#e5e5e5\"/>\n"
             s += "<text x=\"\(num(left - 6))\" y=\"\(num(y + 4))\" text-anchor=\"end\">\(Self.tickLabel(logY ? pow(10, t) : t))</text>\n"
         }
-        for t in Self.ticks(x0, x1, log: logX) where logX || t.rounded() == t {
+        let xTicks = Self.ticks(x0, x1, log: logX).filter { logX || $0.rounded() == $0 }
+        // One style along an axis: if one value needs an exponent (1.0e-05), all get one.
+        var xLabels = xTicks.map { Self.tickLabel(logX ? pow(10, $0) : $0) }
+        if logX, xLabels.contains(where: { $0.contains("e") }) { xLabels = xTicks.map { String(format: "%.0e", pow(10, $0)) } }
+        for (t, label) in zip(xTicks, xLabels) {
             let x = px(t)
             s += "<line x1=\"\(num(x))\" y1=\"\(num(top + plotH))\" x2=\"\(num(x))\" y2=\"\(num(top + plotH + 4))\" stroke=\"#333\"/>\n"
-            s += "<text x=\"\(num(x))\" y=\"\(num(top + plotH + 17))\" text-anchor=\"middle\">\(Self.tickLabel(logX ? pow(10, t) : t))</text>\n"
+            s += "<text x=\"\(num(x))\" y=\"\(num(top + plotH + 17))\" text-anchor=\"middle\">\(label)</text>\n"
         }
         s += "<rect x=\"\(num(left))\" y=\"\(num(top))\" width=\"\(num(plotW))\" height=\"\(num(plotH))\" fill=\"none\" stroke=\"#333\"/>\n"
         s += "<text class=\"axis-label x\" x=\"\(num(left + plotW / 2))\" y=\"\(num(height - 10))\" text-anchor=\"middle\">\(xmlEscape(xLabel + (logX ? " (log)" : "")))</text>\n"
