@@ -50,8 +50,7 @@ public struct RunFilter: Sendable, Equatable {
     public init(_ text: String) throws {
         clauses = []
         guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { return }
-        let pieces = text.replacingOccurrences(of: #"\s+and\s+"#, with: ",", options: [.regularExpression, .caseInsensitive])
-            .split(separator: ",", omittingEmptySubsequences: false)
+        let pieces = Self.clauses(of: text)
         for raw in pieces {
             let piece = raw.trimmingCharacters(in: .whitespaces)
             guard !piece.isEmpty else { throw StoreError.refused("--where: empty condition in \"\(text)\"") }
@@ -93,6 +92,33 @@ public struct RunFilter: Sendable, Equatable {
               key.first!.isLetter else {
             throw StoreError.refused("--where/--by: \"\(key)\" is not a column or an optimizer setting name")
         }
+    }
+
+    /// The text split at `,` and at ` and ` (any case), but not inside quotes: a quoted value
+    /// may hold either (`tag.note="a, b"`).
+    static func clauses(of text: String) -> [Substring] {
+        var pieces: [Substring] = []
+        var start = text.startIndex, i = text.startIndex
+        var quote: Character?
+        while i < text.endIndex {
+            let c = text[i]
+            if let q = quote {
+                if c == q { quote = nil }
+            } else if c == "\"" || c == "'" {
+                quote = c
+            } else if c == "," {
+                pieces.append(text[start..<i])
+                start = text.index(after: i)
+            } else if c.isWhitespace, let match = text[i...].range(of: #"^\s+and\s+"#, options: [.regularExpression, .caseInsensitive]) {
+                pieces.append(text[start..<i])
+                start = match.upperBound
+                i = match.upperBound
+                continue
+            }
+            i = text.index(after: i)
+        }
+        pieces.append(text[start...])
+        return pieces
     }
 
     static func unquote(_ s: String) -> String {

@@ -14,6 +14,9 @@ final class RunFilterTests: XCTestCase {
         XCTAssertEqual(try RunFilter("  ").clauses, [])
         XCTAssertEqual(try RunFilter("momentum > 0.5").clauses, [RunFilter.Clause(key: "momentum", op: ">", values: ["0.5"])])
         XCTAssertEqual(try RunFilter("dataset='a b'").clauses[0].values, ["a b"])
+        // A quoted value keeps its commas and "and"s.
+        let quoted = try RunFilter("tag.note=\"lr, then momentum and decay\", seed=1")
+        XCTAssertEqual(quoted.clauses.map(\.values), [["lr, then momentum and decay"], ["1"]])
     }
 
     func testSQLBindsEveryValue() throws {
