@@ -26,13 +26,7 @@ public final class Store: Sendable {
     /// its bytes unchanged.
     public init(path: String) throws {
         self.path = path
-        switch try StoreFile.inspect(path, check: true) {
-        case .empty, .store: break
-        case .newer(let found): throw StoreError.newerSchema(path: path, found: found)
-        case .foreign(let what):
-            throw StoreError.cannotOpen(path: path, reason: "it is not an optilog store (\(what)); nothing was changed")
-        case .damaged(let what): throw StoreError.damaged(path: path, reason: what)
-        }
+        try Self.checkOpenable(path)
         var config = Configuration()
         config.busyMode = .timeout(Self.busyTimeout)
         config.foreignKeysEnabled = true
@@ -55,6 +49,19 @@ public final class Store: Sendable {
             } catch {
                 throw StoreError.cannotOpen(path: path, reason: Self.reason(error))
             }
+        }
+    }
+
+    /// What `init` checks before it opens a file for writing (read without writing, with SQLite's
+    /// quick check): for commands that read a store before they change it, so that a damaged,
+    /// foreign or newer file is refused with the same words either way.
+    public static func checkOpenable(_ path: String) throws {
+        switch try StoreFile.inspect(path, check: true) {
+        case .empty, .store: break
+        case .newer(let found): throw StoreError.newerSchema(path: path, found: found)
+        case .foreign(let what):
+            throw StoreError.cannotOpen(path: path, reason: "it is not an optilog store (\(what)); nothing was changed")
+        case .damaged(let what): throw StoreError.damaged(path: path, reason: what)
         }
     }
 

@@ -47,7 +47,7 @@ struct Unarchive: ParsableCommand {
     func validate() throws { try selection.check(references) }
 
     func run() throws {
-        let reader = try ReadOnlyStore(path: store.resolvedPath)
+        let reader = try RunSelection.reader(store.resolvedPath)
         let ids = try selection.resolve(references, reader: reader, archived: "1")
         let archived = try reader.annotations(runs: ids).filter { $0.value.archivedAt != nil }.keys
         if archived.isEmpty { throw CleanError(ids.isEmpty ? "no archived runs match" : "\(runsPhrase(ids)) \(ids.count == 1 ? "is" : "are") not archived") }

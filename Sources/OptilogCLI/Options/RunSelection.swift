@@ -23,7 +23,14 @@ struct RunSelection: ParsableArguments {
     /// only as `archived` says: "0" hidden ones never, "1" only them, "0|1" both). Read from the
     /// store as it is, before anything opens it for writing: a mistake changes nothing.
     func resolve(_ references: [String], path: String, archived: String = "0") throws -> [Int64] {
-        try resolve(references, reader: try ReadOnlyStore(path: path), archived: archived)
+        try resolve(references, reader: try Self.reader(path), archived: archived)
+    }
+
+    /// The store read before a command writes to it: refused first, as the writer would refuse
+    /// it, when it is damaged, another program's or newer.
+    static func reader(_ path: String) throws -> ReadOnlyStore {
+        if FileManager.default.fileExists(atPath: path) { try Store.checkOpenable(path) }
+        return try ReadOnlyStore(path: path)
     }
 
     func resolve(_ references: [String], reader: ReadOnlyStore, archived: String = "0") throws -> [Int64] {
