@@ -151,7 +151,7 @@ extension ReadOnlyStore {
         var drop: [(run: Int64, epochs: [Int])] = []
         var report = PruneReport()
         for run in candidates {
-            let kept = try checkpoints(run: run).reversed()  // newest first
+            let kept = try checkpointSizes(run: run).reversed()  // newest first
             guard kept.count > keepLast else { continue }
             var keep = Set(kept.prefix(keepLast).map(\.epoch))
             if let sound = try newestGoodCheckpoint(run: run).checkpoint?.record.epoch { keep.insert(sound) }
@@ -160,7 +160,7 @@ extension ReadOnlyStore {
             drop.append((run, gone.map(\.epoch)))
             report.runs += 1
             report.checkpoints += gone.count
-            report.bytes += gone.reduce(0) { $0 + Int64($1.blob.count) }
+            report.bytes += gone.reduce(0) { $0 + Int64($1.storedBytes) }
         }
         return (drop, report)
     }

@@ -79,13 +79,14 @@ public struct StudyRunner {
         for note in plan.notes { report("optilog: note: \(note)") }
         var pending: [(StudyPlan.Cell, Decision)] = []
         var done = 0, elsewhere = 0, archivedCells = 0
+        let archivedRuns = Set(try store.reader.runs(matching: RunFilter("archived=1"), study: plan.name).map(\.run.id))
         for cell in cells {
             // A cell with settings is told from its neighbours by its optimizer configuration.
             let configuration = cell.settings.isEmpty ? nil : try Self.configuration(cell).json
             let existing = try store.reader.studyRun(study: study, task: cell.task.rawValue, optimizer: cell.optimizer, seed: cell.seed,
                                                      configuration: configuration)
             // An archived run is the user's decision to set it aside: the study leaves it alone.
-            let archived = try existing.map { try store.reader.annotations(runs: [$0.id])[$0.id]?.archivedAt != nil } ?? false
+            let archived = existing.map { archivedRuns.contains($0.id) } ?? false
             switch archived ? .done("archived") : Self.decide(cell, existing: existing) {
             case .done(let why):
                 done += 1

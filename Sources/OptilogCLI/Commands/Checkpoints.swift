@@ -50,16 +50,15 @@ struct Checkpoints: ParsableCommand {
     func list() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
         let everything = references.isEmpty && selection.isEmpty
-        let ids = everything ? try reader.runs(matching: .all.reaching(archived: "0|1")).map(\.run.id)
-            : try selection.resolve(references, reader: reader, archived: "0|1")
+        let ids = everything ? nil : try selection.resolve(references, reader: reader, archived: "0|1")
         var rows: [[RowPrinter.Cell]] = []
         var total: Int64 = 0
-        for id in ids {
-            guard let run = try reader.run(id) else { continue }
-            for c in try reader.checkpoints(run: id) {
-                total += Int64(c.blob.count)
-                rows.append([.integer(Int(id)), .text(run.task), .text(run.optimizer), .text(run.status.rawValue), .integer(c.epoch), .integer(c.step),
-                             .integer(c.payloadBytes), .integer(c.blob.count), .text(utcTime(c.createdAt))])
+        for listing in try reader.runs(matching: RunFilter.all.reaching(archived: "0|1"), ids: ids) {
+            let run = listing.run
+            for c in try reader.checkpointSizes(run: run.id) {
+                total += Int64(c.storedBytes)
+                rows.append([.integer(Int(run.id)), .text(run.task), .text(run.optimizer), .text(run.status.rawValue), .integer(c.epoch), .integer(c.step),
+                             .integer(c.payloadBytes), .integer(c.storedBytes), .text(utcTime(c.createdAt))])
             }
         }
         print(RowPrinter(columns: ["run", "task", "optimizer", "status", "epoch", "step", "payload_bytes", "stored_bytes", "created"], format: format)

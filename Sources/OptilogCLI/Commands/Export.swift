@@ -89,7 +89,8 @@ struct Export: ParsableCommand {
                     zip(exported, settings).flatMap { item, setting in
                         let (listing, epochs) = item
                         let tags = Dictionary(annotations[listing.run.id]?.tags.map { ($0.key, $0.value) } ?? [], uniquingKeysWith: { a, _ in a })
-                        let fixed = Self.runCells(listing).dropLast().map { Self.exact($0, format) }
+                        let facts = zip(Self.runColumns, Self.runCells(listing)).filter { $0.0 != "optimizer_configuration" }.map(\.1)
+                        let fixed = facts.map { Self.exact($0, format) }
                             + settingKeys.map { setting[$0] ?? .null } + tagKeys.map { tags[$0].map { .text($0) } ?? .null }
                         return epochs.map { e in fixed + Self.epochColumns.map { Self.exact(e[$0], format) } }
                     })

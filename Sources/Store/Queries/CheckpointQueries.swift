@@ -9,6 +9,25 @@ extension ReadOnlyStore {
         }
     }
 
+    /// A kept checkpoint's place and sizes, without its blob.
+    public struct CheckpointSize: Sendable, Equatable {
+        public var epoch: Int
+        public var step: Int
+        public var payloadBytes: Int
+        public var storedBytes: Int
+        public var createdAt: Double
+    }
+
+    /// A run's checkpoints' sizes, oldest first: what listings and pruning need, read without
+    /// the blobs (which are most of a store).
+    public func checkpointSizes(run: Int64) throws -> [CheckpointSize] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT epoch, step, payload_bytes, length(blob), created_at FROM checkpoints WHERE run_id = ? ORDER BY epoch",
+                             arguments: [run])
+                .map { CheckpointSize(epoch: $0[0], step: $0[1], payloadBytes: $0[2], storedBytes: $0[3], createdAt: $0[4]) }
+        }
+    }
+
     /// Epochs of a run's checkpoints, newest first.
     public func checkpointEpochs(run: Int64) throws -> [Int] {
         try read { db in try Int.fetchAll(db, sql: "SELECT epoch FROM checkpoints WHERE run_id = ? ORDER BY epoch DESC", arguments: [run]) }
