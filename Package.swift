@@ -22,7 +22,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The project's JSON value (Keras configurations) and SHA-256 hex: shared by every layer.
         .target(name: "Basics", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "Engine", dependencies: ["Basics", "COpenBLAS", .product(name: "Crypto", package: "swift-crypto")]),
+        // SIMD kernels for products too small for OpenBLAS (the LSTM's recurrence), chosen by CPU at run time.
+        .target(name: "CKernels"),
+        .target(name: "Engine", dependencies: ["Basics", "COpenBLAS", "CKernels", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Data", dependencies: ["Basics", "Engine", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Store", dependencies: [
             "Basics", "CZstd", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
@@ -41,7 +43,7 @@ let package = Package(
         .executableTarget(name: "optilog-fuzz", dependencies: ["Data", "Store"], path: "tools/fuzz", exclude: ["README.md", "run.sh", "corpus"]),
         // Helpers shared by the test targets.
         .target(name: "OptilogTestSupport", path: "Tests/Support"),
-        .testTarget(name: "EngineTests", dependencies: ["Basics", "Engine"]),
+        .testTarget(name: "EngineTests", dependencies: ["Basics", "Engine", "CKernels"]),
         .testTarget(name: "StudyTests", dependencies: ["Basics", "Engine", "Data", "Store", "Study", "OptilogTestSupport",
                                                        .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "DataTests", dependencies: ["Engine", "Data", "CZlib"]),

@@ -120,6 +120,9 @@ final class GradientCheckTests: XCTestCase {
     func testLSTMOverSeveralSteps() throws {
         let layer = try built(LSTM(4), inputShape: [6, 3])
         gradientCheck(layer, input: randomTensor([2, 6, 3], seed: 10), Check(samples: 60))
+        // 18 units: the SIMD kernel's whole 16-lane block and a ragged one; 5 rows: a group of 4 and of 1.
+        let wide = try built(LSTM(18), inputShape: [4, 3])
+        gradientCheck(wide, input: randomTensor([5, 4, 3], seed: 6), Check(samples: 50))
     }
 
     func testActivationLayers() throws {

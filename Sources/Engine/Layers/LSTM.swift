@@ -1,6 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import CKernels
+import Synchronization
 
 /// Keras `LSTM` (return_sequences=False): [batch, steps, features] → the last hidden state
 /// [batch, units]. Gates in Keras's order i, f, c, o with sigmoid / tanh:
@@ -10,8 +9,10 @@ import Glibc
 ///
 /// Kernel W [features, 4u] glorot_uniform, recurrent kernel U [u, 4u] orthogonal, bias zeros
 /// with the forget slice at 1 (unit_forget_bias). The input projection of every step is one
-/// GEMM before the loop; only h·U runs per step. Backpropagation through time keeps every
-/// step's gates, then forms dW, dU and dx as single GEMMs over all steps.
+/// GEMM before the loop; per step, h·U, the gates and the state update are one pass of a SIMD
+/// kernel (CKernels), row by row: batch rows never interact, so blocks of rows go to threads
+/// and the bits do not depend on how many. Backpropagation through time keeps every step's
+/// gates and tanh(c), then forms dW, dU and dx as single GEMMs over all steps.
 public final class LSTM: Layer {
     public let kind = "LSTM"
     public var name = "lstm"
@@ -30,6 +31,11 @@ public final class LSTM: Layer {
     private var cells: [Float] = []
     /// Hidden states [steps + 1, batch, u]; entry 0 is the zero initial state.
     private var hiddens: [Float] = []
+    /// tanh(c) per step [steps, batch, u], for the backward pass.
+    private var tanhCells: [Float] = []
+
+    /// Batch rows per block handed to a thread: fixed, so the blocks depend on the shape alone.
+    static let rowsPerBlock = 8
 
     public init(_ units: Int) { self.units = units }
 
@@ -54,7 +60,7 @@ public final class LSTM: Layer {
     public func forward(_ x: Tensor, context: ForwardContext) -> Tensor {
         precondition(Array(x.shape.dropFirst()) == [steps, features], "\(name): input \(x.shape) vs built [\(steps), \(features)]")
         batch = x.batch
-        let u = units, g4 = 4 * units, rowsPerStep = batch
+        let u = units, g4 = 4 * units
         xs = [Float](repeating: 0, count: x.count)
         for b in 0..<batch {
             for t in 0..<steps {
@@ -71,26 +77,18 @@ public final class LSTM: Layer {
         BLAS.gemm(m: steps * batch, n: g4, k: features, a: xs, lda: features, b: kernel.value, ldb: g4, beta: 1, c: &gates, ldc: g4)
         cells = [Float](repeating: 0, count: (steps + 1) * batch * u)
         hiddens = [Float](repeating: 0, count: (steps + 1) * batch * u)
+        tanhCells = [Float](repeating: 0, count: steps * batch * u)
+        let (stepCount, rowCount) = (steps, batch)
         recurrentKernel.value.withUnsafeBufferPointer { up in
             gates.withUnsafeMutableBufferPointer { zp in
                 cells.withUnsafeMutableBufferPointer { cp in
                     hiddens.withUnsafeMutableBufferPointer { hp in
-                        for t in 0..<steps {
-                            let z = zp.baseAddress! + t * rowsPerStep * g4
-                            let hPrev = hp.baseAddress! + t * batch * u, hNext = hPrev + batch * u
-                            let cPrev = cp.baseAddress! + t * batch * u, cNext = cPrev + batch * u
-                            BLAS.gemm(m: batch, n: g4, k: u, a: hPrev, lda: u, b: up.baseAddress!, ldb: g4,
-                                      beta: 1, c: z, ldc: g4)
-                            for b in 0..<batch {
-                                let zr = z + b * g4
-                                for j in 0..<u {
-                                    let i = logistic(zr[j]), f = logistic(zr[u + j])
-                                    let gg = hyperbolicTangent(zr[2 * u + j]), o = logistic(zr[3 * u + j])
-                                    zr[j] = i; zr[u + j] = f; zr[2 * u + j] = gg; zr[3 * u + j] = o
-                                    let c = f * cPrev[b * u + j] + i * gg
-                                    cNext[b * u + j] = c
-                                    hNext[b * u + j] = o * hyperbolicTangent(c)
-                                }
+                        tanhCells.withUnsafeMutableBufferPointer { tp in
+                            let pointers = UncheckedSendable((up.baseAddress!, zp.baseAddress!, cp.baseAddress!, hp.baseAddress!, tp.baseAddress!))
+                            Parallel.forEach((rowCount + Self.rowsPerBlock - 1) / Self.rowsPerBlock) { block in
+                                let (u0, z, c, h, t) = pointers.value
+                                let begin = block * Self.rowsPerBlock, end = min(rowCount, begin + Self.rowsPerBlock)
+                                optilog_lstm_forward(stepCount, rowCount, u, begin, end, z, u0, c, h, t)
                             }
                         }
                     }
@@ -104,37 +102,33 @@ public final class LSTM: Layer {
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         let u = units, g4 = 4 * units
         var dz = [Float](repeating: 0, count: steps * batch * g4)
-        var dh = dy.scalars
-        var dc = [Float](repeating: 0, count: batch * u)
-        var dhPrev = [Float](repeating: 0, count: batch * u)
-        recurrentKernel.value.withUnsafeBufferPointer { up in
-            dz.withUnsafeMutableBufferPointer { dzp in
-                for t in stride(from: steps - 1, through: 0, by: -1) {
-                    let a = t * batch * g4
-                    for b in 0..<batch {
-                        for j in 0..<u {
-                            let gi = a + b * g4 + j
-                            let i = gates[gi], f = gates[gi + u], g = gates[gi + 2 * u], o = gates[gi + 3 * u]
-                            let c = cells[(t + 1) * batch * u + b * u + j], cPrev = cells[t * batch * u + b * u + j]
-                            let tc = hyperbolicTangent(c)
-                            let h = dh[b * u + j]
-                            let dcTotal = dc[b * u + j] + h * o * (1 - tc * tc)
-                            dzp[gi] = dcTotal * g * i * (1 - i)
-                            dzp[gi + u] = dcTotal * cPrev * f * (1 - f)
-                            dzp[gi + 2 * u] = dcTotal * i * (1 - g * g)
-                            dzp[gi + 3 * u] = h * tc * o * (1 - o)
-                            dc[b * u + j] = dcTotal * f
+        // Uᵀ [4u, u], so that dh(t−1) = dz(t)·Uᵀ reads rows.
+        var transposed = [Float](repeating: 0, count: g4 * u)
+        for j in 0..<u { for g in 0..<g4 { transposed[g * u + j] = recurrentKernel.value[j * g4 + g] } }
+        let (stepCount, rowCount) = (steps, batch)
+        let failed = Atomic<Bool>(false)
+        gates.withUnsafeBufferPointer { gp in
+            cells.withUnsafeBufferPointer { cp in
+                tanhCells.withUnsafeBufferPointer { tp in
+                    dy.scalars.withUnsafeBufferPointer { hp in
+                        transposed.withUnsafeBufferPointer { up in
+                            dz.withUnsafeMutableBufferPointer { dzp in
+                                let pointers = UncheckedSendable((gp.baseAddress!, cp.baseAddress!, tp.baseAddress!, hp.baseAddress!,
+                                                                  up.baseAddress!, dzp.baseAddress!))
+                                Parallel.forEach((rowCount + Self.rowsPerBlock - 1) / Self.rowsPerBlock) { block in
+                                    let (g, c, t, h, ut, d) = pointers.value
+                                    let begin = block * Self.rowsPerBlock, end = min(rowCount, begin + Self.rowsPerBlock)
+                                    if optilog_lstm_backward(stepCount, rowCount, u, begin, end, g, c, t, h, ut, d) != 0 {
+                                        failed.store(true, ordering: .relaxed)
+                                    }
+                                }
+                            }
                         }
                     }
-                    // dh_{t-1} = dz_t · Uᵀ
-                    dhPrev.withUnsafeMutableBufferPointer { hp in
-                        BLAS.gemm(transB: true, m: batch, n: u, k: g4, a: dzp.baseAddress! + a, lda: g4,
-                                  b: up.baseAddress!, ldb: g4, c: hp.baseAddress!, ldc: u)
-                    }
-                    swap(&dh, &dhPrev)
                 }
             }
         }
+        precondition(!failed.load(ordering: .relaxed), "\(name): out of memory in the backward pass")
         let rows = steps * batch
         // The first `rows` rows of `hiddens` are h(t−1) for t = 1…steps.
         BLAS.gemm(transA: true, m: u, n: g4, k: rows, a: hiddens, lda: u, b: dz, ldb: g4, c: &recurrentKernel.gradient, ldc: g4)
