@@ -1,6 +1,7 @@
 // The LSTM kernels' bodies, included once per instruction set by lstm_kernels.c (so no include
-// guard) with VARIANT (a name suffix) and TARGET (a target attribute) defined. Every variant
-// performs the same IEEE operations in the same order on each element, so all give the same bits.
+// guard) with VARIANT (a name suffix), TARGET (a target attribute) and MULADD / MULADD1 (a·b + c
+// on vectors / scalars: fused where the instruction set has FMA) defined. Variants with FMA give
+// the same bits as each other; the baseline rounds the products separately.
 
 typedef float VARIANT(vf) __attribute__((ext_vector_type(16)));
 typedef int VARIANT(vi) __attribute__((ext_vector_type(16)));
@@ -66,36 +67,66 @@ static inline TARGET VF VARIANT(tanh)(VF x) {
     return VARIANT(select)(a < VARIANT(splat)(0.0625f), small, big);
 }
 
-/// z (4u values, x·W + b) += h_prev·U for `rows` (1…4) rows at once, so each vector of U
-/// loaded serves every row; per element the sum runs over k in order, whatever `rows` is.
-static inline TARGET void VARIANT(recurrent_product)(size_t u, size_t rows, float *const z[4], const float *u_mat,
-                                                     const float *const h_prev[4]) {
+/// z = b + x·W + h·U (4u values) for one row; per element: the bias, then the features and the
+/// units in order, each a MULADD.
+static inline TARGET void VARIANT(projection1)(size_t features, size_t u, float *z, const float *bias,
+                                               const float *x, const float *w, const float *h, const float *u_mat) {
     size_t g4 = 4 * u, col = 0;
     for (; col + 16 <= g4; col += 16) {
-        VF acc0 = VARIANT(load)(z[0] + col), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        if (rows > 1) acc1 = VARIANT(load)(z[1] + col);
-        if (rows > 2) acc2 = VARIANT(load)(z[2] + col);
-        if (rows > 3) acc3 = VARIANT(load)(z[3] + col);
-        for (size_t k = 0; k < u; k++) {
-            VF w = VARIANT(load)(u_mat + k * g4 + col);
-            acc0 = acc0 + VARIANT(splat)(h_prev[0][k]) * w;
-            if (rows > 1) acc1 = acc1 + VARIANT(splat)(h_prev[1][k]) * w;
-            if (rows > 2) acc2 = acc2 + VARIANT(splat)(h_prev[2][k]) * w;
-            if (rows > 3) acc3 = acc3 + VARIANT(splat)(h_prev[3][k]) * w;
-        }
-        VARIANT(store)(z[0] + col, acc0);
-        if (rows > 1) VARIANT(store)(z[1] + col, acc1);
-        if (rows > 2) VARIANT(store)(z[2] + col, acc2);
-        if (rows > 3) VARIANT(store)(z[3] + col, acc3);
+        VF acc = VARIANT(load)(bias + col);
+        for (size_t k = 0; k < features; k++) acc = MULADD(VARIANT(splat)(x[k]), VARIANT(load)(w + k * g4 + col), acc);
+        for (size_t k = 0; k < u; k++) acc = MULADD(VARIANT(splat)(h[k]), VARIANT(load)(u_mat + k * g4 + col), acc);
+        VARIANT(store)(z + col, acc);
     }
     for (; col < g4; col++) {
-        for (size_t r = 0; r < rows; r++) {
-            float acc = z[r][col];
-            for (size_t k = 0; k < u; k++) acc = acc + h_prev[r][k] * u_mat[k * g4 + col];
-            z[r][col] = acc;
+        float acc = bias[col];
+        for (size_t k = 0; k < features; k++) acc = MULADD1(x[k], w[k * g4 + col], acc);
+        for (size_t k = 0; k < u; k++) acc = MULADD1(h[k], u_mat[k * g4 + col], acc);
+        z[col] = acc;
+    }
+}
+
+/// Accumulates a[r]·M (rows k of M, `depth` of them) into four rows' pairs of 16-column
+/// accumulators: each pair of vectors of M loaded serves four rows.
+#define PROJECT4(depth, a, m, ld) \
+    for (size_t k = 0; k < (depth); k++) { \
+        const float *mk = (m) + k * (ld); \
+        VF wa = VARIANT(load)(mk), wb = VARIANT(load)(mk + 16); \
+        VF h0 = VARIANT(splat)((a)[0][k]), h1 = VARIANT(splat)((a)[1][k]), h2 = VARIANT(splat)((a)[2][k]), h3 = VARIANT(splat)((a)[3][k]); \
+        a0 = MULADD(h0, wa, a0); b0 = MULADD(h0, wb, b0); \
+        a1 = MULADD(h1, wa, a1); b1 = MULADD(h1, wb, b1); \
+        a2 = MULADD(h2, wa, a2); b2 = MULADD(h2, wb, b2); \
+        a3 = MULADD(h3, wa, a3); b3 = MULADD(h3, wb, b3); \
+    }
+
+/// `projection1` for 4 rows at once, 32 columns at a time, with exactly its operations on
+/// every element.
+static inline TARGET void VARIANT(projection4)(size_t features, size_t u, float *const z[4], const float *bias,
+                                               const float *const x[4], const float *w, const float *const h[4],
+                                               const float *u_mat) {
+    size_t g4 = 4 * u, col = 0;
+    for (; col + 32 <= g4; col += 32) {
+        VF a0 = VARIANT(load)(bias + col), a1 = a0, a2 = a0, a3 = a0;
+        VF b0 = VARIANT(load)(bias + col + 16), b1 = b0, b2 = b0, b3 = b0;
+        PROJECT4(features, x, w + col, g4)
+        PROJECT4(u, h, u_mat + col, g4)
+        VARIANT(store)(z[0] + col, a0); VARIANT(store)(z[1] + col, a1); VARIANT(store)(z[2] + col, a2); VARIANT(store)(z[3] + col, a3);
+        VARIANT(store)(z[0] + col + 16, b0); VARIANT(store)(z[1] + col + 16, b1);
+        VARIANT(store)(z[2] + col + 16, b2); VARIANT(store)(z[3] + col + 16, b3);
+    }
+    if (col < g4) {
+        // The last 16 columns or fewer: row by row, the same arithmetic per element.
+        for (size_t r = 0; r < 4; r++) {
+            for (size_t c = col; c < g4; c++) {
+                float acc = bias[c];
+                for (size_t k = 0; k < features; k++) acc = MULADD1(x[r][k], w[k * g4 + c], acc);
+                for (size_t k = 0; k < u; k++) acc = MULADD1(h[r][k], u_mat[k * g4 + c], acc);
+                z[r][c] = acc;
+            }
         }
     }
 }
+#undef PROJECT4
 
 /// The gates of one row in place (z → i, f, g, o) and its new state.
 static inline TARGET void VARIANT(cell)(size_t u, float *z, const float *c_prev, float *c_next, float *h_next, float *tc) {
@@ -130,25 +161,40 @@ static inline TARGET void VARIANT(cell)(size_t u, float *z, const float *c_prev,
     }
 }
 
-static TARGET void VARIANT(forward)(size_t steps, size_t batch, size_t u, size_t row_begin, size_t row_end,
-                                    float *z, const float *u_mat, float *cells, float *hiddens, float *tanh_cells) {
+static TARGET int VARIANT(forward)(size_t steps, size_t features, size_t u, size_t row_begin, size_t row_end,
+                                   const float *x, const float *w, const float *u_mat, const float *bias, float *gates,
+                                   float *h_prev, float *c_prev, float *tanh_cells, float *h_last) {
     size_t g4 = 4 * u;
+    // The last step's cell state is needed by no one: it goes to scratch.
+    float *c_last = malloc(4 * u * sizeof(float));
+    if (!c_last) return -1;
     for (size_t b0 = row_begin; b0 < row_end; b0 += 4) {
         size_t rows = row_end - b0 < 4 ? row_end - b0 : 4;
+        for (size_t r = 0; r < rows; r++) {
+            memset(h_prev + (b0 + r) * steps * u, 0, u * sizeof(float));
+            memset(c_prev + (b0 + r) * steps * u, 0, u * sizeof(float));
+        }
         for (size_t t = 0; t < steps; t++) {
             float *zr[4] = {0};
-            const float *hr[4] = {0};
+            const float *hr[4] = {0}, *xr[4] = {0};
             for (size_t r = 0; r < rows; r++) {
-                zr[r] = z + (t * batch + b0 + r) * g4;
-                hr[r] = hiddens + (t * batch + b0 + r) * u;
+                size_t row = (b0 + r) * steps + t;
+                zr[r] = gates + row * g4;
+                hr[r] = h_prev + row * u;
+                xr[r] = x + row * features;
             }
-            VARIANT(recurrent_product)(u, rows, zr, u_mat, hr);
+            if (rows == 4) VARIANT(projection4)(features, u, zr, bias, xr, w, hr, u_mat);
+            else for (size_t r = 0; r < rows; r++) VARIANT(projection1)(features, u, zr[r], bias, xr[r], w, hr[r], u_mat);
             for (size_t r = 0; r < rows; r++) {
-                size_t prev = (t * batch + b0 + r) * u, next = ((t + 1) * batch + b0 + r) * u;
-                VARIANT(cell)(u, zr[r], cells + prev, cells + next, hiddens + next, tanh_cells + prev);
+                size_t row = (b0 + r) * steps + t;
+                int last = t + 1 == steps;
+                VARIANT(cell)(u, zr[r], c_prev + row * u, last ? c_last + r * u : c_prev + (row + 1) * u,
+                              last ? h_last + (b0 + r) * u : h_prev + (row + 1) * u, tanh_cells + row * u);
             }
         }
     }
+    free(c_last);
+    return 0;
 }
 
 /// One step of one row backwards: dz from the kept gates, dh and the carried dc (updated).
@@ -190,39 +236,54 @@ static inline TARGET void VARIANT(cell_backward)(size_t u, const float *gate, co
     }
 }
 
-/// dh_prev = dz·Uᵀ for `rows` (1…4) rows at once, summed over the 4u gates in order.
-static inline TARGET void VARIANT(recurrent_product_backward)(size_t u, size_t rows, const float *const dz[4],
-                                                              const float *u_t, float *const dh_prev[4]) {
+/// dh_prev = dz·Uᵀ for one row, summed over the 4u gates in order.
+static inline TARGET void VARIANT(recurrent_product_backward1)(size_t u, const float *dz, const float *u_t, float *dh_prev) {
+    size_t g4 = 4 * u, col = 0;
+    for (; col + 16 <= u; col += 16) {
+        VF acc = VARIANT(splat)(dz[0]) * VARIANT(load)(u_t + col);
+        for (size_t k = 1; k < g4; k++) acc = MULADD(VARIANT(splat)(dz[k]), VARIANT(load)(u_t + k * u + col), acc);
+        VARIANT(store)(dh_prev + col, acc);
+    }
+    for (; col < u; col++) {
+        float acc = dz[0] * u_t[col];
+        for (size_t k = 1; k < g4; k++) acc = MULADD1(dz[k], u_t[k * u + col], acc);
+        dh_prev[col] = acc;
+    }
+}
+
+/// The same for 4 rows at once (each vector of Uᵀ loaded serves four rows), with exactly the
+/// operations of `recurrent_product_backward1` on every element.
+static inline TARGET void VARIANT(recurrent_product_backward4)(size_t u, const float *const dz[4], const float *u_t,
+                                                               float *const dh_prev[4]) {
     size_t g4 = 4 * u, col = 0;
     for (; col + 16 <= u; col += 16) {
         VF w = VARIANT(load)(u_t + col);
-        VF acc0 = VARIANT(splat)(dz[0][0]) * w, acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        if (rows > 1) acc1 = VARIANT(splat)(dz[1][0]) * w;
-        if (rows > 2) acc2 = VARIANT(splat)(dz[2][0]) * w;
-        if (rows > 3) acc3 = VARIANT(splat)(dz[3][0]) * w;
-        for (size_t k = 1; k < g4; k++) {
-            w = VARIANT(load)(u_t + k * u + col);
-            acc0 = acc0 + VARIANT(splat)(dz[0][k]) * w;
-            if (rows > 1) acc1 = acc1 + VARIANT(splat)(dz[1][k]) * w;
-            if (rows > 2) acc2 = acc2 + VARIANT(splat)(dz[2][k]) * w;
-            if (rows > 3) acc3 = acc3 + VARIANT(splat)(dz[3][k]) * w;
+        VF a0 = VARIANT(splat)(dz[0][0]) * w, a1 = VARIANT(splat)(dz[1][0]) * w;
+        VF a2 = VARIANT(splat)(dz[2][0]) * w, a3 = VARIANT(splat)(dz[3][0]) * w;
+        const float *wp = u_t + u + col;
+        for (size_t k = 1; k < g4; k++, wp += u) {
+            w = VARIANT(load)(wp);
+            a0 = MULADD(VARIANT(splat)(dz[0][k]), w, a0);
+            a1 = MULADD(VARIANT(splat)(dz[1][k]), w, a1);
+            a2 = MULADD(VARIANT(splat)(dz[2][k]), w, a2);
+            a3 = MULADD(VARIANT(splat)(dz[3][k]), w, a3);
         }
-        VARIANT(store)(dh_prev[0] + col, acc0);
-        if (rows > 1) VARIANT(store)(dh_prev[1] + col, acc1);
-        if (rows > 2) VARIANT(store)(dh_prev[2] + col, acc2);
-        if (rows > 3) VARIANT(store)(dh_prev[3] + col, acc3);
+        VARIANT(store)(dh_prev[0] + col, a0); VARIANT(store)(dh_prev[1] + col, a1);
+        VARIANT(store)(dh_prev[2] + col, a2); VARIANT(store)(dh_prev[3] + col, a3);
     }
-    for (; col < u; col++) {
-        for (size_t r = 0; r < rows; r++) {
-            float acc = dz[r][0] * u_t[col];
-            for (size_t k = 1; k < g4; k++) acc = acc + dz[r][k] * u_t[k * u + col];
-            dh_prev[r][col] = acc;
+    if (col < u) {
+        for (size_t r = 0; r < 4; r++) {
+            for (size_t c = col; c < u; c++) {
+                float acc = dz[r][0] * u_t[c];
+                for (size_t k = 1; k < g4; k++) acc = MULADD1(dz[r][k], u_t[k * u + c], acc);
+                dh_prev[r][c] = acc;
+            }
         }
     }
 }
 
-static TARGET int VARIANT(backward)(size_t steps, size_t batch, size_t u, size_t row_begin, size_t row_end,
-                                    const float *gates, const float *cells, const float *tanh_cells,
+static TARGET int VARIANT(backward)(size_t steps, size_t u, size_t row_begin, size_t row_end,
+                                    const float *gates, const float *c_prev, const float *tanh_cells,
                                     const float *dh_last, const float *u_t, float *dz) {
     // dh, dh_prev and dc for up to 4 rows.
     float *scratch = malloc(12 * u * sizeof(float));
@@ -241,16 +302,70 @@ static TARGET int VARIANT(backward)(size_t steps, size_t batch, size_t u, size_t
         for (size_t t = steps; t-- > 0;) {
             const float *dzr[4] = {0};
             for (size_t r = 0; r < rows; r++) {
-                size_t row = t * batch + b0 + r;
-                VARIANT(cell_backward)(u, gates + row * g4, cells + row * u, tanh_cells + row * u, dh[r], dc[r], dz + row * g4);
+                size_t row = (b0 + r) * steps + t;
+                VARIANT(cell_backward)(u, gates + row * g4, c_prev + row * u, tanh_cells + row * u, dh[r], dc[r], dz + row * g4);
                 dzr[r] = dz + row * g4;
             }
-            VARIANT(recurrent_product_backward)(u, rows, dzr, u_t, dh_prev);
+            if (rows == 4) VARIANT(recurrent_product_backward4)(u, dzr, u_t, dh_prev);
+            else for (size_t r = 0; r < rows; r++) VARIANT(recurrent_product_backward1)(u, dzr[r], u_t, dh_prev[r]);
             for (size_t r = 0; r < 4; r++) { float *swap = dh[r]; dh[r] = dh_prev[r]; dh_prev[r] = swap; }
         }
     }
     free(scratch);
     return 0;
+}
+
+/// C = Aᵀ·B over `depth` rows for C's columns [col_begin, col_end): A [depth, m] and B [depth, n]
+/// row-major with row strides lda and ldb, C [m, n] with ldc, overwritten. Per element: the
+/// first product, then MULADD over the rows in order, whatever tile the element falls in.
+static TARGET void VARIANT(gemm_tn)(size_t depth, size_t m, const float *a, size_t lda, const float *b, size_t ldb,
+                                    float *c, size_t ldc, size_t col_begin, size_t col_end) {
+    if (depth == 0) {
+        for (size_t i = 0; i < m; i++) for (size_t j = col_begin; j < col_end; j++) c[i * ldc + j] = 0;
+        return;
+    }
+    size_t j = col_begin;
+    for (; j + 32 <= col_end; j += 32) {
+        size_t i = 0;
+        for (; i + 4 <= m; i += 4) {
+            const float *ak = a + i, *bk = b + j;
+            VF wa = VARIANT(load)(bk), wb = VARIANT(load)(bk + 16);
+            VF a0 = VARIANT(splat)(ak[0]) * wa, b0 = VARIANT(splat)(ak[0]) * wb;
+            VF a1 = VARIANT(splat)(ak[1]) * wa, b1 = VARIANT(splat)(ak[1]) * wb;
+            VF a2 = VARIANT(splat)(ak[2]) * wa, b2 = VARIANT(splat)(ak[2]) * wb;
+            VF a3 = VARIANT(splat)(ak[3]) * wa, b3 = VARIANT(splat)(ak[3]) * wb;
+            for (size_t k = 1; k < depth; k++) {
+                ak += lda; bk += ldb;
+                wa = VARIANT(load)(bk); wb = VARIANT(load)(bk + 16);
+                VF h0 = VARIANT(splat)(ak[0]), h1 = VARIANT(splat)(ak[1]), h2 = VARIANT(splat)(ak[2]), h3 = VARIANT(splat)(ak[3]);
+                a0 = MULADD(h0, wa, a0); b0 = MULADD(h0, wb, b0);
+                a1 = MULADD(h1, wa, a1); b1 = MULADD(h1, wb, b1);
+                a2 = MULADD(h2, wa, a2); b2 = MULADD(h2, wb, b2);
+                a3 = MULADD(h3, wa, a3); b3 = MULADD(h3, wb, b3);
+            }
+            VARIANT(store)(c + i * ldc + j, a0); VARIANT(store)(c + i * ldc + j + 16, b0);
+            VARIANT(store)(c + (i + 1) * ldc + j, a1); VARIANT(store)(c + (i + 1) * ldc + j + 16, b1);
+            VARIANT(store)(c + (i + 2) * ldc + j, a2); VARIANT(store)(c + (i + 2) * ldc + j + 16, b2);
+            VARIANT(store)(c + (i + 3) * ldc + j, a3); VARIANT(store)(c + (i + 3) * ldc + j + 16, b3);
+        }
+        for (; i < m; i++) {
+            const float *ak = a + i, *bk = b + j;
+            VF a0 = VARIANT(splat)(ak[0]) * VARIANT(load)(bk), b0 = VARIANT(splat)(ak[0]) * VARIANT(load)(bk + 16);
+            for (size_t k = 1; k < depth; k++) {
+                ak += lda; bk += ldb;
+                a0 = MULADD(VARIANT(splat)(ak[0]), VARIANT(load)(bk), a0);
+                b0 = MULADD(VARIANT(splat)(ak[0]), VARIANT(load)(bk + 16), b0);
+            }
+            VARIANT(store)(c + i * ldc + j, a0); VARIANT(store)(c + i * ldc + j + 16, b0);
+        }
+    }
+    for (; j < col_end; j++) {
+        for (size_t i = 0; i < m; i++) {
+            float acc = a[i] * b[j];
+            for (size_t k = 1; k < depth; k++) acc = MULADD1(a[k * lda + i], b[k * ldb + j], acc);
+            c[i * ldc + j] = acc;
+        }
+    }
 }
 
 #undef VF

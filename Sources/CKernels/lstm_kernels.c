@@ -1,11 +1,14 @@
-// SIMD kernels for the LSTM's recurrence, built for AVX-512, AVX2 and baseline x86-64 (or the
-// machine's baseline elsewhere) and chosen once by the CPU: a batch-32, 32-unit step is a
-// 32×32×128 product, too small for OpenBLAS's call, packing and blocking to pay.
+// SIMD kernels for the LSTM, built for AVX-512, AVX2 and baseline x86-64 (or the machine's
+// baseline elsewhere) and chosen once by the CPU: a batch-32, 32-unit step is a 32×46×128
+// product, too small for OpenBLAS's call, packing and blocking to pay, and the weight gradients
+// are products over 3,840 rows into a 32×128 result, which OpenBLAS packs block by block.
 #include "lstm_kernels.h"
 #include <stdlib.h>
 #include <string.h>
 
-// The same bits from every variant: no fused multiply-add, only the IEEE operations written.
+// Only the products the body spells MULADD are fused (on AVX2 and AVX-512, which have FMA, as
+// OpenBLAS's kernels are); the compiler may not contract anything else, so the AVX2 and AVX-512
+// variants give the same bits.
 #pragma clang fp contract(off)
 // The 16-lane vectors only pass between static, inlined functions, so no calling convention
 // is ever shared across instruction sets.
@@ -13,9 +16,16 @@
 
 #define VARIANT(name) name##_baseline
 #define TARGET
+#define MULADD(a, b, c) ((c) + (a) * (b))
+#define MULADD1(a, b, c) ((c) + (a) * (b))
 #include "lstm_body.h"
 #undef VARIANT
 #undef TARGET
+#undef MULADD
+#undef MULADD1
+
+#define MULADD(a, b, c) __builtin_elementwise_fma(a, b, c)
+#define MULADD1(a, b, c) __builtin_fmaf(a, b, c)
 
 #if defined(__x86_64__)
 #define VARIANT(name) name##_avx2
@@ -30,6 +40,8 @@
 #undef VARIANT
 #undef TARGET
 #endif
+#undef MULADD
+#undef MULADD1
 
 int optilog_lstm_supported_level(void) {
 #if defined(__x86_64__)
@@ -58,27 +70,39 @@ static int vector_level(void) {
     return cap >= 0 && cap < level ? cap : level;
 }
 
-void optilog_lstm_forward(size_t steps, size_t batch, size_t units, size_t row_begin, size_t row_end,
-                          float *z, const float *u_mat, float *cells, float *hiddens, float *tanh_cells) {
+int optilog_lstm_forward(size_t steps, size_t features, size_t units, size_t row_begin, size_t row_end,
+                         const float *x, const float *w, const float *u_mat, const float *bias, float *gates,
+                         float *h_prev, float *c_prev, float *tanh_cells, float *h_last) {
 #if defined(__x86_64__)
     switch (vector_level()) {
-    case 2: forward_avx512(steps, batch, units, row_begin, row_end, z, u_mat, cells, hiddens, tanh_cells); return;
-    case 1: forward_avx2(steps, batch, units, row_begin, row_end, z, u_mat, cells, hiddens, tanh_cells); return;
+    case 2: return forward_avx512(steps, features, units, row_begin, row_end, x, w, u_mat, bias, gates, h_prev, c_prev, tanh_cells, h_last);
+    case 1: return forward_avx2(steps, features, units, row_begin, row_end, x, w, u_mat, bias, gates, h_prev, c_prev, tanh_cells, h_last);
     }
 #endif
-    forward_baseline(steps, batch, units, row_begin, row_end, z, u_mat, cells, hiddens, tanh_cells);
+    return forward_baseline(steps, features, units, row_begin, row_end, x, w, u_mat, bias, gates, h_prev, c_prev, tanh_cells, h_last);
 }
 
-int optilog_lstm_backward(size_t steps, size_t batch, size_t units, size_t row_begin, size_t row_end,
-                          const float *gates, const float *cells, const float *tanh_cells,
+int optilog_lstm_backward(size_t steps, size_t units, size_t row_begin, size_t row_end,
+                          const float *gates, const float *c_prev, const float *tanh_cells,
                           const float *dh_last, const float *u_transposed, float *dz) {
 #if defined(__x86_64__)
     switch (vector_level()) {
-    case 2: return backward_avx512(steps, batch, units, row_begin, row_end, gates, cells, tanh_cells, dh_last, u_transposed, dz);
-    case 1: return backward_avx2(steps, batch, units, row_begin, row_end, gates, cells, tanh_cells, dh_last, u_transposed, dz);
+    case 2: return backward_avx512(steps, units, row_begin, row_end, gates, c_prev, tanh_cells, dh_last, u_transposed, dz);
+    case 1: return backward_avx2(steps, units, row_begin, row_end, gates, c_prev, tanh_cells, dh_last, u_transposed, dz);
     }
 #endif
-    return backward_baseline(steps, batch, units, row_begin, row_end, gates, cells, tanh_cells, dh_last, u_transposed, dz);
+    return backward_baseline(steps, units, row_begin, row_end, gates, c_prev, tanh_cells, dh_last, u_transposed, dz);
+}
+
+void optilog_gemm_tn(size_t depth, size_t m, const float *a, size_t lda, const float *b, size_t ldb,
+                     float *c, size_t ldc, size_t col_begin, size_t col_end) {
+#if defined(__x86_64__)
+    switch (vector_level()) {
+    case 2: gemm_tn_avx512(depth, m, a, lda, b, ldb, c, ldc, col_begin, col_end); return;
+    case 1: gemm_tn_avx2(depth, m, a, lda, b, ldb, c, ldc, col_begin, col_end); return;
+    }
+#endif
+    gemm_tn_baseline(depth, m, a, lda, b, ldb, c, ldc, col_begin, col_end);
 }
 
 const char *optilog_lstm_kernel_variant(void) {

@@ -104,23 +104,30 @@ final class LSTMKernelTests: XCTestCase {
         XCTAssertEqual(try run(threads: 3), one)
     }
 
-    /// AVX-512, AVX2 and baseline x86-64 perform the same operations in the same order: the
-    /// same bits from each variant this CPU can run.
-    func testEveryInstructionSetGivesTheSameBits() throws {
-        func run(level: Int32) throws -> [[UInt32]] {
+    /// AVX-512 and AVX2 perform the same operations (fused multiply-adds where the body says so)
+    /// in the same order: the same bits. The baseline, without FMA, rounds each product and
+    /// agrees to Float32 rounding.
+    func testInstructionSetVariantsAgree() throws {
+        func run(level: Int32) throws -> [[Float]] {
             optilog_lstm_limit_level(level)
             defer { optilog_lstm_limit_level(-1) }
             let layer = try built(LSTM(21), inputShape: [6, 3], seed: 12)
             let x = randomTensor([7, 6, 3], seed: 13, scale: 3)
             let y = layer.forward(x, context: ForwardContext(training: true))
             let dx = try XCTUnwrap(layer.backward(Tensor(unchecked: y.shape, randomTensor([7, 21], seed: 14).scalars), needsInputGradient: true))
-            return [y.scalars, dx.scalars, layer.kernel.gradient, layer.recurrentKernel.gradient].map { $0.map(\.bitPattern) }
+            return [y.scalars, dx.scalars, layer.kernel.gradient, layer.recurrentKernel.gradient, layer.bias.gradient]
         }
-        let levels = Array(0...optilog_lstm_supported_level())
-        let results = try levels.map { try run(level: $0) }
-        for (level, result) in zip(levels, results) { XCTAssertEqual(result, results[0], "variant \(level) differs from baseline") }
+        let supported = optilog_lstm_supported_level()
+        let baseline = try run(level: 0)
+        if supported >= 1 {
+            let avx2 = try run(level: 1)
+            for (a, b) in zip(avx2, baseline) { assertClose(a, b, rtol: 1e-4, atol: 1e-5, "AVX2 against baseline") }
+            if supported >= 2 {
+                XCTAssertEqual(try run(level: 2).map { $0.map(\.bitPattern) }, avx2.map { $0.map(\.bitPattern) }, "AVX-512 and AVX2 differ")
+            }
+        }
         #if arch(x86_64)
-        XCTAssertEqual(String(cString: optilog_lstm_kernel_variant()), ["baseline", "avx2", "avx512"][Int(optilog_lstm_supported_level())])
+        XCTAssertEqual(String(cString: optilog_lstm_kernel_variant()), ["baseline", "avx2", "avx512"][Int(supported)])
         #endif
     }
 

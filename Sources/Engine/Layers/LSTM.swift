@@ -4,15 +4,16 @@ import Synchronization
 /// Keras `LSTM` (return_sequences=False): [batch, steps, features] → the last hidden state
 /// [batch, units]. Gates in Keras's order i, f, c, o with sigmoid / tanh:
 ///
-///     z = x_t·W + h·U + b;  i, f, o = σ(z_i, z_f, z_o);  g = tanh(z_c)
+///     z = b + x_t·W + h·U;  i, f, o = σ(z_i, z_f, z_o);  g = tanh(z_c)
 ///     c = f⊙c + i⊙g;        h = o⊙tanh(c)
 ///
 /// Kernel W [features, 4u] glorot_uniform, recurrent kernel U [u, 4u] orthogonal, bias zeros
-/// with the forget slice at 1 (unit_forget_bias). The input projection of every step is one
-/// GEMM before the loop; per step, h·U, the gates and the state update are one pass of a SIMD
-/// kernel (CKernels), row by row: batch rows never interact, so blocks of rows go to threads
-/// and the bits do not depend on how many. Backpropagation through time keeps every step's
-/// gates and tanh(c), then forms dW, dU and dx as single GEMMs over all steps.
+/// with the forget slice at 1 (unit_forget_bias). A step is one pass of a SIMD kernel
+/// (CKernels): z for four batch rows at once, the gates and the state update. Batch rows never
+/// interact, so blocks of rows go to threads and the bits do not depend on how many.
+/// Backpropagation through time keeps every step's gates, entering state and tanh(c); dW and
+/// dU are then single products over all steps and rows, dx one GEMM. Everything is kept
+/// batch-major ([batch, steps, …]), the input's own order, so nothing is transposed.
 public final class LSTM: Layer {
     public let kind = "LSTM"
     public var name = "lstm"
@@ -23,19 +24,22 @@ public final class LSTM: Layer {
     public var parameters: [Parameter] { [kernel, recurrentKernel, bias] }
 
     private var steps = 0, features = 0, batch = 0
-    /// Inputs in time-major order [steps, batch, features].
-    private var xs: [Float] = []
-    /// Gate activations i, f, g, o per step, [steps, batch, 4u].
+    /// The last forward pass's input [batch, steps, features].
+    private var input: [Float] = []
+    /// Gate activations i, f, g, o per step, [batch, steps, 4u].
     private var gates: [Float] = []
-    /// Cell states [steps + 1, batch, u]; entry 0 is the zero initial state.
-    private var cells: [Float] = []
-    /// Hidden states [steps + 1, batch, u]; entry 0 is the zero initial state.
-    private var hiddens: [Float] = []
-    /// tanh(c) per step [steps, batch, u], for the backward pass.
+    /// The hidden and cell state entering each step, [batch, steps, u] (zeros at step 0).
+    private var hiddenIn: [Float] = [], cellIn: [Float] = []
+    /// tanh(c) per step [batch, steps, u], for the backward pass.
     private var tanhCells: [Float] = []
+    /// Gradients with respect to each step's pre-activations, [batch, steps, 4u]; kept between
+    /// steps so that training does not allocate and clear it each time.
+    private var dz: [Float] = []
 
     /// Batch rows per block handed to a thread: fixed, so the blocks depend on the shape alone.
     static let rowsPerBlock = 8
+    /// Columns of dW and dU per block handed to a thread (the kernel's tile width).
+    static let columnsPerBlock = 32
 
     public init(_ units: Int) { self.units = units }
 
@@ -60,96 +64,92 @@ public final class LSTM: Layer {
     public func forward(_ x: Tensor, context: ForwardContext) -> Tensor {
         precondition(Array(x.shape.dropFirst()) == [steps, features], "\(name): input \(x.shape) vs built [\(steps), \(features)]")
         batch = x.batch
-        let u = units, g4 = 4 * units
-        xs = [Float](repeating: 0, count: x.count)
-        for b in 0..<batch {
-            for t in 0..<steps {
-                for f in 0..<features { xs[(t * batch + b) * features + f] = x.scalars[(b * steps + t) * features + f] }
-            }
-        }
-        // z for every step at once: X·W + b, then per step += h·U.
-        gates = [Float](repeating: 0, count: steps * batch * g4)
-        bias.value.withUnsafeBufferPointer { bp in
-            gates.withUnsafeMutableBufferPointer { zp in
-                for r in 0..<(steps * batch) { (zp.baseAddress! + r * g4).update(from: bp.baseAddress!, count: g4) }
-            }
-        }
-        BLAS.gemm(m: steps * batch, n: g4, k: features, a: xs, lda: features, b: kernel.value, ldb: g4, beta: 1, c: &gates, ldc: g4)
-        cells = [Float](repeating: 0, count: (steps + 1) * batch * u)
-        hiddens = [Float](repeating: 0, count: (steps + 1) * batch * u)
-        tanhCells = [Float](repeating: 0, count: steps * batch * u)
-        let (stepCount, rowCount) = (steps, batch)
+        let (u, stepCount, featureCount, rowCount) = (units, steps, features, batch)
+        input = x.scalars
+        // Every element of these is written by the kernel; only their size may change.
+        resize(&gates, to: rowCount * stepCount * 4 * u)
+        resize(&hiddenIn, to: rowCount * stepCount * u)
+        resize(&cellIn, to: rowCount * stepCount * u)
+        resize(&tanhCells, to: rowCount * stepCount * u)
+        var last = [Float](repeating: 0, count: rowCount * u)
+        let failed = Atomic<Bool>(false)
+        input.withUnsafeBufferPointer { xp in
+        kernel.value.withUnsafeBufferPointer { wp in
         recurrentKernel.value.withUnsafeBufferPointer { up in
-            gates.withUnsafeMutableBufferPointer { zp in
-                cells.withUnsafeMutableBufferPointer { cp in
-                    hiddens.withUnsafeMutableBufferPointer { hp in
-                        tanhCells.withUnsafeMutableBufferPointer { tp in
-                            let pointers = UncheckedSendable((up.baseAddress!, zp.baseAddress!, cp.baseAddress!, hp.baseAddress!, tp.baseAddress!))
-                            Parallel.forEach((rowCount + Self.rowsPerBlock - 1) / Self.rowsPerBlock) { block in
-                                let (u0, z, c, h, t) = pointers.value
-                                let begin = block * Self.rowsPerBlock, end = min(rowCount, begin + Self.rowsPerBlock)
-                                optilog_lstm_forward(stepCount, rowCount, u, begin, end, z, u0, c, h, t)
-                            }
-                        }
-                    }
+        bias.value.withUnsafeBufferPointer { bp in
+        gates.withUnsafeMutableBufferPointer { gp in
+        hiddenIn.withUnsafeMutableBufferPointer { hp in
+        cellIn.withUnsafeMutableBufferPointer { cp in
+        tanhCells.withUnsafeMutableBufferPointer { tp in
+        last.withUnsafeMutableBufferPointer { lp in
+            let pointers = UncheckedSendable((xp.baseAddress!, wp.baseAddress!, up.baseAddress!, bp.baseAddress!, gp.baseAddress!,
+                                              hp.baseAddress!, cp.baseAddress!, tp.baseAddress!, lp.baseAddress!))
+            Parallel.forEach((rowCount + Self.rowsPerBlock - 1) / Self.rowsPerBlock) { block in
+                let (x, w, um, b, g, h, c, t, l) = pointers.value
+                let begin = block * Self.rowsPerBlock, end = min(rowCount, begin + Self.rowsPerBlock)
+                if optilog_lstm_forward(stepCount, featureCount, u, begin, end, x, w, um, b, g, h, c, t, l) != 0 {
+                    failed.store(true, ordering: .relaxed)
                 }
             }
-        }
-        let last = Array(hiddens[(steps * batch * u)...])
-        return Tensor(unchecked: [batch, u], last)
+        }}}}}}}}}
+        precondition(!failed.load(ordering: .relaxed), "\(name): out of memory in the forward pass")
+        return Tensor(unchecked: [rowCount, u], last)
     }
 
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
-        let u = units, g4 = 4 * units
-        var dz = [Float](repeating: 0, count: steps * batch * g4)
+        let (u, stepCount, featureCount, rowCount) = (units, steps, features, batch)
+        let g4 = 4 * u, rows = rowCount * stepCount
+        resize(&dz, to: rows * g4)
         // Uᵀ [4u, u], so that dh(t−1) = dz(t)·Uᵀ reads rows.
         var transposed = [Float](repeating: 0, count: g4 * u)
         for j in 0..<u { for g in 0..<g4 { transposed[g * u + j] = recurrentKernel.value[j * g4 + g] } }
-        let (stepCount, rowCount) = (steps, batch)
         let failed = Atomic<Bool>(false)
         gates.withUnsafeBufferPointer { gp in
-            cells.withUnsafeBufferPointer { cp in
-                tanhCells.withUnsafeBufferPointer { tp in
-                    dy.scalars.withUnsafeBufferPointer { hp in
-                        transposed.withUnsafeBufferPointer { up in
-                            dz.withUnsafeMutableBufferPointer { dzp in
-                                let pointers = UncheckedSendable((gp.baseAddress!, cp.baseAddress!, tp.baseAddress!, hp.baseAddress!,
-                                                                  up.baseAddress!, dzp.baseAddress!))
-                                Parallel.forEach((rowCount + Self.rowsPerBlock - 1) / Self.rowsPerBlock) { block in
-                                    let (g, c, t, h, ut, d) = pointers.value
-                                    let begin = block * Self.rowsPerBlock, end = min(rowCount, begin + Self.rowsPerBlock)
-                                    if optilog_lstm_backward(stepCount, rowCount, u, begin, end, g, c, t, h, ut, d) != 0 {
-                                        failed.store(true, ordering: .relaxed)
-                                    }
-                                }
-                            }
-                        }
-                    }
+        cellIn.withUnsafeBufferPointer { cp in
+        tanhCells.withUnsafeBufferPointer { tp in
+        dy.scalars.withUnsafeBufferPointer { hp in
+        transposed.withUnsafeBufferPointer { up in
+        dz.withUnsafeMutableBufferPointer { dzp in
+            let pointers = UncheckedSendable((gp.baseAddress!, cp.baseAddress!, tp.baseAddress!, hp.baseAddress!,
+                                              up.baseAddress!, dzp.baseAddress!))
+            Parallel.forEach((rowCount + Self.rowsPerBlock - 1) / Self.rowsPerBlock) { block in
+                let (g, c, t, h, ut, d) = pointers.value
+                let begin = block * Self.rowsPerBlock, end = min(rowCount, begin + Self.rowsPerBlock)
+                if optilog_lstm_backward(stepCount, u, begin, end, g, c, t, h, ut, d) != 0 {
+                    failed.store(true, ordering: .relaxed)
                 }
             }
-        }
+        }}}}}}
         precondition(!failed.load(ordering: .relaxed), "\(name): out of memory in the backward pass")
-        let rows = steps * batch
-        // The first `rows` rows of `hiddens` are h(t−1) for t = 1…steps.
-        BLAS.gemm(transA: true, m: u, n: g4, k: rows, a: hiddens, lda: u, b: dz, ldb: g4, c: &recurrentKernel.gradient, ldc: g4)
-        BLAS.gemm(transA: true, m: features, n: g4, k: rows, a: xs, lda: features, b: dz, ldb: g4, c: &kernel.gradient, ldc: g4)
+        // dU = Σ h(t−1)ᵀ·dz(t) and dW = Σ x(t)ᵀ·dz(t) over every step of every row: column
+        // blocks of both, independent, on the threads.
+        let blocksPerProduct = (g4 + Self.columnsPerBlock - 1) / Self.columnsPerBlock
+        hiddenIn.withUnsafeBufferPointer { hp in
+        input.withUnsafeBufferPointer { xp in
+        dz.withUnsafeBufferPointer { dzp in
+        recurrentKernel.gradient.withUnsafeMutableBufferPointer { dup in
+        kernel.gradient.withUnsafeMutableBufferPointer { dwp in
+            let pointers = UncheckedSendable((hp.baseAddress!, xp.baseAddress!, dzp.baseAddress!, dup.baseAddress!, dwp.baseAddress!))
+            Parallel.forEach(2 * blocksPerProduct) { block in
+                let (h, x, d, du, dw) = pointers.value
+                let begin = (block % blocksPerProduct) * Self.columnsPerBlock, end = min(g4, begin + Self.columnsPerBlock)
+                if block < blocksPerProduct {
+                    optilog_gemm_tn(rows, u, h, u, d, g4, du, g4, begin, end)
+                } else {
+                    optilog_gemm_tn(rows, featureCount, x, featureCount, d, g4, dw, g4, begin, end)
+                }
+            }
+        }}}}}
         columnSums(dz, rows: rows, columns: g4, into: &bias.gradient)
         guard needsInputGradient else { return nil }
-        var dxs = [Float](repeating: 0, count: rows * features)
-        dz.withUnsafeBufferPointer { dzp in
-            kernel.value.withUnsafeBufferPointer { wp in
-                dxs.withUnsafeMutableBufferPointer { dp in
-                    BLAS.gemm(transB: true, m: rows, n: features, k: g4, a: dzp.baseAddress!, lda: g4,
-                              b: wp.baseAddress!, ldb: g4, c: dp.baseAddress!, ldc: features)
-                }
-            }
-        }
-        var dx = [Float](repeating: 0, count: rows * features)
-        for b in 0..<batch {
-            for t in 0..<steps {
-                for f in 0..<features { dx[(b * steps + t) * features + f] = dxs[(t * batch + b) * features + f] }
-            }
-        }
-        return Tensor(unchecked: [batch, steps, features], dx)
+        var dx = [Float](repeating: 0, count: rows * featureCount)
+        BLAS.gemm(transB: true, m: rows, n: featureCount, k: g4, a: dz, lda: g4, b: kernel.value, ldb: g4, c: &dx, ldc: featureCount)
+        return Tensor(unchecked: [rowCount, stepCount, featureCount], dx)
+    }
+
+    /// Gives `buffer` `count` elements, keeping its storage when the size is unchanged (callers
+    /// overwrite every element).
+    private func resize(_ buffer: inout [Float], to count: Int) {
+        if buffer.count != count { buffer = [Float](repeating: 0, count: count) }
     }
 }
