@@ -164,17 +164,20 @@ static inline TARGET void VARIANT(cell)(size_t u, float *z, const float *c_prev,
 static TARGET int VARIANT(forward)(size_t steps, size_t features, size_t u, size_t row_begin, size_t row_end,
                                    const float *x, const float *w, const float *u_mat, const float *bias, float *gates,
                                    float *h_prev, float *c_prev, float *tanh_cells, float *h_last) {
-    size_t g4 = 4 * u;
+    size_t g4 = 4 * u, n_rows = row_end - row_begin;
     // The last step's cell state is needed by no one: it goes to scratch.
-    float *c_last = malloc(4 * u * sizeof(float));
+    float *c_last = malloc(n_rows * u * sizeof(float) + 1);
     if (!c_last) return -1;
-    for (size_t b0 = row_begin; b0 < row_end; b0 += 4) {
-        size_t rows = row_end - b0 < 4 ? row_end - b0 : 4;
-        for (size_t r = 0; r < rows; r++) {
-            memset(h_prev + (b0 + r) * steps * u, 0, u * sizeof(float));
-            memset(c_prev + (b0 + r) * steps * u, 0, u * sizeof(float));
-        }
-        for (size_t t = 0; t < steps; t++) {
+    for (size_t b = row_begin; b < row_end; b++) {
+        memset(h_prev + b * steps * u, 0, u * sizeof(float));
+        memset(c_prev + b * steps * u, 0, u * sizeof(float));
+    }
+    // Step by step across the groups of 4 rows (not group by group): consecutive groups do not
+    // depend on each other, so the CPU overlaps one group's gates with the next one's product.
+    for (size_t t = 0; t < steps; t++) {
+        int last = t + 1 == steps;
+        for (size_t b0 = row_begin; b0 < row_end; b0 += 4) {
+            size_t rows = row_end - b0 < 4 ? row_end - b0 : 4;
             float *zr[4] = {0};
             const float *hr[4] = {0}, *xr[4] = {0};
             for (size_t r = 0; r < rows; r++) {
@@ -186,10 +189,9 @@ static TARGET int VARIANT(forward)(size_t steps, size_t features, size_t u, size
             if (rows == 4) VARIANT(projection4)(features, u, zr, bias, xr, w, hr, u_mat);
             else for (size_t r = 0; r < rows; r++) VARIANT(projection1)(features, u, zr[r], bias, xr[r], w, hr[r], u_mat);
             for (size_t r = 0; r < rows; r++) {
-                size_t row = (b0 + r) * steps + t;
-                int last = t + 1 == steps;
-                VARIANT(cell)(u, zr[r], c_prev + row * u, last ? c_last + r * u : c_prev + (row + 1) * u,
-                              last ? h_last + (b0 + r) * u : h_prev + (row + 1) * u, tanh_cells + row * u);
+                size_t b = b0 + r, row = b * steps + t;
+                VARIANT(cell)(u, zr[r], c_prev + row * u, last ? c_last + (b - row_begin) * u : c_prev + (row + 1) * u,
+                              last ? h_last + b * u : h_prev + (row + 1) * u, tanh_cells + row * u);
             }
         }
     }
@@ -285,31 +287,28 @@ static inline TARGET void VARIANT(recurrent_product_backward4)(size_t u, const f
 static TARGET int VARIANT(backward)(size_t steps, size_t u, size_t row_begin, size_t row_end,
                                     const float *gates, const float *c_prev, const float *tanh_cells,
                                     const float *dh_last, const float *u_t, float *dz) {
-    // dh, dh_prev and dc for up to 4 rows.
-    float *scratch = malloc(12 * u * sizeof(float));
+    // dh, dh_prev and dc of every row in the range.
+    size_t g4 = 4 * u, n_rows = row_end - row_begin;
+    float *scratch = malloc(3 * n_rows * u * sizeof(float) + 1);
     if (!scratch) return -1;
-    size_t g4 = 4 * u;
-    for (size_t b0 = row_begin; b0 < row_end; b0 += 4) {
-        size_t rows = row_end - b0 < 4 ? row_end - b0 : 4;
-        float *dh[4], *dh_prev[4], *dc[4];
-        for (size_t r = 0; r < 4; r++) {
-            dh[r] = scratch + r * u; dh_prev[r] = scratch + (4 + r) * u; dc[r] = scratch + (8 + r) * u;
-        }
-        for (size_t r = 0; r < rows; r++) {
-            memcpy(dh[r], dh_last + (b0 + r) * u, u * sizeof(float));
-            memset(dc[r], 0, u * sizeof(float));
-        }
-        for (size_t t = steps; t-- > 0;) {
+    float *dh = scratch, *dh_prev = scratch + n_rows * u, *dc = scratch + 2 * n_rows * u;
+    memcpy(dh, dh_last + row_begin * u, n_rows * u * sizeof(float));
+    memset(dc, 0, n_rows * u * sizeof(float));
+    for (size_t t = steps; t-- > 0;) {
+        for (size_t b0 = row_begin; b0 < row_end; b0 += 4) {
+            size_t rows = row_end - b0 < 4 ? row_end - b0 : 4;
             const float *dzr[4] = {0};
+            float *dhp[4] = {0};
             for (size_t r = 0; r < rows; r++) {
-                size_t row = (b0 + r) * steps + t;
-                VARIANT(cell_backward)(u, gates + row * g4, c_prev + row * u, tanh_cells + row * u, dh[r], dc[r], dz + row * g4);
+                size_t b = b0 + r, row = b * steps + t, k = (b - row_begin) * u;
+                VARIANT(cell_backward)(u, gates + row * g4, c_prev + row * u, tanh_cells + row * u, dh + k, dc + k, dz + row * g4);
                 dzr[r] = dz + row * g4;
+                dhp[r] = dh_prev + k;
             }
-            if (rows == 4) VARIANT(recurrent_product_backward4)(u, dzr, u_t, dh_prev);
-            else for (size_t r = 0; r < rows; r++) VARIANT(recurrent_product_backward1)(u, dzr[r], u_t, dh_prev[r]);
-            for (size_t r = 0; r < 4; r++) { float *swap = dh[r]; dh[r] = dh_prev[r]; dh_prev[r] = swap; }
+            if (rows == 4) VARIANT(recurrent_product_backward4)(u, dzr, u_t, dhp);
+            else for (size_t r = 0; r < rows; r++) VARIANT(recurrent_product_backward1)(u, dzr[r], u_t, dhp[r]);
         }
+        float *swap = dh; dh = dh_prev; dh_prev = swap;
     }
     free(scratch);
     return 0;
@@ -324,39 +323,59 @@ static TARGET void VARIANT(gemm_tn)(size_t depth, size_t m, const float *a, size
         for (size_t i = 0; i < m; i++) for (size_t j = col_begin; j < col_end; j++) c[i * ldc + j] = 0;
         return;
     }
+    // Depth in chunks, so that B's 32-column slice of a chunk stays in L1 while every row tile of
+    // C passes over it; C's accumulators are stored and reloaded between chunks, which leaves
+    // each element's order of operations as it is.
+    const size_t chunk = 128;
     size_t j = col_begin;
     for (; j + 32 <= col_end; j += 32) {
-        size_t i = 0;
-        for (; i + 4 <= m; i += 4) {
-            const float *ak = a + i, *bk = b + j;
-            VF wa = VARIANT(load)(bk), wb = VARIANT(load)(bk + 16);
-            VF a0 = VARIANT(splat)(ak[0]) * wa, b0 = VARIANT(splat)(ak[0]) * wb;
-            VF a1 = VARIANT(splat)(ak[1]) * wa, b1 = VARIANT(splat)(ak[1]) * wb;
-            VF a2 = VARIANT(splat)(ak[2]) * wa, b2 = VARIANT(splat)(ak[2]) * wb;
-            VF a3 = VARIANT(splat)(ak[3]) * wa, b3 = VARIANT(splat)(ak[3]) * wb;
-            for (size_t k = 1; k < depth; k++) {
-                ak += lda; bk += ldb;
-                wa = VARIANT(load)(bk); wb = VARIANT(load)(bk + 16);
-                VF h0 = VARIANT(splat)(ak[0]), h1 = VARIANT(splat)(ak[1]), h2 = VARIANT(splat)(ak[2]), h3 = VARIANT(splat)(ak[3]);
-                a0 = MULADD(h0, wa, a0); b0 = MULADD(h0, wb, b0);
-                a1 = MULADD(h1, wa, a1); b1 = MULADD(h1, wb, b1);
-                a2 = MULADD(h2, wa, a2); b2 = MULADD(h2, wb, b2);
-                a3 = MULADD(h3, wa, a3); b3 = MULADD(h3, wb, b3);
+        for (size_t k0 = 0; k0 < depth; k0 += chunk) {
+            size_t k1 = depth - k0 < chunk ? depth : k0 + chunk;
+            size_t i = 0;
+            for (; i + 4 <= m; i += 4) {
+                float *c0 = c + i * ldc + j, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
+                const float *ak = a + k0 * lda + i, *bk = b + k0 * ldb + j;
+                VF a0, a1, a2, a3, b0, b1, b2, b3;
+                size_t k = k0;
+                if (k0 == 0) {
+                    VF wa = VARIANT(load)(bk), wb = VARIANT(load)(bk + 16);
+                    a0 = VARIANT(splat)(ak[0]) * wa; b0 = VARIANT(splat)(ak[0]) * wb;
+                    a1 = VARIANT(splat)(ak[1]) * wa; b1 = VARIANT(splat)(ak[1]) * wb;
+                    a2 = VARIANT(splat)(ak[2]) * wa; b2 = VARIANT(splat)(ak[2]) * wb;
+                    a3 = VARIANT(splat)(ak[3]) * wa; b3 = VARIANT(splat)(ak[3]) * wb;
+                    ak += lda; bk += ldb; k++;
+                } else {
+                    a0 = VARIANT(load)(c0); b0 = VARIANT(load)(c0 + 16); a1 = VARIANT(load)(c1); b1 = VARIANT(load)(c1 + 16);
+                    a2 = VARIANT(load)(c2); b2 = VARIANT(load)(c2 + 16); a3 = VARIANT(load)(c3); b3 = VARIANT(load)(c3 + 16);
+                }
+                for (; k < k1; k++, ak += lda, bk += ldb) {
+                    VF wa = VARIANT(load)(bk), wb = VARIANT(load)(bk + 16);
+                    VF h0 = VARIANT(splat)(ak[0]), h1 = VARIANT(splat)(ak[1]), h2 = VARIANT(splat)(ak[2]), h3 = VARIANT(splat)(ak[3]);
+                    a0 = MULADD(h0, wa, a0); b0 = MULADD(h0, wb, b0);
+                    a1 = MULADD(h1, wa, a1); b1 = MULADD(h1, wb, b1);
+                    a2 = MULADD(h2, wa, a2); b2 = MULADD(h2, wb, b2);
+                    a3 = MULADD(h3, wa, a3); b3 = MULADD(h3, wb, b3);
+                }
+                VARIANT(store)(c0, a0); VARIANT(store)(c0 + 16, b0); VARIANT(store)(c1, a1); VARIANT(store)(c1 + 16, b1);
+                VARIANT(store)(c2, a2); VARIANT(store)(c2 + 16, b2); VARIANT(store)(c3, a3); VARIANT(store)(c3 + 16, b3);
             }
-            VARIANT(store)(c + i * ldc + j, a0); VARIANT(store)(c + i * ldc + j + 16, b0);
-            VARIANT(store)(c + (i + 1) * ldc + j, a1); VARIANT(store)(c + (i + 1) * ldc + j + 16, b1);
-            VARIANT(store)(c + (i + 2) * ldc + j, a2); VARIANT(store)(c + (i + 2) * ldc + j + 16, b2);
-            VARIANT(store)(c + (i + 3) * ldc + j, a3); VARIANT(store)(c + (i + 3) * ldc + j + 16, b3);
-        }
-        for (; i < m; i++) {
-            const float *ak = a + i, *bk = b + j;
-            VF a0 = VARIANT(splat)(ak[0]) * VARIANT(load)(bk), b0 = VARIANT(splat)(ak[0]) * VARIANT(load)(bk + 16);
-            for (size_t k = 1; k < depth; k++) {
-                ak += lda; bk += ldb;
-                a0 = MULADD(VARIANT(splat)(ak[0]), VARIANT(load)(bk), a0);
-                b0 = MULADD(VARIANT(splat)(ak[0]), VARIANT(load)(bk + 16), b0);
+            for (; i < m; i++) {
+                float *c0 = c + i * ldc + j;
+                const float *ak = a + k0 * lda + i, *bk = b + k0 * ldb + j;
+                VF a0, b0;
+                size_t k = k0;
+                if (k0 == 0) {
+                    a0 = VARIANT(splat)(ak[0]) * VARIANT(load)(bk); b0 = VARIANT(splat)(ak[0]) * VARIANT(load)(bk + 16);
+                    ak += lda; bk += ldb; k++;
+                } else {
+                    a0 = VARIANT(load)(c0); b0 = VARIANT(load)(c0 + 16);
+                }
+                for (; k < k1; k++, ak += lda, bk += ldb) {
+                    a0 = MULADD(VARIANT(splat)(ak[0]), VARIANT(load)(bk), a0);
+                    b0 = MULADD(VARIANT(splat)(ak[0]), VARIANT(load)(bk + 16), b0);
+                }
+                VARIANT(store)(c0, a0); VARIANT(store)(c0 + 16, b0);
             }
-            VARIANT(store)(c + i * ldc + j, a0); VARIANT(store)(c + i * ldc + j + 16, b0);
         }
     }
     for (; j < col_end; j++) {
