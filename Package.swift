@@ -35,7 +35,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "optilog", dependencies: ["OptilogCLI"]),
-        .executableTarget(name: "optilog-bench", dependencies: ["Engine", "Data", "Study", "Store", "COpenBLAS",
+        .executableTarget(name: "optilog-bench", dependencies: ["Engine", "Data", "Study", "Store", "COpenBLAS", "CKernels",
                                                                .product(name: "GRDB", package: "GRDB.swift")],
                           path: "tools/bench/engine"),
         // A writer process for the store's multi-process tests.

@@ -1,8 +1,10 @@
 """Keras side of optilog-bench: one study model trained with Adam, batch 32, on random data of
 the canonical shapes; one warm-up epoch, then N timed epochs; prints `RESULT {json}`.
 
-usage: KERAS_BACKEND=tensorflow python keras_epoch.py TASK SAMPLES EPOCHS
-       TASK: boston | fashion_mnist | imdb | jena      BENCH_THREADS=n sets TF's thread pools.
+usage: KERAS_BACKEND=tensorflow|jax python keras_epoch.py TASK SAMPLES EPOCHS
+       TASK: boston | fashion_mnist | imdb | jena
+BENCH_THREADS=n keeps the process on n cores (CPU affinity, so no backend can use more) and sizes
+TensorFlow's thread pools or XLA's Eigen pool to n.
 """
 import json
 import os
@@ -10,15 +12,20 @@ import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+THREADS = int(os.environ.get("BENCH_THREADS", "0"))
+if THREADS:
+    os.sched_setaffinity(0, set(sorted(os.sched_getaffinity(0))[:THREADS]))
+    if os.environ.get("KERAS_BACKEND") == "jax":
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + f" --xla_cpu_multi_thread_eigen={'true' if THREADS > 1 else 'false'}"
+                                   + f" intra_op_parallelism_threads={THREADS}").strip()
 import numpy as np
 import keras
 from keras import layers
 
-if os.environ.get("BENCH_THREADS") and keras.backend.backend() == "tensorflow":
+if THREADS and keras.backend.backend() == "tensorflow":
     import tensorflow as tf
-    n = int(os.environ["BENCH_THREADS"])
-    tf.config.threading.set_intra_op_parallelism_threads(n)
-    tf.config.threading.set_inter_op_parallelism_threads(n)
+    tf.config.threading.set_intra_op_parallelism_threads(THREADS)
+    tf.config.threading.set_inter_op_parallelism_threads(THREADS)
 
 
 def study_model(task, shape):

@@ -1,10 +1,11 @@
 // optilog-bench: the engine's training throughput, GFLOP/s against this machine's measured
-// GEMM peak, peak memory at full data-set size, and ratios against Keras measured in the same
-// run (when a Python with Keras is given) and against the recorded peer table.
+// GEMM peak, peak memory at full data-set size, and ratios against Keras on TensorFlow and on
+// JAX (and PyTorch with --torch) measured in the same run, interleaved, when a Python is given.
 //
 //   swift build -c release --product optilog-bench
 //   .build/release/optilog-bench [--threads 1,2] [--tasks boston,fashion_mnist,imdb,jena]
-//       [--memory] [--keras PYTHON] [--out FILE.md]
+//       [--memory] [--keras PYTHON [--backends tensorflow,jax] [--torch] [--rounds N]] [--out FILE.md]
+import CKernels
 import Data
 import Engine
 import Foundation
@@ -24,6 +25,11 @@ struct Options {
     var queries = false
     var peersStore = false
     var engine = true
+    /// Interleaved rounds of every measurement (optilog and each peer, task by task).
+    var rounds: Int?
+    /// Peers to run with --keras: Keras on these backends, and PyTorch when its script runs.
+    var backends = ["tensorflow", "jax"]
+    var torch = false
 
     init(_ args: [String]) throws {
         var i = 1
@@ -45,10 +51,13 @@ struct Options {
             case "--queries-only": queries = true; engine = false
             case "--peers-store": peersStore = true; engine = false
             case "--keras": keras = try value()
+            case "--rounds": rounds = Int(try value())
+            case "--backends": backends = try value().split(separator: ",").map(String.init)
+            case "--torch": torch = true
             case "--out": out = try value()
             case "--memory-child": memoryChild = try Self.task(try value())
             case "-h", "--help":
-                print("usage: optilog-bench [--threads 1,2] [--tasks boston,fashion_mnist,imdb,jena] [--memory] [--keras PYTHON] [--store | --store-only] [--logging | --logging-only] [--queries | --queries-only] [--out FILE.md]")
+                print("usage: optilog-bench [--threads 1,2] [--tasks boston,fashion_mnist,imdb,jena] [--memory] [--keras PYTHON [--backends tensorflow,jax] [--torch] [--rounds N]] [--store | --store-only] [--logging | --logging-only] [--queries | --queries-only] [--out FILE.md]")
                 exit(0)
             default: throw BenchError("unknown argument \(args[i])")
             }
@@ -86,16 +95,6 @@ func fullSize(_ task: StudyTask) -> Int {
     case .jena: return 100_000
     }
 }
-
-/// The best peer of ../shared/reference/peer_timings.md (2026-11-29, same machine kind,
-/// contended): samples/s, and who reached it. The ratios against these are indicative only;
-/// the side-by-side Keras column is the one that holds.
-let recordedBestPeer: [StudyTask: (Double, String)] = [
-    .boston: (22_522, "Keras/JAX"),
-    .fashionMNIST: (1_644, "Keras/TF"),
-    .imdb: (192, "PyTorch 1 thread"),
-    .jena: (2_610, "Keras/JAX"),
-]
 
 func median(_ v: [Double]) -> Double {
     let s = v.sorted()
@@ -174,19 +173,22 @@ func runChild(_ arguments: [String], environment: [String: String] = [:]) throws
     return String(decoding: data, as: UTF8.self)
 }
 
-/// Keras (TensorFlow backend) on the same shapes, batch size, optimizer and epochs, through
-/// tools/bench/keras_epoch.py; nil when no Python was given or the run failed.
-func keras(_ python: String, _ task: StudyTask, threads: Int) -> Double? {
+/// A peer on the same shapes, batch size, optimizer (Adam) and epochs, kept to `threads` cores:
+/// Keras on `backend` through tools/bench/keras_epoch.py, or PyTorch (backend "torch") through
+/// torch_epoch.py. Median samples/s of the timed epochs; nil when the run failed.
+func peer(_ python: String, backend: String, _ task: StudyTask, threads: Int) -> Double? {
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("keras_epoch.py").path
+        .appendingPathComponent(backend == "torch" ? "torch_epoch.py" : "keras_epoch.py").path
     let (samples, epochs) = workload(task)
     guard let out = try? runChild([python, script, task.rawValue, String(samples), String(epochs)],
-                                  environment: ["BENCH_THREADS": String(threads), "KERAS_BACKEND": "tensorflow"]),
+                                  environment: ["BENCH_THREADS": String(threads), "KERAS_BACKEND": backend]),
           let line = out.split(separator: "\n").first(where: { $0.hasPrefix("RESULT ") }),
           let json = try? JSONSerialization.jsonObject(with: Data(line.dropFirst(7).utf8)) as? [String: Any]
     else { return nil }
     return (json["samples_per_s_median"] as? NSNumber)?.doubleValue
 }
+
+let peerNames = ["tensorflow": "Keras/TF", "jax": "Keras/JAX", "torch": "PyTorch"]
 
 func f(_ x: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", x) }
 
@@ -196,31 +198,66 @@ func engineBenchmark(_ options: Options, emit: (String) -> Void) throws {
     emit("GEMM peak (1024³ sgemm through the engine, best of 5): "
          + options.threads.map { "\($0) thread\($0 == 1 ? "" : "s"): \(f(peak[$0]!, 1)) GFLOP/s" }.joined(separator: ", "))
     emit("")
-    emit("Training throughput: Adam, batch 32, synthetic data of the canonical shapes, median of the timed epochs after one warm-up epoch.")
-    emit("GFLOP/s counts 6 × forward MACs per sample (forward + backward), as the peer table does. For IMDB that is the")
-    emit("dense-equivalent count: optilog runs the first Conv1D on the batch's distinct embedding rows and does less arithmetic.")
+    let peers = options.keras == nil ? [] : options.backends + (options.torch ? ["torch"] : [])
+    let rounds = max(1, options.rounds ?? (peers.isEmpty ? 1 : 2))
+    emit("Training throughput: Adam, batch 32, synthetic data of the canonical shapes, median samples/s of the timed epochs after one warm-up epoch.")
+    if !peers.isEmpty {
+        emit("Peers (\(peers.map { peerNames[$0] ?? $0 }.joined(separator: ", "))) run the same models, shapes, batch, optimizer and epochs, kept to the same number of cores; "
+             + "\(rounds) round\(rounds == 1 ? "" : "s"), each measuring optilog and then every peer, model by model and thread count by thread count. "
+             + "Ranges are min–max over the rounds; the ratio is optilog / the best peer of the same round.")
+    }
+    emit("GFLOP/s counts 6 × forward MACs per sample (forward + backward). For IMDB that is the dense-equivalent count: optilog runs")
+    emit("the first Conv1D on the batch's distinct embedding rows and does less arithmetic.")
     emit("")
-    var header = "| task | samples × epochs | threads | samples/s | epoch s (min–max) | warm-up s | GFLOP/s | % of GEMM peak | recorded best peer | optilog / recorded |"
-    var rule = "|---|---|---|---|---|---|---|---|---|---|"
-    if options.keras != nil { header += " Keras/TF here | optilog / Keras |"; rule += "---|---|" }
+    struct Cell { var optilog: [Double] = []; var peers: [String: [Double?]] = [:]; var gflops: [Double] = [] }
+    var cells: [String: Cell] = [:]
+    for round in 1...rounds {
+        for task in options.tasks {
+            let macs = try task.forwardMACs()
+            for t in options.threads {
+                let key = "\(task.rawValue) \(t)"
+                let r = try throughput(task, threads: t)
+                cells[key, default: Cell()].optilog.append(r.samplesPerSecond)
+                cells[key, default: Cell()].gflops.append(r.samplesPerSecond * 6 * Double(macs) / 1e9)
+                for p in peers {
+                    cells[key, default: Cell()].peers[p, default: []].append(peer(options.keras!, backend: p, task, threads: t))
+                }
+                if rounds > 1 { print("round \(round): \(key) optilog \(f(r.samplesPerSecond))" + peers.map { " \($0) " + (cells[key]!.peers[$0]!.last!.map { f($0) } ?? "failed") }.joined()) }
+            }
+        }
+    }
+    func range(_ v: [Double]) -> String {
+        guard let lo = v.min(), let hi = v.max() else { return "failed" }
+        return f(lo) == f(hi) ? f(lo) : "\(f(lo))–\(f(hi))"
+    }
+    func ratioRange(_ v: [Double]) -> String {
+        guard let lo = v.min(), let hi = v.max() else { return "–" }
+        return f(lo, 2) == f(hi, 2) ? "\(f(lo, 2))×" : "\(f(lo, 2))–\(f(hi, 2))×"
+    }
+    var header = "| task | samples × epochs | threads | optilog samples/s | GFLOP/s | % of GEMM peak |"
+    var rule = "|---|---|---|---|---|---|"
+    for p in peers { header += " \(peerNames[p] ?? p) |"; rule += "---|" }
+    if !peers.isEmpty { header += " best peer | optilog / best peer |"; rule += "---|---|" }
     emit(header)
     emit(rule)
     for task in options.tasks {
-        let macs = try task.forwardMACs()
         let (samples, epochs) = workload(task)
         for t in options.threads {
-            let r = try throughput(task, threads: t)
-            let gflops = r.samplesPerSecond * 6 * Double(macs) / 1e9
-            let (peer, who) = recordedBestPeer[task]!
-            var row = "| \(task.rawValue) | \(samples) × \(epochs) | \(t) | \(f(r.samplesPerSecond)) | "
-                + "\(f(r.epochSeconds.min()!, 3))–\(f(r.epochSeconds.max()!, 3)) | \(f(r.warmup, 2)) | \(f(gflops, 1)) | "
-                + "\(f(100 * gflops / peak[t]!, 0))% | \(f(peer)) (\(who)) | \(f(r.samplesPerSecond / peer, 2))× |"
-            if let python = options.keras {
-                if let k = keras(python, task, threads: t) {
-                    row += " \(f(k)) | \(f(r.samplesPerSecond / k, 2))× |"
-                } else {
-                    row += " failed | – |"
+            let c = cells["\(task.rawValue) \(t)"]!
+            let gflops = median(c.gflops)
+            var row = "| \(task.rawValue) | \(samples) × \(epochs) | \(t) | \(range(c.optilog)) | \(f(gflops, 1)) | \(f(100 * gflops / peak[t]!, 0))% |"
+            for p in peers { row += " \(range(c.peers[p]!.compactMap { $0 })) |" }
+            if !peers.isEmpty {
+                // Per round: optilog against the fastest peer of that round.
+                var ratios: [Double] = [], winners: [String] = []
+                for i in 0..<c.optilog.count {
+                    let measured = peers.compactMap { p in c.peers[p]![i].map { (p, $0) } }
+                    guard let best = measured.max(by: { $0.1 < $1.1 }) else { continue }
+                    ratios.append(c.optilog[i] / best.1)
+                    winners.append(peerNames[best.0] ?? best.0)
                 }
+                let names = Array(Set(winners)).sorted().joined(separator: ", ")
+                row += " \(names.isEmpty ? "–" : names) | \(ratioRange(ratios)) |"
             }
             emit(row)
         }
@@ -254,7 +291,7 @@ do {
     emit("# optilog engine benchmark")
     emit("")
     emit("Date: \(ISO8601DateFormatter().string(from: Date())); \(host.processorCount) cores, \(host.physicalMemory >> 30) GiB; "
-         + "OpenBLAS: \(BLAS.configuration); load average at start: \(loadAverage()).")
+         + "OpenBLAS: \(BLAS.configuration); LSTM kernel: \(String(cString: optilog_lstm_kernel_variant())); load average at start: \(loadAverage()).")
     emit("Command: `optilog-bench \(CommandLine.arguments.dropFirst().joined(separator: " "))`")
     emit("")
 
