@@ -8,15 +8,18 @@ public enum ActivationFunction: String, CaseIterable, Sendable {
     case linear, relu, sigmoid, tanh, softmax
 
     public func apply(_ x: inout [Float], rowLength: Int) {
-        x.withUnsafeMutableBufferPointer { p in
-            switch self {
-            case .linear: return
-            // `x < 0 ? 0 : x` lets NaN through, as TensorFlow's relu does, so divergence shows.
-            case .relu: mapInPlace(p, vector: { $0.replacing(with: 0, where: $0 .< 0) }, scalar: { $0 < 0 ? 0 : $0 })
-            case .sigmoid: for i in 0..<p.count { p[i] = logistic(p[i]) }
-            case .tanh: for i in 0..<p.count { p[i] = hyperbolicTangent(p[i]) }
-            case .softmax: softmaxRows(p, rowLength: rowLength)
-            }
+        x.withUnsafeMutableBufferPointer { apply($0, rowLength: rowLength) }
+    }
+
+    /// `apply` on whole rows of a buffer (a block of a larger batch).
+    func apply(_ p: UnsafeMutableBufferPointer<Float>, rowLength: Int) {
+        switch self {
+        case .linear: return
+        // `x < 0 ? 0 : x` lets NaN through, as TensorFlow's relu does, so divergence shows.
+        case .relu: mapInPlace(p, vector: { $0.replacing(with: 0, where: $0 .< 0) }, scalar: { $0 < 0 ? 0 : $0 })
+        case .sigmoid: for i in 0..<p.count { p[i] = logistic(p[i]) }
+        case .tanh: for i in 0..<p.count { p[i] = hyperbolicTangent(p[i]) }
+        case .softmax: softmaxRows(p, rowLength: rowLength)
         }
     }
 
@@ -24,22 +27,25 @@ public enum ActivationFunction: String, CaseIterable, Sendable {
     public func backward(output: [Float], gradient: inout [Float], rowLength: Int) {
         precondition(output.count == gradient.count, "activation backward: \(output.count) outputs, \(gradient.count) gradients")
         output.withUnsafeBufferPointer { y in
-            gradient.withUnsafeMutableBufferPointer { dy in
-                switch self {
-                case .linear: return
-                case .relu:
-                    combineInPlace(dy, with: y, vector: { y, d in d.replacing(with: 0, where: .!(y .> 0)) },
-                                   scalar: { y, d in y > 0 ? d : 0 })
-                case .sigmoid: combineInPlace(dy, with: y, vector: { y, d in d * (y * (1 - y)) }, scalar: { y, d in d * (y * (1 - y)) })
-                case .tanh: combineInPlace(dy, with: y, vector: { y, d in d * (1 - y * y) }, scalar: { y, d in d * (1 - y * y) })
-                case .softmax:
-                    // dx = y ⊙ (dy − Σ dy·y), row by row.
-                    for base in stride(from: 0, to: dy.count, by: rowLength) {
-                        var dot: Float = 0
-                        for j in base..<(base + rowLength) { dot += dy[j] * y[j] }
-                        for j in base..<(base + rowLength) { dy[j] = y[j] * (dy[j] - dot) }
-                    }
-                }
+            gradient.withUnsafeMutableBufferPointer { dy in backward(output: y, gradient: dy, rowLength: rowLength) }
+        }
+    }
+
+    /// `backward` on whole rows of buffers (a block of a larger batch).
+    func backward(output y: UnsafeBufferPointer<Float>, gradient dy: UnsafeMutableBufferPointer<Float>, rowLength: Int) {
+        switch self {
+        case .linear: return
+        case .relu:
+            combineInPlace(dy, with: y, vector: { y, d in d.replacing(with: 0, where: .!(y .> 0)) },
+                           scalar: { y, d in y > 0 ? d : 0 })
+        case .sigmoid: combineInPlace(dy, with: y, vector: { y, d in d * (y * (1 - y)) }, scalar: { y, d in d * (y * (1 - y)) })
+        case .tanh: combineInPlace(dy, with: y, vector: { y, d in d * (1 - y * y) }, scalar: { y, d in d * (1 - y * y) })
+        case .softmax:
+            // dx = y ⊙ (dy − Σ dy·y), row by row.
+            for base in stride(from: 0, to: dy.count, by: rowLength) {
+                var dot: Float = 0
+                for j in base..<(base + rowLength) { dot += dy[j] * y[j] }
+                for j in base..<(base + rowLength) { dy[j] = y[j] * (dy[j] - dot) }
             }
         }
     }

@@ -75,8 +75,9 @@ public enum BLAS {
         }
     }
 
+    /// One `cblas_sgemm` call on the calling thread, for callers that split the work themselves.
     @inline(__always)
-    private static func serialGEMM(
+    static func serialGEMM(
         transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,

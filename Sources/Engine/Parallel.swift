@@ -36,6 +36,23 @@ public enum Parallel {
     }
 }
 
+extension Parallel {
+    /// Runs `body` on consecutive ranges of `0..<count`, `size` items each (the last may be
+    /// shorter), on up to `threads` threads. Callers fix `size` from the shape alone.
+    static func forEachBlock(of count: Int, size: Int, _ body: (Range<Int>) -> Void) {
+        let size = max(1, size)
+        forEach((count + size - 1) / size) { block in
+            body((block * size)..<min(count, (block + 1) * size))
+        }
+    }
+
+    /// Samples per block for per-sample work of `itemsPerSample` values: about 64 K values a
+    /// block, so a block's data stays in L2 and handing it out costs little against its work.
+    static func samplesPerBlock(itemsPerSample: Int) -> Int {
+        max(1, (1 << 16) / max(1, itemsPerSample))
+    }
+}
+
 /// For closures and pointers handed to workers that touch disjoint memory by construction.
 struct UncheckedSendable<T>: @unchecked Sendable {
     let value: T

@@ -1,9 +1,12 @@
 /// Keras `Conv2D` with `padding="valid"`, stride 1, channels last: input [batch, h, w, c],
 /// kernel [kh, kw, c, filters] (glorot_uniform), bias zeros.
 ///
-/// im2col + one GEMM: each output pixel's receptive field is kh runs of kw·c contiguous input
+/// im2col + GEMM: each output pixel's receptive field is kh runs of kw·c contiguous input
 /// values, so the patch matrix is built with kh copies per pixel, in the kernel's own
 /// (kh, kw, c) order, and out = patches · kernel lands directly in channels-last layout.
+/// Blocks of samples (sized from the shape alone) go to the threads whole: patches, product,
+/// bias and activation forward; activation, input gradient and col2im backward. Only dW, a
+/// sum over every row, is one product for the batch.
 public final class Conv2D: Layer {
     public let kind = "Conv2D"
     public var name = "conv2d"
@@ -52,66 +55,92 @@ public final class Conv2D: Layer {
         precondition(Array(x.shape.dropFirst()) == [inH, inW, inC], "\(name): input \(x.shape) vs built [\(inH), \(inW), \(inC)]")
         batch = x.batch
         let (kh, kw) = kernelSize
-        let rows = batch * outH * outW, k = patchLength, run = kw * inC
+        let (inH, inW, inC, outH, outW, filters, activation) = (inH, inW, inC, outH, outW, filters, activation)
+        let pixels = outH * outW, rows = batch * pixels, k = patchLength, run = kw * inC
         patches = uninitializedArray(count: rows * k)
+        output = uninitializedArray(count: rows * filters)
         x.scalars.withUnsafeBufferPointer { xp in
-            patches.withUnsafeMutableBufferPointer { pp in
-                var row = 0
-                for b in 0..<batch {
+        patches.withUnsafeMutableBufferPointer { pp in
+        output.withUnsafeMutableBufferPointer { op in
+        bias.value.withUnsafeBufferPointer { bp in
+        kernel.value.withUnsafeBufferPointer { wp in
+            let pointers = UncheckedSendable((xp.baseAddress!, pp.baseAddress!, op.baseAddress!, bp.baseAddress!, wp.baseAddress!))
+            Parallel.forEachBlock(of: batch, size: samplesPerBlock) { samples in
+                let (x, patches, out, bias, w) = pointers.value
+                let first = samples.lowerBound * pixels, count = samples.count * pixels
+                var row = first
+                for b in samples {
                     for oh in 0..<outH {
                         for ow in 0..<outW {
-                            let dst = pp.baseAddress! + row * k
+                            let dst = patches + row * k
                             for i in 0..<kh {
-                                let src = xp.baseAddress! + ((b * inH + oh + i) * inW + ow) * inC
-                                (dst + i * run).update(from: src, count: run)
+                                (dst + i * run).update(from: x + ((b * inH + oh + i) * inW + ow) * inC, count: run)
                             }
+                            (out + row * filters).update(from: bias, count: filters)
                             row += 1
                         }
                     }
                 }
+                BLAS.serialGEMM(m: count, n: filters, k: k, a: patches + first * k, lda: k, b: w, ldb: filters,
+                                beta: 1, c: out + first * filters, ldc: filters)
+                activation.apply(UnsafeMutableBufferPointer(start: out + first * filters, count: count * filters), rowLength: filters)
             }
-        }
-        output = uninitializedArray(count: rows * filters)
-        bias.value.withUnsafeBufferPointer { bp in
-            output.withUnsafeMutableBufferPointer { op in
-                for r in 0..<rows { (op.baseAddress! + r * filters).update(from: bp.baseAddress!, count: filters) }
-            }
-        }
-        BLAS.gemm(m: rows, n: filters, k: k, a: patches, lda: k, b: kernel.value, ldb: filters, beta: 1, c: &output, ldc: filters)
-        activation.apply(&output, rowLength: filters)
+        }}}}}
         return Tensor(unchecked: [batch, outH, outW, filters], output)
     }
 
+    /// Samples per block handed to a thread: at least 256 rows of the product, and about 64 K
+    /// patch values.
+    private var samplesPerBlock: Int {
+        let pixels = outH * outW
+        return max((256 + pixels - 1) / pixels, Parallel.samplesPerBlock(itemsPerSample: pixels * patchLength))
+    }
+
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
-        let rows = batch * outH * outW, k = patchLength
-        var g = dy.scalars
-        activation.backward(output: output, gradient: &g, rowLength: filters)
-        BLAS.gemm(transA: true, m: k, n: filters, k: rows, a: patches, lda: k, b: g, ldb: filters, c: &kernel.gradient, ldc: filters)
-        columnSums(g, rows: rows, columns: filters, into: &bias.gradient)
-        guard needsInputGradient else { return nil }
-        // dPatches = g · Wᵀ, then scatter-add each patch back where it was read from (col2im).
-        var dPatches: [Float] = uninitializedArray(count: rows * k)
-        BLAS.gemm(transB: true, m: rows, n: k, k: filters, a: g, lda: filters, b: kernel.value, ldb: filters, c: &dPatches, ldc: k)
         let (kh, kw) = kernelSize
-        let run = kw * inC
-        var dx = [Float](repeating: 0, count: batch * inH * inW * inC)
-        dPatches.withUnsafeBufferPointer { dp in
-            dx.withUnsafeMutableBufferPointer { dxp in
-                var row = 0
-                for b in 0..<batch {
+        let (inH, inW, inC, outH, outW, filters, activation) = (inH, inW, inC, outH, outW, filters, activation)
+        let pixels = outH * outW, rows = batch * pixels, k = patchLength, run = kw * inC
+        // g = dL/d(pre-activation), made block by block from dy on the threads.
+        var g: [Float] = uninitializedArray(count: rows * filters)
+        var dx: [Float] = needsInputGradient ? uninitializedArray(count: batch * inH * inW * inC) : []
+        // dPatches = g · Wᵀ per block, then scatter-added back where each patch was read (col2im).
+        var dPatches: [Float] = needsInputGradient ? uninitializedArray(count: rows * k) : []
+        dy.scalars.withUnsafeBufferPointer { dyp in
+        output.withUnsafeBufferPointer { yp in
+        g.withUnsafeMutableBufferPointer { gp in
+        kernel.value.withUnsafeBufferPointer { wp in
+        dPatches.withUnsafeMutableBufferPointer { dpp in
+        dx.withUnsafeMutableBufferPointer { dxp in
+            let pointers = UncheckedSendable((dyp.baseAddress!, yp.baseAddress!, gp.baseAddress!, wp.baseAddress!, dpp.baseAddress, dxp.baseAddress))
+            Parallel.forEachBlock(of: batch, size: samplesPerBlock) { samples in
+                let (dy, y, g, w, dPatches, dx) = pointers.value
+                let first = samples.lowerBound * pixels, count = samples.count * pixels
+                (g + first * filters).update(from: dy + first * filters, count: count * filters)
+                activation.backward(output: UnsafeBufferPointer(start: y + first * filters, count: count * filters),
+                                    gradient: UnsafeMutableBufferPointer(start: g + first * filters, count: count * filters),
+                                    rowLength: filters)
+                guard needsInputGradient, let dPatches, let dx else { return }
+                BLAS.serialGEMM(transB: true, m: count, n: k, k: filters, a: g + first * filters, lda: filters, b: w, ldb: filters,
+                                c: dPatches + first * k, ldc: k)
+                let sample = inH * inW * inC
+                (dx + samples.lowerBound * sample).initialize(repeating: 0, count: samples.count * sample)
+                var row = first
+                for b in samples {
                     for oh in 0..<outH {
                         for ow in 0..<outW {
-                            let src = dp.baseAddress! + row * k
+                            let src = dPatches + row * k
                             for i in 0..<kh {
-                                let dst = dxp.baseAddress! + ((b * inH + oh + i) * inW + ow) * inC
-                                addInPlace(dst, src + i * run, count: run)
+                                addInPlace(dx + ((b * inH + oh + i) * inW + ow) * inC, src + i * run, count: run)
                             }
                             row += 1
                         }
                     }
                 }
             }
-        }
+        }}}}}}
+        BLAS.gemm(transA: true, m: k, n: filters, k: rows, a: patches, lda: k, b: g, ldb: filters, c: &kernel.gradient, ldc: filters)
+        columnSums(g, rows: rows, columns: filters, into: &bias.gradient)
+        guard needsInputGradient else { return nil }
         return Tensor(unchecked: [batch, inH, inW, inC], dx)
     }
 }

@@ -37,9 +37,13 @@ public final class MaxPooling2D: Layer {
         x.scalars.withUnsafeBufferPointer { xp in
             y.withUnsafeMutableBufferPointer { yp in
                 arg.withUnsafeMutableBufferPointer { ap in
+                  let pointers = UncheckedSendable((xp, yp, ap))
+                  // Blocks of samples on the threads; each writes only its own outputs.
+                  Parallel.forEachBlock(of: batch, size: Parallel.samplesPerBlock(itemsPerSample: inH * inW * channels)) { samples in
+                    let (xp, yp, ap) = pointers.value
                     // Channels innermost: each window position compares a whole channel vector.
-                    var o = 0
-                    for b in 0..<batch {
+                    var o = samples.lowerBound * outH * outW * channels
+                    for b in samples {
                         for oh in 0..<outH {
                             for ow in 0..<outW {
                                 let corner = ((b * inH + oh * ph) * inW + ow * pw) * channels
@@ -79,6 +83,7 @@ public final class MaxPooling2D: Layer {
                             }
                         }
                     }
+                  }
                 }
             }
         }
@@ -88,8 +93,21 @@ public final class MaxPooling2D: Layer {
 
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard needsInputGradient else { return nil }
-        var dx = [Float](repeating: 0, count: batch * inH * inW * channels)
-        scatterAdd(dy.scalars, at: argmax, into: &dx)
+        let (input, pooled) = (inH * inW * channels, outH * outW * channels)
+        var dx: [Float] = uninitializedArray(count: batch * input)
+        dy.scalars.withUnsafeBufferPointer { gp in
+            argmax.withUnsafeBufferPointer { ip in
+                dx.withUnsafeMutableBufferPointer { dp in
+                    let pointers = UncheckedSendable((gp, ip, dp))
+                    // A sample's maxima all lie in that sample's input: blocks of samples are disjoint.
+                    Parallel.forEachBlock(of: batch, size: Parallel.samplesPerBlock(itemsPerSample: input)) { samples in
+                        let (g, indices, dx) = pointers.value
+                        (dx.baseAddress! + samples.lowerBound * input).initialize(repeating: 0, count: samples.count * input)
+                        for o in (samples.lowerBound * pooled)..<(samples.upperBound * pooled) { dx[Int(indices[o])] += g[o] }
+                    }
+                }
+            }
+        }
         return Tensor(unchecked: [batch, inH, inW, channels], dx)
     }
 }
