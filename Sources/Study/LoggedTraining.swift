@@ -45,6 +45,9 @@ public final class LoggedTraining {
     public private(set) var epochsReplayed = 0
     /// Set when a heartbeat finds that the run was taken over; training stops at once.
     private var lost: Error?
+    /// The last epoch's commit, running on `commits` while the next epoch trains.
+    private var pendingCommit: Background<Result<Void, Error>>?
+    private let commits = DispatchQueue(label: "optilog.epoch-commits")
     /// Set when resuming from a checkpoint taken part-way through an epoch.
     var pendingProgress: EpochProgress?
     /// What a resume had to work around (a checkpoint skipped), for the user to see.
@@ -223,14 +226,20 @@ public final class LoggedTraining {
         try store.heartbeat(run: owned)
         lastHeartbeat = Date()
         let stop = { [unowned self] in self.lost != nil || shouldStop() }
+        // Whatever ends the training, the previous epoch's commit is finished (or has failed)
+        // before `train` returns.
+        defer { _ = try? finishPendingCommit() }
         while epochsDone < spec.epochs {
             let epoch = epochsDone + 1, steps = loop.stepsPerEpoch
             let replaying = epoch <= loggedEpochs
-            let record = loop.runEpoch(epochsDone, from: pendingProgress, shouldStop: stop) { step, loss in
+            var ending: (due: Bool, value: Background<EpochEnd>)?
+            let record = loop.runEpoch(epochsDone, from: pendingProgress, shouldStop: stop, onStep: { step, loss in
                 self.beat()
                 onStep(epoch, step, steps, loss)
-            }
+            }, onStepsDone: { ending = self.beginEpochEnd(epoch: epoch) })
             pendingProgress = nil
+            // The previous epoch's commit has had this whole epoch to finish.
+            try finishPendingCommit()
             if let lost { throw lost }
             switch record.outcome {
             case .stopped(let step):
@@ -244,33 +253,70 @@ public final class LoggedTraining {
             case .completed:
                 break
             }
-            let state = loop.optimizer.state
-            let due = record.epoch == spec.epochs || policy.seconds <= 0 || Date().timeIntervalSince(lastCheckpointTime) >= policy.seconds
-                || (policy.epochs > 0 && record.epoch - lastCheckpointEpoch >= policy.epochs)
-            let step = record.firstStep + record.stepLosses.count
-            let checkpoint = due ? (step, configurationFingerprint, self.checkpoint(state: state, epoch: record.epoch, step: step).encoded()) : nil
-            let commit = EpochCommit(record, optimizerChecksum: state.checksum, checkpoint: checkpoint)
+            guard let ending else { preconditionFailure("a completed epoch ends with its steps done") }
             if replaying {
+                let end = ending.value.wait()
+                let checkpoint = end.checkpoint.map { (end.step, configurationFingerprint, $0) }
+                let commit = EpochCommit(record, optimizerChecksum: end.optimizerChecksum, checkpoint: checkpoint)
                 if let difference = try store.replayDifference(commit, run: run) { try failReplay(epoch: record.epoch, "it differs in \(difference)") }
                 replayedUncounted += 1
                 epochsReplayed += 1
                 if let checkpoint {
-                    try store.saveReplayCheckpoint(run: owned, epoch: record.epoch, step: step, optimizerChecksum: state.checksum,
+                    try store.saveReplayCheckpoint(run: owned, epoch: record.epoch, step: end.step, optimizerChecksum: end.optimizerChecksum,
                                                    configurationFingerprint: configurationFingerprint, encoded: checkpoint.2,
                                                    replayed: takeReplayed())
                 }
             } else {
-                try store.commitEpoch(commit, run: owned)
+                // Committed on the commit queue while the next epoch trains: one transaction,
+                // whole or not at all, as ever; only when it happens moves.
+                let (store, owned, fingerprint, encoding) = (store, owned, configurationFingerprint, ending.value)
+                pendingCommit = Background(on: commits) {
+                    let end = encoding.wait()
+                    let checkpoint = end.checkpoint.map { (end.step, fingerprint, $0) }
+                    return Result { try store.commitEpoch(EpochCommit(record, optimizerChecksum: end.optimizerChecksum, checkpoint: checkpoint), run: owned) }
+                }
             }
-            if due {
+            if ending.due {
                 lastCheckpointTime = Date()
                 lastCheckpointEpoch = record.epoch
             }
             epochsDone = record.epoch
             onEpoch(record, replaying)
         }
+        try finishPendingCommit()
         try store.setStatus(run: owned, .completed, replayed: takeReplayed())
         return .completed
+    }
+
+    /// Waits for the previous epoch's commit and rethrows its error.
+    private func finishPendingCommit() throws {
+        guard let pending = pendingCommit else { return }
+        pendingCommit = nil
+        try pending.wait().get()
+    }
+
+    /// What an epoch's commit needs from its final state: the optimizer-state checksum and, when
+    /// the checkpoint policy says so, the encoded checkpoint.
+    struct EpochEnd {
+        var step: Int
+        var optimizerChecksum: String
+        var checkpoint: CheckpointPayload.Encoded?
+    }
+
+    /// At the end of an epoch's steps: takes the optimizer state and the weights as they are
+    /// now, and hashes, shuffles and compresses them on another thread while the validation
+    /// pass runs (it only reads the weights; the next step, which writes them, comes after the
+    /// commit). Whether a checkpoint is due is decided here.
+    func beginEpochEnd(epoch: Int) -> (due: Bool, value: Background<EpochEnd>) {
+        let state = loop.optimizer.state
+        let step = epoch * loop.stepsPerEpoch
+        let due = epoch == spec.epochs || policy.seconds <= 0 || Date().timeIntervalSince(lastCheckpointTime) >= policy.seconds
+            || (policy.epochs > 0 && epoch - lastCheckpointEpoch >= policy.epochs)
+        let payload = due ? checkpoint(state: state, epoch: epoch, step: step) : nil
+        let work = { EpochEnd(step: step, optimizerChecksum: state.checksum, checkpoint: payload?.encoded()) }
+        // Below a few hundred kilobytes the work is shorter than handing it to another thread.
+        let bytes = state.bytes.count + (payload == nil ? 0 : loop.model.parameters.reduce(0) { $0 + 4 * $1.count })
+        return (due, bytes < 1 << 18 ? Background(now: work()) : Background(work))
     }
 
     /// A replayed epoch that differs from the log: the run is marked, nothing logged changes.
@@ -328,6 +374,38 @@ public final class LoggedTraining {
     public var model: Sequential { loop.model }
     public var stepsPerEpoch: Int { loop.stepsPerEpoch }
     public var optimizer: Optimizer { loop.optimizer }
+}
+
+/// A value computed on another thread; `wait` blocks until it is there.
+final class Background<Value>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var value: Value?
+
+    init(on queue: DispatchQueue = .global(qos: .userInitiated), _ work: @escaping () -> Value) {
+        let box = UncheckedBox(work)
+        queue.async {
+            self.value = box.value()
+            self.done.signal()
+        }
+    }
+
+    /// A value already at hand.
+    init(now value: Value) {
+        self.value = value
+        done.signal()
+    }
+
+    func wait() -> Value {
+        done.wait()
+        done.signal()  // a second wait returns at once
+        return value!
+    }
+}
+
+/// A closure over values this file hands to exactly one other thread and no longer touches.
+private struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// A replayed epoch differed from the logged one.

@@ -98,8 +98,10 @@ public final class TrainingLoop {
     /// One epoch; a pure function of (weights, optimizer state, seed, epoch). `shouldStop` is
     /// asked before every step; `onStep(step, loss)` hears after each (for progress displays).
     /// `from` continues an epoch stopped part-way.
+    /// `onStepsDone` runs once the epoch's last step has been applied and before the validation
+    /// pass, which only reads the weights (a logged run encodes its checkpoint meanwhile).
     public func runEpoch(_ epoch: Int, from progress: EpochProgress? = nil, shouldStop: () -> Bool = { false },
-                         onStep: (Int, Float) -> Void = { _, _ in }) -> EpochRecord {
+                         onStep: (Int, Float) -> Void = { _, _ in }, onStepsDone: () -> Void = {}) -> EpochRecord {
         let started = DispatchTime.now().uptimeNanoseconds
         let n = data.train.count, batchSize = configuration.batchSize
         var shuffleStream = RandomStream(seed: configuration.seed, purpose: .shuffle, UInt64(epoch))
@@ -137,6 +139,7 @@ public final class TrainingLoop {
         }
         let layerNorms = Dictionary(uniqueKeysWithValues: model.layerGradientNorms.map { ($0.layer, $0.norm) })
         let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        if outcome == .completed { onStepsDone() }
         let (validationLoss, validationMetric) = outcome == .completed ? evaluate(data.validation) : (.nan, .nan)
         return EpochRecord(
             outcome: outcome, progress: stoppedProgress, firstStep: firstStep, stepLosses: losses, stepGradientNorms: norms.map(Float.init),

@@ -4,6 +4,23 @@ import Foundation
 import Store
 import Study
 
+/// CPU seconds of the calling thread so far.
+func threadCPU() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+}
+
+/// The quick preset's epochs and training / validation samples (StudyPlan; Boston's whole set
+/// is 404 + 102).
+func quickSize(_ task: StudyTask) -> (epochs: Int, train: Int, validation: Int) {
+    switch task {
+    case .boston: return (20, 404, 102)
+    case .fashionMNIST: return (3, 2_048, 512)
+    case .imdb, .jena: return (2, 2_048, 512)
+    }
+}
+
 /// Logging overhead: the same training with the research log (every epoch committed with its
 /// step series, layer norms and a checkpoint) against logging off; and `study --jobs 2`
 /// against `--jobs 1` wall time.
@@ -11,36 +28,46 @@ func loggingBenchmark(_ options: Options, emit: (String) -> Void) throws {
     emit("")
     emit("## Logging overhead")
     emit("")
-    emit("Same data, model, optimizer (Adam) and epochs; logged = `LoggedTraining` into a fresh store (one transaction per epoch with a checkpoint), "
-         + "plain = `TrainingLoop` alone. Median of 3 alternating repeats.")
+    emit("At the quick preset's sizes (training and validation samples, epochs), synthetic data; same model, optimizer (Adam) and epochs; "
+         + "logged = `LoggedTraining` into a fresh store (one transaction per epoch, the final epoch's checkpoint, as `study --preset quick` does), "
+         + "plain = `TrainingLoop` alone; 1 training thread. 7 alternating repeats. The machine is shared, so noise only adds time: "
+         + "the overhead is taken between the fastest plain and the fastest logged run, and between their training threads' CPU seconds "
+         + "(which a busy neighbour does not inflate); the median is shown for the spread.")
     emit("")
-    emit("| task | samples × epochs | plain s | logged s | overhead |")
-    emit("|---|---|---|---|---|")
+    emit("| task | samples (+ validation) × epochs | plain s (fastest) | logged s (fastest) | overhead, fastest | overhead, medians | training-thread CPU overhead | preparing the logged run s |")
+    emit("|---|---|---|---|---|---|---|---|")
     BLAS.threads = 1
     for task in options.tasks {
-        let (samples, _) = workload(task)
-        let epochs = task == .boston ? 20 : 2
-        var plain: [Double] = [], logged: [Double] = []
-        for _ in 0..<3 {
+        let (epochs, train, validation) = quickSize(task)
+        var plain: [Double] = [], logged: [Double] = [], starts: [Double] = [], plainCPU: [Double] = [], loggedCPU: [Double] = []
+        for _ in 0..<7 {
             let spec = RunSpec(task: task, optimizer: "adam", optimizerConfiguration: try Optimizers.make("adam", settings: []).config,
-                               epochs: epochs, samples: samples, validationSamples: 64, synthetic: true)
-            let data = try SyntheticData.splits(task, train: samples, validation: 64, seed: 1)
+                               epochs: epochs, samples: train, validationSamples: validation, synthetic: true)
+            let data = try SyntheticData.splits(task, train: train, validation: validation, seed: 1)
             let loop = try TrainingLoop(model: try task.build(seed: 1), optimizer: try Optimizers.make("adam", settings: []), loss: task.loss,
                                         metric: task.metric, data: data, configuration: TrainingConfiguration(epochs: epochs, seed: 1))
-            var t = now()
+            var (t, c) = (now(), threadCPU())
             loop.run()
             plain.append(now() - t)
+            plainCPU.append(threadCPU() - c)
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("optilog-logbench-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: dir) }
             let store = try Store(path: dir.appendingPathComponent("log.sqlite").path)
+            // Preparing the run (its data, their fingerprint, the run's row) is timed apart: the
+            // plain loop above was handed its data ready-made.
             t = now()
             let training = try LoggedTraining.start(spec, store: store)
+            starts.append(now() - t)
+            (t, c) = (now(), threadCPU())
             try training.train()
             logged.append(now() - t)
+            loggedCPU.append(threadCPU() - c)
         }
-        let (p, l) = (median(plain), median(logged))
-        emit("| \(task.rawValue) | \(samples) × \(epochs) | \(f(p, 3)) | \(f(l, 3)) | \(f(100 * (l - p) / p, 1))% |")
+        func percent(_ a: Double, _ b: Double) -> String { "\(f(100 * (b - a) / a, 1))%" }
+        emit("| \(task.rawValue) | \(train) (+ \(validation)) × \(epochs) | \(f(plain.min()!, 3)) | \(f(logged.min()!, 3)) | "
+             + "\(percent(plain.min()!, logged.min()!)) | \(percent(median(plain), median(logged))) | \(percent(median(plainCPU), median(loggedCPU))) | "
+             + "\(f(median(starts), 3)) |")
     }
 
     // study --jobs 2 against --jobs 1, through the release executable next to this one.
