@@ -108,6 +108,11 @@ public enum BLAS {
         }
     }
 
+    /// The OpenBLAS core whose kernels this process runs (as `OPENBLAS_CORETYPE` names it).
+    public static var coreName: String {
+        openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+    }
+
     /// Human-readable OpenBLAS build string, recorded with benchmark results.
     public static var configuration: String {
         guard let cString = openblas_get_config() else { return "unknown" }

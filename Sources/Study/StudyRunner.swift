@@ -261,6 +261,9 @@ public final class ChildProcess: Worker, @unchecked Sendable {
         child.process.standardError = child.errors
         var environment = ProcessInfo.processInfo.environment
         environment[ProgressLine.environment] = "1"
+        // The children use this process's OpenBLAS kernels, so a cell trains to the same bits
+        // whether it runs here or in a child.
+        environment["OPENBLAS_CORETYPE"] = BLAS.coreName
         child.process.environment = environment
         child.errors.fileHandleForReading.readabilityHandler = { [child] handle in
             let data = handle.availableData

@@ -10,6 +10,11 @@ import Store
 final class ResumeTests: XCTestCase {
     var optilog: URL { builtExecutable("optilog") }
 
+    /// Some of these runs are resumed in this process: the executables must use this process's
+    /// OpenBLAS kernels (which `optilog` would otherwise choose for itself).
+    override func setUp() { setenv("OPENBLAS_CORETYPE", BLAS.coreName, 1) }
+    override func tearDown() { unsetenv("OPENBLAS_CORETYPE") }
+
     func path(_ name: String) -> String { freshDirectory("optilog-resume").appendingPathComponent(name).path }
 
     @discardableResult
