@@ -48,6 +48,9 @@ public final class LoggedTraining {
     /// The last epoch's commit, running on `commits` while the next epoch trains.
     private var pendingCommit: Background<Result<Void, Error>>?
     private let commits = DispatchQueue(label: "optilog.epoch-commits")
+    /// Seconds the training thread spent on logging in `train`: heartbeats, taking each epoch's
+    /// state, handing its commit over, waiting for the commit before, and the final status.
+    public private(set) var loggingSeconds = 0.0
     /// Set when resuming from a checkpoint taken part-way through an epoch.
     var pendingProgress: EpochProgress?
     /// What a resume had to work around (a checkpoint skipped), for the user to see.
@@ -223,7 +226,7 @@ public final class LoggedTraining {
     public func train(shouldStop: @escaping () -> Bool = { false },
                       onStep: (_ epoch: Int, _ step: Int, _ steps: Int, _ loss: Float) -> Void = { _, _, _, _ in },
                       onEpoch: (EpochRecord, _ replayed: Bool) -> Void = { _, _ in }) throws -> Ending {
-        try store.heartbeat(run: owned)
+        try timed { try store.heartbeat(run: owned) }
         lastHeartbeat = Date()
         let stop = { [unowned self] in self.lost != nil || shouldStop() }
         // Whatever ends the training, the previous epoch's commit is finished (or has failed)
@@ -236,10 +239,10 @@ public final class LoggedTraining {
             let record = loop.runEpoch(epochsDone, from: pendingProgress, shouldStop: stop, onStep: { step, loss in
                 self.beat()
                 onStep(epoch, step, steps, loss)
-            }, onStepsDone: { ending = self.beginEpochEnd(epoch: epoch) })
+            }, onStepsDone: { ending = self.timed { self.beginEpochEnd(epoch: epoch) } })
             pendingProgress = nil
             // The previous epoch's commit has had this whole epoch to finish.
-            try finishPendingCommit()
+            try timed { try finishPendingCommit() }
             if let lost { throw lost }
             switch record.outcome {
             case .stopped(let step):
@@ -254,6 +257,7 @@ public final class LoggedTraining {
                 break
             }
             guard let ending else { preconditionFailure("a completed epoch ends with its steps done") }
+            let logging = DispatchTime.now().uptimeNanoseconds
             if replaying {
                 let end = ending.value.wait()
                 let checkpoint = end.checkpoint.map { (end.step, configurationFingerprint, $0) }
@@ -280,12 +284,22 @@ public final class LoggedTraining {
                 lastCheckpointTime = Date()
                 lastCheckpointEpoch = record.epoch
             }
+            loggingSeconds += Double(DispatchTime.now().uptimeNanoseconds - logging) / 1e9
             epochsDone = record.epoch
             onEpoch(record, replaying)
         }
-        try finishPendingCommit()
-        try store.setStatus(run: owned, .completed, replayed: takeReplayed())
+        try timed {
+            try finishPendingCommit()
+            try store.setStatus(run: owned, .completed, replayed: takeReplayed())
+        }
         return .completed
+    }
+
+    /// Runs `body` on the training thread and counts its time as logging's.
+    private func timed<T>(_ body: () throws -> T) rethrows -> T {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { loggingSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        return try body()
     }
 
     /// Waits for the previous epoch's commit and rethrows its error.
@@ -336,7 +350,7 @@ public final class LoggedTraining {
     private func beat() {
         guard lost == nil, Date().timeIntervalSince(lastHeartbeat) >= Self.heartbeatInterval else { return }
         lastHeartbeat = Date()
-        do { try store.heartbeat(run: owned, replayed: takeReplayed()) } catch { lost = error }
+        do { try timed { try store.heartbeat(run: owned, replayed: takeReplayed()) } } catch { lost = error }
     }
 
     /// The one place a checkpoint is assembled: the weights, the optimizer state and what

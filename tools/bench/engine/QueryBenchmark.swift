@@ -11,8 +11,10 @@ func queryBenchmark(emit: (String) -> Void) throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("optilog-query-bench-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
-    let db = dir.appendingPathComponent("big.sqlite").path
-    let build = try buildBigStore(at: db)
+    // OPTILOG_BENCH_STORE=FILE keeps the store there (built once) for profiling the queries.
+    let kept = ProcessInfo.processInfo.environment["OPTILOG_BENCH_STORE"]
+    let db = kept ?? dir.appendingPathComponent("big.sqlite").path
+    let build = kept.map { FileManager.default.fileExists(atPath: $0) } == true ? 0 : try buildBigStore(at: db)
     emit("")
     emit("## Query commands, end to end")
     emit("")
