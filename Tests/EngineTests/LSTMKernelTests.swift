@@ -131,6 +131,20 @@ final class LSTMKernelTests: XCTestCase {
         #endif
     }
 
+    /// The kernels and the per-sample blocks take pointers into the batch: an empty batch
+    /// gives empty results, not a crash.
+    func testAnEmptyBatch() throws {
+        let lstm = try built(LSTM(16), inputShape: [3, 2])
+        let y = lstm.forward(try Tensor(shape: [0, 3, 2], scalars: []), context: ForwardContext(training: true))
+        XCTAssertEqual(y.shape, [0, 16])
+        XCTAssertEqual(lstm.backward(y, needsInputGradient: true)?.shape, [0, 3, 2])
+        XCTAssertEqual(lstm.kernel.gradient, [Float](repeating: 0, count: lstm.kernel.count))
+        let conv = try built(Conv2D(4, kernelSize: 3, activation: .relu), inputShape: [5, 5, 2])
+        let c = conv.forward(try Tensor(shape: [0, 5, 5, 2], scalars: []), context: ForwardContext(training: true))
+        XCTAssertEqual(c.shape, [0, 3, 3, 4])
+        XCTAssertEqual(conv.backward(c, needsInputGradient: true)?.shape, [0, 5, 5, 2])
+    }
+
     /// Saturated gates stay finite and exact at their limits; a NaN input stays NaN (a diverged
     /// run must show as diverged, not be clamped into numbers).
     func testSaturationAndNaN() throws {

@@ -54,6 +54,11 @@ public final class Conv2D: Layer {
     public func forward(_ x: Tensor, context: ForwardContext) -> Tensor {
         precondition(Array(x.shape.dropFirst()) == [inH, inW, inC], "\(name): input \(x.shape) vs built [\(inH), \(inW), \(inC)]")
         batch = x.batch
+        // An empty batch has no buffers to point at.
+        guard batch > 0 else {
+            (patches, output) = ([], [])
+            return Tensor(unchecked: [0, outH, outW, filters], [])
+        }
         let (kh, kw) = kernelSize
         let (inH, inW, inC, outH, outW, filters, activation) = (inH, inW, inC, outH, outW, filters, activation)
         let pixels = outH * outW, rows = batch * pixels, k = patchLength, run = kw * inC
@@ -97,6 +102,11 @@ public final class Conv2D: Layer {
     }
 
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
+        guard batch > 0 else {
+            kernel.gradient = [Float](repeating: 0, count: kernel.count)
+            bias.gradient = [Float](repeating: 0, count: bias.count)
+            return needsInputGradient ? Tensor(unchecked: [0, inH, inW, inC], []) : nil
+        }
         let (kh, kw) = kernelSize
         let (inH, inW, inC, outH, outW, filters, activation) = (inH, inW, inC, outH, outW, filters, activation)
         let pixels = outH * outW, rows = batch * pixels, k = patchLength, run = kw * inC

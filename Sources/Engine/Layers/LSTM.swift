@@ -65,6 +65,8 @@ public final class LSTM: Layer {
         precondition(Array(x.shape.dropFirst()) == [steps, features], "\(name): input \(x.shape) vs built [\(steps), \(features)]")
         batch = x.batch
         let (u, stepCount, featureCount, rowCount) = (units, steps, features, batch)
+        // An empty batch has no buffers to point at.
+        guard rowCount > 0 else { return Tensor(unchecked: [0, u], []) }
         input = x.scalars
         // Every element of these is written by the kernel; only their size may change.
         resize(&gates, to: rowCount * stepCount * 4 * u)
@@ -98,6 +100,10 @@ public final class LSTM: Layer {
 
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         let (u, stepCount, featureCount, rowCount) = (units, steps, features, batch)
+        guard rowCount > 0 else {
+            for p in parameters { p.gradient = [Float](repeating: 0, count: p.count) }
+            return needsInputGradient ? Tensor(unchecked: [0, stepCount, featureCount], []) : nil
+        }
         let g4 = 4 * u, rows = rowCount * stepCount
         resize(&dz, to: rows * g4)
         // Uᵀ [4u, u], so that dh(t−1) = dz(t)·Uᵀ reads rows.
