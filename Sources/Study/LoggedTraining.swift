@@ -20,7 +20,9 @@ public final class LoggedTraining {
         case diverged(atStep: Int)
     }
 
-    public static let codeVersion = "optilog 0.1.0"
+    /// 0.2.0: the LSTM kernels and OpenBLAS's SkylakeX/Haswell kernels compute other bits than
+    /// 0.1.0 did, so a run is resumed only by the version that trained it.
+    public static let codeVersion = "optilog 0.2.0"
     /// Seconds between heartbeats while training (a run without one for `staleAfter` seconds,
     /// 120 by default, may be taken over by another host).
     static let heartbeatInterval: Double = 5
@@ -31,8 +33,10 @@ public final class LoggedTraining {
     public let spec: RunSpec
     let loop: TrainingLoop
     let configurationFingerprint: String
-    /// Epochs done: committed, or replayed and checked.
+    /// Epochs done: committed (or being committed on the commit queue), or replayed and checked.
     public private(set) var epochsDone: Int
+    /// Epochs known to be in the log: committed, or logged before and replayed.
+    public private(set) var epochsCommitted: Int
     /// Epochs in the log when this training began; epochs up to it are replayed and checked.
     public let loggedEpochs: Int
     public let policy: CheckpointPolicy
@@ -45,8 +49,9 @@ public final class LoggedTraining {
     public private(set) var epochsReplayed = 0
     /// Set when a heartbeat finds that the run was taken over; training stops at once.
     private var lost: Error?
-    /// The last epoch's commit, running on `commits` while the next epoch trains.
+    /// The last epoch's commit, running on `commits` while the next epoch trains, and its epoch.
     private var pendingCommit: Background<Result<Void, Error>>?
+    private var pendingEpoch = 0
     private let commits = DispatchQueue(label: "optilog.epoch-commits")
     /// Seconds the training thread spent on logging in `train`: heartbeats, taking each epoch's
     /// state, handing its commit over, waiting for the commit before, and the final status.
@@ -115,6 +120,10 @@ public final class LoggedTraining {
         let run = row.id
         if row.status == .nondeterministic {
             throw StoreError.refused("run \(run) is marked nondeterministic (\(row.statusDetail ?? "a replayed epoch differed from the log")); it is not resumed")
+        }
+        if row.codeVersion != codeVersion, row.codeVersion.hasPrefix("optilog ") {
+            throw StoreError.refused("run \(run) was trained by \(row.codeVersion), and this is \(codeVersion), whose kernels compute other bits: "
+                                     + "a replay could not match the log. Its logged epochs stay as they are; resume it with \(row.codeVersion), or train it again")
         }
         let planned = epochs ?? row.epochsPlanned
         guard planned >= row.epochsDone else {
@@ -212,6 +221,7 @@ public final class LoggedTraining {
         self.spec = spec
         self.configurationFingerprint = p.fingerprint
         self.epochsDone = epochsDone
+        self.epochsCommitted = max(epochsDone, loggedEpochs)
         self.loggedEpochs = loggedEpochs
         self.policy = policy
         self.lastCheckpointEpoch = epochsDone
@@ -265,6 +275,7 @@ public final class LoggedTraining {
                 if let difference = try store.replayDifference(commit, run: run) { try failReplay(epoch: record.epoch, "it differs in \(difference)") }
                 replayedUncounted += 1
                 epochsReplayed += 1
+                epochsCommitted = max(epochsCommitted, record.epoch)
                 if let checkpoint {
                     try store.saveReplayCheckpoint(run: owned, epoch: record.epoch, step: end.step, optimizerChecksum: end.optimizerChecksum,
                                                    configurationFingerprint: configurationFingerprint, encoded: checkpoint.2,
@@ -274,6 +285,7 @@ public final class LoggedTraining {
                 // Committed on the commit queue while the next epoch trains: one transaction,
                 // whole or not at all, as ever; only when it happens moves.
                 let (store, owned, fingerprint, encoding) = (store, owned, configurationFingerprint, ending.value)
+                pendingEpoch = record.epoch
                 pendingCommit = Background(on: commits) {
                     let end = encoding.wait()
                     let checkpoint = end.checkpoint.map { (end.step, fingerprint, $0) }
@@ -307,6 +319,7 @@ public final class LoggedTraining {
         guard let pending = pendingCommit else { return }
         pendingCommit = nil
         try pending.wait().get()
+        epochsCommitted = max(epochsCommitted, pendingEpoch)
     }
 
     /// What an epoch's commit needs from its final state: the optimizer-state checksum and, when
@@ -317,10 +330,10 @@ public final class LoggedTraining {
         var checkpoint: CheckpointPayload.Encoded?
     }
 
-    /// At the end of an epoch's steps: takes the optimizer state and the weights as they are
-    /// now, and hashes, shuffles and compresses them on another thread while the validation
-    /// pass runs (it only reads the weights; the next step, which writes them, comes after the
-    /// commit). Whether a checkpoint is due is decided here.
+    /// At the end of an epoch's steps: copies the optimizer state and the weights as they are
+    /// now, and hashes, shuffles and compresses the copies on another thread while the
+    /// validation pass runs; the next epoch may change the weights meanwhile. Whether a
+    /// checkpoint is due is decided here.
     func beginEpochEnd(epoch: Int) -> (due: Bool, value: Background<EpochEnd>) {
         let state = loop.optimizer.state
         let step = epoch * loop.stepsPerEpoch
@@ -348,6 +361,9 @@ public final class LoggedTraining {
     /// A heartbeat every few seconds, from the step loop (epochs may be long, and a replay
     /// commits nothing); a lost run stops training at the next step.
     private func beat() {
+        // A commit that failed (a full disk, a lost run) stops training at the next step, not
+        // after a whole epoch more.
+        if lost == nil, let pending = pendingCommit, case .failure(let error)? = pending.valueIfDone { lost = error }
         guard lost == nil, Date().timeIntervalSince(lastHeartbeat) >= Self.heartbeatInterval else { return }
         lastHeartbeat = Date()
         do { try timed { try store.heartbeat(run: owned, replayed: takeReplayed()) } } catch { lost = error }
@@ -407,6 +423,13 @@ final class Background<Value>: @unchecked Sendable {
     init(now value: Value) {
         self.value = value
         done.signal()
+    }
+
+    /// The value if it is there already, without waiting.
+    var valueIfDone: Value? {
+        guard done.wait(timeout: .now()) == .success else { return nil }
+        done.signal()
+        return value
     }
 
     func wait() -> Value {

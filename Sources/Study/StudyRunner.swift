@@ -263,7 +263,7 @@ public final class ChildProcess: Worker, @unchecked Sendable {
         environment[ProgressLine.environment] = "1"
         // The children use this process's OpenBLAS kernels, so a cell trains to the same bits
         // whether it runs here or in a child.
-        environment["OPENBLAS_CORETYPE"] = BLAS.coreName
+        if BLAS.coreName != "unknown" { environment["OPENBLAS_CORETYPE"] = BLAS.coreName }
         child.process.environment = environment
         child.errors.fileHandleForReading.readabilityHandler = { [child] handle in
             let data = handle.availableData

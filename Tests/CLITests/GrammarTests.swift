@@ -108,9 +108,9 @@ final class GrammarTests: XCTestCase {
     func testVersion() throws {
         let r = try optilog(["--version"])
         XCTAssertEqual(r.status, 0)
-        XCTAssertEqual(r.stdout, "optilog 0.1.0 (recorded with every run as its code_version)\n")
+        XCTAssertEqual(r.stdout, "optilog 0.2.0 (recorded with every run as its code_version)\n")
         let logged = try logged(["sql", "SELECT DISTINCT code_version FROM runs", "--format", "csv"])
-        XCTAssertEqual(logged.stdout, "code_version\noptilog 0.1.0\n")
+        XCTAssertEqual(logged.stdout, "code_version\noptilog 0.2.0\n")
     }
 
     func testKeysThatNameNothingAndFiltersThatMatchNothing() throws {

@@ -220,6 +220,13 @@ final class ResumeTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("its data differ from the logged data (training fingerprint"), "\($0)")
             XCTAssertTrue("\($0)".contains("logged: Boston housing"), "\($0)")
         }
+        // Trained by another optilog release, whose kernels compute other bits: refused before
+        // any replay, and the run is not marked nondeterministic.
+        try dbq.execute("UPDATE runs SET code_version = 'optilog 0.1.0' WHERE id = 1")
+        XCTAssertThrowsError(try LoggedTrainingProbe.resume(store, epochs: nil)) {
+            XCTAssertTrue("\($0)".contains("run 1 was trained by optilog 0.1.0, and this is optilog 0.2.0"), "\($0)")
+        }
+        XCTAssertEqual(try store.reader.run(1)?.status, .interrupted)
         XCTAssertEqual(try store.reader.epochs(run: 1).count, 2, "refusals leave the log alone")
     }
 

@@ -71,7 +71,7 @@ enum LoggedTrainingOutput {
             lines.finish()
             if error is DeterminismFailure { throw CleanError("\(error)") }
             if case StoreError.lostOwnership = error { throw CleanError("\(error)") }
-            let logged = max(training.epochsDone, training.loggedEpochs)
+            let logged = max(training.epochsCommitted, training.loggedEpochs)
             let kept = logged == 0 ? "no epoch was logged" : "the log keeps epochs 1–\(logged)"
             throw CleanError("\(error); \(kept); once fixed, continue with: optilog resume \(training.run) --db \(dbPath)")
         }
