@@ -1,3 +1,4 @@
+import CKernels
 import COpenBLAS
 
 /// The one door to OpenBLAS: every matrix product in the engine is a row-major `cblas_sgemm`.
@@ -101,7 +102,7 @@ public enum BLAS {
         let generic: Set<String> = ["prescott", "core2", "nehalem", "katmai", "coppermine", "northwood", "banias", "atom"]
         guard let name = openblas_get_corename().map({ String(cString: $0).lowercased() }), generic.contains(name)
         else { return nil }
-        switch optilog_cpu_vector_level() {
+        switch optilog_lstm_supported_level() {
         case 2: return "SkylakeX"
         case 1: return "Haswell"
         default: return nil

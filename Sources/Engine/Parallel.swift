@@ -54,7 +54,7 @@ extension Parallel {
 }
 
 /// For closures and pointers handed to workers that touch disjoint memory by construction.
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+public struct UncheckedSendable<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
 }

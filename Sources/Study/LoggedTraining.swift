@@ -412,7 +412,7 @@ final class Background<Value>: @unchecked Sendable {
     private var value: Value?
 
     init(on queue: DispatchQueue = .global(qos: .userInitiated), _ work: @escaping () -> Value) {
-        let box = UncheckedBox(work)
+        let box = UncheckedSendable(work)
         queue.async {
             self.value = box.value()
             self.done.signal()
@@ -439,11 +439,6 @@ final class Background<Value>: @unchecked Sendable {
     }
 }
 
-/// A closure over values this file hands to exactly one other thread and no longer touches.
-private struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
 
 /// A replayed epoch differed from the logged one.
 public struct DeterminismFailure: Error, CustomStringConvertible {

@@ -32,7 +32,8 @@ void optilog_gemm_tn(size_t depth, size_t m, const float *a, size_t lda, const f
 /// The kernel variant in use ("avx512", "avx2" or "baseline"), for benchmark reports.
 const char *optilog_lstm_kernel_variant(void);
 
-/// The highest variant this CPU can run: 2 (AVX-512), 1 (AVX2 with FMA) or 0 (baseline).
+/// The highest variant this CPU (and OS) can run: 2 (AVX-512 F, BW, DQ, VL), 1 (AVX2 with FMA)
+/// or 0 (baseline). BLAS also asks it which OpenBLAS kernels to request.
 int optilog_lstm_supported_level(void);
 
 /// Uses at most `level` from now on (tests compare the variants' bits); -1 restores the default.

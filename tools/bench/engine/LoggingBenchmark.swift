@@ -11,14 +11,11 @@ func threadCPU() -> Double {
     return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
 }
 
-/// The quick preset's epochs and training / validation samples (StudyPlan; Boston's whole set
-/// is 404 + 102).
-func quickSize(_ task: StudyTask) -> (epochs: Int, train: Int, validation: Int) {
-    switch task {
-    case .boston: return (20, 404, 102)
-    case .fashionMNIST: return (3, 2_048, 512)
-    case .imdb, .jena: return (2, 2_048, 512)
-    }
+/// The quick preset's epochs and training / validation samples, from its own plan (Boston's
+/// whole set, 404 + 102, where the preset takes all of it).
+func quickSize(_ task: StudyTask) throws -> (epochs: Int, train: Int, validation: Int) {
+    guard let cell = try StudyPlan(preset: .quick, tasks: [task]).cells.first else { throw BenchError("no quick cell for \(task)") }
+    return (cell.epochs, cell.samples ?? 404, cell.validationSamples ?? 102)
 }
 
 /// Logging overhead: the same training with the research log (every epoch committed with its
@@ -40,7 +37,7 @@ func loggingBenchmark(_ options: Options, emit: (String) -> Void) throws {
     emit("|---|---|---|---|---|---|---|---|---|")
     BLAS.threads = 1
     for task in options.tasks {
-        let (epochs, train, validation) = quickSize(task)
+        let (epochs, train, validation) = try quickSize(task)
         var plain: [Double] = [], logged: [Double] = [], starts: [Double] = [], plainCPU: [Double] = [], loggedCPU: [Double] = []
         var loggingShare: [Double] = []
         for _ in 0..<7 {
