@@ -286,13 +286,18 @@ static inline TARGET void VARIANT(recurrent_product_backward4)(size_t u, const f
 
 static TARGET int VARIANT(backward)(size_t steps, size_t u, size_t row_begin, size_t row_end,
                                     const float *gates, const float *c_prev, const float *tanh_cells,
-                                    const float *dh_last, const float *u_t, float *dz) {
+                                    const float *dh_last, const float *dh_seq, const float *u_t, float *dz) {
     // dh, dh_prev and dc of every row in the range.
     size_t g4 = 4 * u, n_rows = row_end - row_begin;
     float *scratch = malloc(3 * n_rows * u * sizeof(float) + 1);
     if (!scratch) return -1;
     float *dh = scratch, *dh_prev = scratch + n_rows * u, *dc = scratch + 2 * n_rows * u;
-    memcpy(dh, dh_last + row_begin * u, n_rows * u * sizeof(float));
+    if (dh_seq) {
+        for (size_t b = row_begin; b < row_end; b++)
+            memcpy(dh + (b - row_begin) * u, dh_seq + (b * steps + steps - 1) * u, u * sizeof(float));
+    } else {
+        memcpy(dh, dh_last + row_begin * u, n_rows * u * sizeof(float));
+    }
     memset(dc, 0, n_rows * u * sizeof(float));
     for (size_t t = steps; t-- > 0;) {
         for (size_t b0 = row_begin; b0 < row_end; b0 += 4) {
@@ -309,6 +314,14 @@ static TARGET int VARIANT(backward)(size_t steps, size_t u, size_t row_begin, si
             else for (size_t r = 0; r < rows; r++) VARIANT(recurrent_product_backward1)(u, dzr[r], u_t, dhp[r]);
         }
         float *swap = dh; dh = dh_prev; dh_prev = swap;
+        // A sequence output adds its own gradient at step t − 1 to what came back from step t.
+        if (dh_seq && t > 0) {
+            for (size_t b = row_begin; b < row_end; b++) {
+                float *d = dh + (b - row_begin) * u;
+                const float *s = dh_seq + (b * steps + t - 1) * u;
+                for (size_t j = 0; j < u; j++) d[j] += s[j];
+            }
+        }
     }
     free(scratch);
     return 0;

@@ -84,14 +84,14 @@ int optilog_lstm_forward(size_t steps, size_t features, size_t units, size_t row
 
 int optilog_lstm_backward(size_t steps, size_t units, size_t row_begin, size_t row_end,
                           const float *gates, const float *c_prev, const float *tanh_cells,
-                          const float *dh_last, const float *u_transposed, float *dz) {
+                          const float *dh_last, const float *dh_sequence, const float *u_transposed, float *dz) {
 #if defined(__x86_64__)
     switch (vector_level()) {
-    case 2: return backward_avx512(steps, units, row_begin, row_end, gates, c_prev, tanh_cells, dh_last, u_transposed, dz);
-    case 1: return backward_avx2(steps, units, row_begin, row_end, gates, c_prev, tanh_cells, dh_last, u_transposed, dz);
+    case 2: return backward_avx512(steps, units, row_begin, row_end, gates, c_prev, tanh_cells, dh_last, dh_sequence, u_transposed, dz);
+    case 1: return backward_avx2(steps, units, row_begin, row_end, gates, c_prev, tanh_cells, dh_last, dh_sequence, u_transposed, dz);
     }
 #endif
-    return backward_baseline(steps, units, row_begin, row_end, gates, c_prev, tanh_cells, dh_last, u_transposed, dz);
+    return backward_baseline(steps, units, row_begin, row_end, gates, c_prev, tanh_cells, dh_last, dh_sequence, u_transposed, dz);
 }
 
 void optilog_gemm_tn(size_t depth, size_t m, const float *a, size_t lda, const float *b, size_t ldb,

@@ -3,11 +3,14 @@
 public enum EngineError: Error, Equatable, CustomStringConvertible {
     case shapeMismatch(String)
     case invalidConfiguration(String)
+    /// A Keras model that uses a layer, an option or a value optilog does not have.
+    case unsupportedModel(String)
 
     public var description: String {
         switch self {
         case .shapeMismatch(let message): return "shape mismatch: \(message)"
         case .invalidConfiguration(let message): return "invalid configuration: \(message)"
+        case .unsupportedModel(let message): return message
         }
     }
 }

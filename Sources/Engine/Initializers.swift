@@ -2,11 +2,25 @@
 import Glibc
 #endif
 
-/// Keras's default initializers. The draws come from optilog's own generator, so values differ
-/// from Keras's; the distributions are Keras's.
+/// Keras's initializers. The draws come from optilog's own generator, so values differ from
+/// Keras's; the distributions are Keras's.
 public enum Initializer: Equatable, Sendable {
+    /// Which fans VarianceScaling divides by.
+    public enum FanMode: String, Sendable { case fanIn = "fan_in", fanOut = "fan_out", fanAverage = "fan_avg" }
+    public enum Distribution: String, Sendable {
+        case truncatedNormal = "truncated_normal", untruncatedNormal = "untruncated_normal", uniform
+    }
+
     case zeros
     case ones
+    case constant(Float)
+    /// Keras's VarianceScaling, the family of GlorotNormal, HeUniform, HeNormal, LecunUniform and
+    /// LecunNormal (GlorotUniform keeps its own case, the built-in models' bits).
+    case varianceScaling(scale: Double, mode: FanMode, distribution: Distribution)
+    /// N(mean, stddev).
+    case normal(mean: Float, stddev: Float)
+    /// N(mean, stddev) redrawn outside two standard deviations.
+    case truncatedNormal(mean: Float, stddev: Float)
     /// U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out)); Keras's Dense/Conv/LSTM kernel default.
     case glorotUniform
     /// U(low, high); Keras's Embedding default is U(-0.05, 0.05).
@@ -32,6 +46,32 @@ public enum Initializer: Equatable, Sendable {
         switch self {
         case .zeros: return [Float](repeating: 0, count: count)
         case .ones: return [Float](repeating: 1, count: count)
+        case .constant(let v): return [Float](repeating: v, count: count)
+        case let .normal(mean, stddev):
+            return (0..<count).map { _ in mean + stddev * Float(rng.normal()) }
+        case let .truncatedNormal(mean, stddev):
+            return (0..<count).map { _ in mean + stddev * Float(Self.truncated(&rng)) }
+        case let .varianceScaling(scale, mode, distribution):
+            let (fanIn, fanOut) = Self.fans(shape)
+            let n: Double
+            switch mode {
+            case .fanIn: n = Double(max(1, fanIn))
+            case .fanOut: n = Double(max(1, fanOut))
+            case .fanAverage: n = max(1, Double(fanIn + fanOut) / 2)
+            }
+            let variance = scale / n
+            switch distribution {
+            case .uniform:
+                let limit = Float((3 * variance).squareRoot())
+                return (0..<count).map { _ in rng.uniform(-limit, limit) }
+            case .untruncatedNormal:
+                let stddev = variance.squareRoot()
+                return (0..<count).map { _ in Float(stddev * rng.normal()) }
+            case .truncatedNormal:
+                // Keras: the standard deviation of N(0, 1) truncated to ±2 is 0.8796…
+                let stddev = variance.squareRoot() / 0.87962566103423978
+                return (0..<count).map { _ in Float(stddev * Self.truncated(&rng)) }
+            }
         case .glorotUniform:
             let (fanIn, fanOut) = Self.fans(shape)
             let limit = Float((6.0 / Double(max(1, fanIn + fanOut))).squareRoot())
@@ -40,6 +80,14 @@ public enum Initializer: Equatable, Sendable {
             return (0..<count).map { _ in rng.uniform(low, high) }
         case .orthogonal(let gain):
             return Self.orthogonal(shape: shape, gain: gain, rng: &rng)
+        }
+    }
+
+    /// A standard normal value within two standard deviations.
+    private static func truncated(_ rng: inout RandomStream) -> Double {
+        while true {
+            let z = rng.normal()
+            if abs(z) <= 2 { return z }
         }
     }
 

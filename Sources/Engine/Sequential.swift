@@ -13,8 +13,8 @@ public final class Sequential {
     public let stages: [any Stage]
 
     /// Builds every layer (creating its weights from the seed's weight streams) and names
-    /// them as Keras does: `dense`, `dense_1`, ….
-    public init(inputShape: [Int], layers: [any Layer], seed: UInt64, fusing: Bool = true) throws {
+    /// them as Keras does: `dense`, `dense_1`, … (or as `names` says, for a user's own model).
+    public init(inputShape: [Int], layers: [any Layer], seed: UInt64, fusing: Bool = true, names: [String]? = nil) throws {
         guard !layers.isEmpty else { throw EngineError.invalidConfiguration("a model needs at least one layer") }
         guard inputShape.allSatisfy({ $0 > 0 }) else {
             throw EngineError.shapeMismatch("input shape \(inputShape) has a non-positive dimension")
@@ -29,7 +29,7 @@ public final class Sequential {
             let base = snakeCase(layer.kind)
             let n = seen[base, default: 0]
             seen[base] = n + 1
-            layer.name = n == 0 ? base : "\(base)_\(n)"
+            layer.name = names?[index] ?? (n == 0 ? base : "\(base)_\(n)")
             shape = try layer.build(inputShape: shape, context: BuildContext(index: index, seed: seed))
             shapes.append(shape)
         }
@@ -42,7 +42,7 @@ public final class Sequential {
         var stages: [any Stage] = []
         var i = 0
         while i < layers.count {
-            if i + 1 < layers.count, let embedding = layers[i] as? Embedding, let conv = layers[i + 1] as? Conv1D {
+            if i + 1 < layers.count, let embedding = layers[i] as? Embedding, let conv = layers[i + 1] as? Conv1D, conv.isPlain {
                 stages.append(FusedEmbeddingConv1D(embedding, conv))
                 i += 2
             } else {
@@ -54,6 +54,39 @@ public final class Sequential {
     }
 
     public var outputShape: [Int] { outputShapes.last ?? inputShape }
+
+    /// Sets every weight from arrays in Keras's `model.get_weights()` order (each layer's
+    /// weights in the order Keras creates them), checked one by one against the model's shapes.
+    public func setWeights(_ arrays: [(shape: [Int], values: [Float])]) throws {
+        let params = parameters
+        guard arrays.count == params.count else {
+            throw EngineError.shapeMismatch("\(arrays.count) weight arrays for a model with \(params.count) (\(params.map(\.name).joined(separator: ", ")))")
+        }
+        for (i, (p, a)) in zip(params, arrays).enumerated() {
+            guard a.shape == p.shape, a.values.count == p.count else {
+                throw EngineError.shapeMismatch("weight array \(i) has shape \(a.shape); \(p.name) is \(p.shape)")
+            }
+            guard a.values.allSatisfy(\.isFinite) else { throw EngineError.invalidConfiguration("weight array \(i) (\(p.name)) holds a non-finite value") }
+        }
+        for (p, a) in zip(params, arrays) { p.value = a.values }
+    }
+
+    /// Forward multiply-adds per sample of the dense, convolution and recurrent layers.
+    public func forwardMACs() -> Int {
+        var macs = 0
+        var shape = inputShape
+        for (layer, out) in zip(layers, outputShapes) {
+            switch layer {
+            case let d as Dense: macs += shape.reduce(1, *) * d.units
+            case let c as Conv2D: macs += out.reduce(1, *) * c.kernelSize.0 * c.kernelSize.1 * shape[2]
+            case let c as Conv1D: macs += out.reduce(1, *) * c.kernelSize * shape[1]
+            case let l as LSTM: macs += shape[0] * 4 * l.units * (shape[1] + l.units)
+            default: break
+            }
+            shape = out
+        }
+        return macs
+    }
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
     public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameterCount } }
 

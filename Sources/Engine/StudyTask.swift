@@ -38,20 +38,7 @@ public enum StudyTask: String, CaseIterable, Sendable {
 
     /// Forward multiply-adds per sample, for GFLOP/s reports (counted from the layer shapes).
     public func forwardMACs(inputShape: [Int]? = nil, classes: Int = 10, vocabulary: Int = 10_000) throws -> Int {
-        let model = try build(inputShape: inputShape, classes: classes, vocabulary: vocabulary, seed: 0)
-        var macs = 0
-        var shape = model.inputShape
-        for (layer, out) in zip(model.layers, model.outputShapes) {
-            switch layer {
-            case let d as Dense: macs += shape.reduce(1, *) * d.units
-            case let c as Conv2D: macs += out.reduce(1, *) * c.kernelSize.0 * c.kernelSize.1 * shape[2]
-            case let c as Conv1D: macs += out.reduce(1, *) * c.kernelSize * shape[1]
-            case let l as LSTM: macs += shape[0] * 4 * l.units * (shape[1] + l.units)
-            default: break
-            }
-            shape = out
-        }
-        return macs
+        try build(inputShape: inputShape, classes: classes, vocabulary: vocabulary, seed: 0).forwardMACs()
     }
 
     /// A freshly initialised model; weights depend only on `seed`.

@@ -63,11 +63,24 @@ public final class LoggedTraining {
 
     static func newRun(_ spec: RunSpec, _ p: PreparedRun, studyID: Int64?, policy: CheckpointPolicy, dataDir: String?) -> NewRun {
         let baseline = p.baseline()
-        return NewRun(studyID: studyID, task: spec.task.rawValue, dataset: p.dataset, datasetFingerprint: p.datasetFingerprint,
+        return NewRun(studyID: studyID, task: spec.taskName, dataset: p.dataset, datasetFingerprint: p.datasetFingerprint,
                modelConfiguration: spec.json.json, optimizer: spec.optimizer, optimizerConfiguration: p.optimizer.config.json,
                configurationFingerprint: p.fingerprint, seed: spec.seed, batchSize: spec.batchSize, epochsPlanned: spec.epochs,
                threads: BLAS.threads, codeVersion: codeVersion, checkpointPolicy: policy, dataDir: dataDir,
                baselineValLoss: baseline.valLoss, baselineValMetric: baseline.valMetric)
+    }
+
+    /// A custom task's name stands for one model, loss, metric and set of starting weights in a
+    /// log, so that its runs are always alike.
+    static func checkTaskName(_ custom: CustomTask, store: Store) throws {
+        for known in try store.reader.customTasks() where known.task == custom.name {
+            let mine = [custom.model.fingerprint, custom.loss.rawValue, custom.metric.rawValue, custom.initialWeightsFingerprint ?? "seeded"]
+            let theirs = [known.modelFingerprint, known.loss, known.metric, known.weights]
+            guard mine != theirs else { continue }
+            let what = zip(["model", "loss", "metric", "starting weights"], zip(mine, theirs)).filter { $0.1.0 != $0.1.1 }.map(\.0)
+            throw StoreError.refused("task '\(custom.name)' in this log (run \(known.firstRun) on) has another \(what.joined(separator: ", ")); "
+                                     + "give this one another --task-name")
+        }
     }
 
     /// Starts a new run: data, model and optimizer from `spec`, recorded as `running` and owned
@@ -75,6 +88,7 @@ public final class LoggedTraining {
     public static func start(_ spec: RunSpec, store: Store, locator: DataLocator = DataLocator(), studyID: Int64? = nil,
                              policy: CheckpointPolicy = CheckpointPolicy()) throws -> LoggedTraining {
         let p = try PreparedRun(spec, locator: locator)
+        if let custom = spec.custom { try checkTaskName(custom, store: store) }
         let owned = try store.createRun(newRun(spec, p, studyID: studyID, policy: policy, dataDir: locator.dataDir.map(StoreFile.absolutePath)))
         let training = try LoggedTraining(store: store, owned: owned, spec: spec, prepared: p, epochsDone: 0, loggedEpochs: 0, policy: policy)
         training.warnings = p.notes
@@ -136,7 +150,8 @@ public final class LoggedTraining {
             throw StoreError.owned("run \(run) is being trained by another process (\(owner)); refusing to resume it twice")
         }
         let spec = try RunSpec(json: try ConfigValue.parse(row.modelConfiguration), optimizer: row.optimizer,
-                               optimizerConfiguration: try ConfigValue.parse(row.optimizerConfiguration), epochs: planned)
+                               optimizerConfiguration: try ConfigValue.parse(row.optimizerConfiguration), epochs: planned,
+                               dataDir: locator.dataDir)
         let dataDir = locator.dataDir
         let folder = locator.with(dataDir: dataDir ?? row.dataDir)
         if dataDir == nil, let logged = row.dataDir, !FileManager.default.fileExists(atPath: logged) {

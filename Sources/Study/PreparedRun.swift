@@ -18,7 +18,7 @@ public struct PreparedRun {
     public var notes: [String]
     /// Predicting the training mean or class prior, scored on the validation data (a pass over
     /// both sets: call it once).
-    public func baseline() -> Baseline { Baseline(task: spec.task, data: data) }
+    public func baseline() -> Baseline { Baseline(loss: spec.loss, metric: spec.metric, classes: model.outputShape.last ?? 1, data: data) }
 
     public init(_ spec: RunSpec, locator: DataLocator) throws {
         let (data, dataset, notes) = try spec.prepareData(locator: locator)
@@ -35,12 +35,21 @@ public struct PreparedRun {
 
     /// The run's model with its initial weights, and its optimizer with empty state.
     static func fresh(_ spec: RunSpec, inputShape: [Int]) throws -> (Sequential, Optimizer) {
-        (try spec.task.build(inputShape: inputShape, seed: spec.seed), try Optimizers.make(spec.optimizer, config: spec.optimizerConfiguration))
+        let model: Sequential
+        if let custom = spec.custom {
+            model = try custom.model.build(seed: spec.seed)
+            if let path = custom.initialWeights { try model.setWeights(try KerasFiles.weights(path)) }
+        } else if let task = spec.task {
+            model = try task.build(inputShape: inputShape, seed: spec.seed)
+        } else {
+            throw EngineError.invalidConfiguration("a run needs a task")
+        }
+        return (model, try Optimizers.make(spec.optimizer, config: spec.optimizerConfiguration))
     }
 
     /// The training loop over this model, optimizer and data.
     public func loop() throws -> TrainingLoop {
-        try TrainingLoop(model: model, optimizer: optimizer, loss: spec.task.loss, metric: spec.task.metric, data: data,
+        try TrainingLoop(model: model, optimizer: optimizer, loss: spec.loss, metric: spec.metric, data: data,
                          configuration: TrainingConfiguration(epochs: spec.epochs, batchSize: spec.batchSize, seed: spec.seed))
     }
 }

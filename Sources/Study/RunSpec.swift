@@ -8,7 +8,9 @@ import Foundation
 /// model, optimizer configuration, batch size, seed, sample limits); the planned epoch count
 /// may grow on resume without changing it.
 public struct RunSpec: Sendable, Equatable {
-    public var task: StudyTask
+    /// A built-in task, or nil for the user's own (`custom`).
+    public var task: StudyTask?
+    public var custom: CustomTask?
     public var optimizer: String
     /// Keras's `get_config()` of the optimizer.
     public var optimizerConfiguration: ConfigValue
@@ -25,7 +27,20 @@ public struct RunSpec: Sendable, Equatable {
     public init(task: StudyTask, optimizer: String, optimizerConfiguration: ConfigValue, epochs: Int, batchSize: Int = 32,
                 seed: UInt64 = 1, samples: Int? = nil, validationSamples: Int? = nil, synthetic: Bool = false,
                 slicing: Slicing = .stratified) {
+        self.init(task: task, custom: nil, optimizer: optimizer, optimizerConfiguration: optimizerConfiguration, epochs: epochs,
+                  batchSize: batchSize, seed: seed, samples: samples, validationSamples: validationSamples, synthetic: synthetic, slicing: slicing)
+    }
+
+    /// A run of the user's own model on their data.
+    public init(custom: CustomTask, optimizer: String, optimizerConfiguration: ConfigValue, epochs: Int, batchSize: Int = 32, seed: UInt64 = 1) {
+        self.init(task: nil, custom: custom, optimizer: optimizer, optimizerConfiguration: optimizerConfiguration, epochs: epochs,
+                  batchSize: batchSize, seed: seed, samples: nil, validationSamples: nil, synthetic: false, slicing: .stratified)
+    }
+
+    private init(task: StudyTask?, custom: CustomTask?, optimizer: String, optimizerConfiguration: ConfigValue, epochs: Int, batchSize: Int,
+                 seed: UInt64, samples: Int?, validationSamples: Int?, synthetic: Bool, slicing: Slicing) {
         self.task = task
+        self.custom = custom
         self.optimizer = optimizer
         self.optimizerConfiguration = optimizerConfiguration
         self.epochs = epochs
@@ -37,18 +52,37 @@ public struct RunSpec: Sendable, Equatable {
         self.slicing = slicing
     }
 
+    /// The task's name in the log.
+    public var taskName: String { custom?.name ?? task?.rawValue ?? "" }
+    public var loss: Loss { custom?.loss ?? task?.loss ?? .meanSquaredError }
+    public var metric: Metric { custom?.metric ?? task?.metric ?? .meanAbsoluteError }
+
     /// Stored in `runs.model_configuration`: the run's own settings besides the optimizer's.
     public var json: ConfigValue {
+        if let custom {
+            return .object([("task", .string(custom.name)), ("architecture", .string("keras")), ("batch_size", .integer(batchSize)),
+                            ("seed", .integer(Int(bitPattern: UInt(seed)))), ("samples", .null), ("validation_samples", .null),
+                            ("synthetic", .bool(false)), ("custom", custom.json)])
+        }
         func optional(_ n: Int?) -> ConfigValue { n.map { .integer($0) } ?? .null }
         // Runs of the first layout (prefix slices) keep their JSON, and so their fingerprint.
         let slices: [(String, ConfigValue)] = slicing == .prefix ? [] : [("slicing", .string(slicing.rawValue))]
-        return .object([("task", .string(task.rawValue)), ("architecture", .string(task.rawValue)), ("batch_size", .integer(batchSize)),
+        let task = self.task?.rawValue ?? ""
+        return .object([("task", .string(task)), ("architecture", .string(task)), ("batch_size", .integer(batchSize)),
                         ("seed", .integer(Int(bitPattern: UInt(seed)))), ("samples", optional(samples)),
                         ("validation_samples", optional(validationSamples)), ("synthetic", .bool(synthetic))] + slices)
     }
 
-    public init(json: ConfigValue, optimizer: String, optimizerConfiguration: ConfigValue, epochs: Int) throws {
+    public init(json: ConfigValue, optimizer: String, optimizerConfiguration: ConfigValue, epochs: Int, dataDir: String? = nil) throws {
         func int(_ key: String) -> Int? { if case .integer(let n)? = json[key] { return n } else { return nil } }
+        if json["architecture"] == .string("keras") {
+            guard let stored = json["custom"], let batchSize = int("batch_size"), let seed = int("seed") else {
+                throw EngineError.invalidConfiguration("the stored run configuration is incomplete: \(json.json)")
+            }
+            self.init(custom: try CustomTask(stored: stored, dataDir: dataDir), optimizer: optimizer, optimizerConfiguration: optimizerConfiguration,
+                      epochs: epochs, batchSize: batchSize, seed: UInt64(bitPattern: Int64(seed)))
+            return
+        }
         guard case .string(let taskName)? = json["task"], let task = StudyTask(rawValue: taskName),
               let batchSize = int("batch_size"), let seed = int("seed") else {
             throw EngineError.invalidConfiguration("the stored run configuration is incomplete: \(json.json)")
@@ -64,8 +98,11 @@ public struct RunSpec: Sendable, Equatable {
         }
     }
 
+    /// For a custom task: its identity (model, loss, metric, starting weights) in place of the
+    /// stored JSON, so that the same model and data at other paths make the same run.
     public func fingerprint(datasetFingerprint: String) -> String {
-        let text = "optilog-run-1|\(json.json)|\(optimizer)|\(optimizerConfiguration.json)|\(datasetFingerprint)"
+        let settings = custom.map { "keras|\($0.name)|\($0.identity)|\(batchSize)|\(seed)" } ?? json.json
+        let text = "optilog-run-1|\(settings)|\(optimizer)|\(optimizerConfiguration.json)|\(datasetFingerprint)"
         return sha256Hex(Data(text.utf8))
     }
 }
@@ -85,6 +122,11 @@ extension RunSpec {
     /// what it is.
     /// (`notes`: what the user should hear about where the data came from.)
     public func prepareData(locator: DataLocator) throws -> (splits: DataSplits, dataset: String, notes: [String]) {
+        if let custom {
+            let (data, description, notes) = try UserData.load(custom.data, expecting: custom.expectation)
+            return (data, description, notes)
+        }
+        guard let task else { throw EngineError.invalidConfiguration("a run needs a task") }
         if synthetic {
             let train = samples ?? Self.defaultSyntheticSamples(task)
             return (try SyntheticData.splits(task, train: train, validation: validationSamples ?? max(1, train / 4), seed: seed),

@@ -56,7 +56,10 @@ public struct StudyPlan: Sendable {
     }
 
     public struct Cell: Sendable {
-        public var task: StudyTask
+        /// A built-in task, or nil for the user's own (`custom`).
+        public var task: StudyTask?
+        public var custom: CustomTask?
+        public var taskName: String { custom?.name ?? task?.rawValue ?? "" }
         public var optimizer: String
         public var seed: UInt64
         public var epochs: Int
@@ -64,11 +67,14 @@ public struct StudyPlan: Sendable {
         public var validationSamples: Int?
         /// The optimizer's settings beyond its defaults (none: Keras's defaults).
         public var settings: [Setting] = []
+        public var batchSize = 32
     }
 
     public var name: String
     public var cells: [Cell]
     public var tasks: [StudyTask]
+    /// The user's own task, when the study is of their model (then `tasks` is empty).
+    public var custom: CustomTask?
     public var optimizers: [String]
     public var preset: Preset
     public var sweep: Sweep
@@ -113,6 +119,26 @@ public struct StudyPlan: Sendable {
                 }
             }
         }
+    }
+
+    /// A study of the user's own model: every optimizer (and setting) × seed on it, `epochs` each.
+    public init(custom: CustomTask, name: String, optimizers: [String] = Optimizers.names, seeds: [UInt64] = [1], epochs: Int,
+                batchSize: Int = 32, sweep: Sweep = Sweep()) throws {
+        var plan = try StudyPlan(preset: .quick, name: name, tasks: [], optimizers: optimizers, seeds: seeds, epochs: epochs, sweep: sweep)
+        plan.custom = custom
+        let settings = try optimizers.map { o -> [[Setting]] in
+            var notes: [String] = []
+            return try Self.settings(o, preset: .quick, sweep: sweep, notes: &notes)
+        }
+        plan.cells = zip(optimizers, settings).flatMap { optimizer, combinations in
+            combinations.flatMap { combination in
+                seeds.map { seed in
+                    Cell(task: nil, custom: custom, optimizer: optimizer, seed: seed, epochs: epochs, samples: nil, validationSamples: nil,
+                         settings: combination, batchSize: batchSize)
+                }
+            }
+        }
+        self = plan
     }
 
     /// `study-<preset>`, and a short digest of the sweep when there is one (a sweep is another study).
@@ -186,9 +212,12 @@ public struct StudyPlan: Sendable {
 
     /// Stored with the study. A study without a sweep keeps the layout it always had.
     public var json: ConfigValue {
-        var pairs: [(String, ConfigValue)] = [("name", .string(name)), ("tasks", .array(tasks.map { .string($0.rawValue) })),
+        var pairs: [(String, ConfigValue)] = [("name", .string(name)),
+                                             ("tasks", .array(custom.map { [.string($0.name)] } ?? tasks.map { .string($0.rawValue) })),
                                              ("optimizers", .array(optimizers.map { .string($0) })),
                                              ("cells", .integer(cells.count))]
+        // A study of the user's model is of that model, loss, metric and starting weights.
+        if let custom { pairs.append(("custom", .string(custom.identity))) }
         if preset == .seed2020 { pairs.append(("preset", .string(preset.rawValue))) }
         if !sweep.isEmpty { pairs.append(("sweep", sweep.json)) }
         return .object(pairs)
@@ -201,6 +230,7 @@ public struct StudyPlan: Sendable {
         guard let json = try? ConfigValue.parse(configuration) else { return "{}" }
         var pairs: [(String, ConfigValue)] = []
         if let preset = json["preset"] { pairs.append(("preset", preset)) }
+        if let custom = json["custom"] { pairs.append(("custom", custom)) }
         if let sweep = json["sweep"] { pairs.append(("sweep", sweep)) }
         return ConfigValue.object(pairs).json
     }

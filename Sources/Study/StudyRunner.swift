@@ -83,7 +83,7 @@ public struct StudyRunner {
         for cell in cells {
             // A cell with settings is told from its neighbours by its optimizer configuration.
             let configuration = cell.settings.isEmpty ? nil : try Self.configuration(cell).json
-            let existing = try store.reader.studyRun(study: study, task: cell.task.rawValue, optimizer: cell.optimizer, seed: cell.seed,
+            let existing = try store.reader.studyRun(study: study, task: cell.taskName, optimizer: cell.optimizer, seed: cell.seed,
                                                      configuration: configuration)
             // An archived run is the user's decision to set it aside: the study leaves it alone.
             let archived = existing.map { archivedRuns.contains($0.id) } ?? false
@@ -98,17 +98,22 @@ public struct StudyRunner {
         report("study \(plan.name) (id \(study)): \(cells.count) cells\(shard.map { " (shard \($0.index) of \($0.count))" } ?? ""), \(done) done, "
                + (archivedCells > 0 ? "\(archivedCells) of them archived (left alone: optilog delete them to train those cells again), " : "")
                + (elsewhere > 0 ? "\(elsewhere) being trained by another process, " : "") + "\(pending.count) to run")
-        observe(.planned(tasks: pending.map { $0.0.task.rawValue }, done: done + elsewhere, total: cells.count))
+        observe(.planned(tasks: pending.map { $0.0.taskName }, done: done + elsewhere, total: cells.count))
         let failures = jobs == 1 ? try trainHere(pending, study: study) : try trainInProcesses(pending, study: study)
         return Outcome(study: study, cells: cells.count, done: done, trainedElsewhere: elsewhere, attempted: pending.count, failures: failures)
     }
 
     static func label(_ cell: StudyPlan.Cell) -> String {
-        "\(cell.task.rawValue) \(cell.optimizer)\(cell.settings.map { " " + $0.description }.joined()) seed \(cell.seed)"
+        "\(cell.taskName) \(cell.optimizer)\(cell.settings.map { " " + $0.description }.joined()) seed \(cell.seed)"
     }
 
     static func spec(_ cell: StudyPlan.Cell) throws -> RunSpec {
-        RunSpec(task: cell.task, optimizer: cell.optimizer, optimizerConfiguration: try configuration(cell),
+        if let custom = cell.custom {
+            return RunSpec(custom: custom, optimizer: cell.optimizer, optimizerConfiguration: try configuration(cell), epochs: cell.epochs,
+                           batchSize: cell.batchSize, seed: cell.seed)
+        }
+        guard let task = cell.task else { throw EngineError.invalidConfiguration("a cell needs a task") }
+        return RunSpec(task: task, optimizer: cell.optimizer, optimizerConfiguration: try configuration(cell),
                 epochs: cell.epochs, seed: cell.seed, samples: cell.samples, validationSamples: cell.validationSamples)
     }
 
@@ -137,18 +142,18 @@ public struct StudyRunner {
                     training = started
                 }
                 for warning in training.warnings where said.insert(warning).inserted { report("optilog: warning: \(warning)") }
-                observe(.cellStarted(slot: 0, label: label, task: cell.task.rawValue, epochs: cell.epochs))
+                observe(.cellStarted(slot: 0, label: label, task: cell.taskName, epochs: cell.epochs))
                 let ending = try training.train(
                     shouldStop: shouldStop, onStep: { observe(.step(slot: 0, epoch: $0, step: $1, steps: $2, loss: $3)) },
                     onEpoch: { record, replayed in
                         if !replayed { observe(.epochEnded(slot: 0, epoch: record.epoch, valLoss: record.row.valLoss, loss: record.row.loss)) }
                     })
-                observe(.cellEnded(slot: 0, label: label, task: cell.task.rawValue, run: training.run, outcome: Self.text(ending), failed: false))
+                observe(.cellEnded(slot: 0, label: label, task: cell.taskName, run: training.run, outcome: Self.text(ending), failed: false))
             } catch StoreError.owned(let message) {
                 report("  \(label): \(message); skipped")
             } catch {
                 // One cell's failure is reported; the others still run.
-                observe(.cellEnded(slot: 0, label: label, task: cell.task.rawValue, run: nil, outcome: "optilog: error: \(error)", failed: true))
+                observe(.cellEnded(slot: 0, label: label, task: cell.taskName, run: nil, outcome: "optilog: error: \(error)", failed: true))
                 failures += 1
             }
         }
@@ -170,14 +175,25 @@ public struct StudyRunner {
         if case .resume(let run) = decision {
             args = ["resume", String(run), "--epochs", String(cell.epochs), "--skip-if-owned"]
         } else {
-            args = ["run", "--task", cell.task.rawValue, "--optimizer", cell.optimizer, "--epochs", String(cell.epochs),
-                    "--seed", String(cell.seed), "--study-id", String(study), "--study-cell"]
+            args = ["run"] + (cell.custom.map(Self.customArguments) ?? ["--task", cell.taskName])
+                + ["--optimizer", cell.optimizer, "--epochs", String(cell.epochs), "--seed", String(cell.seed), "--batch-size", String(cell.batchSize),
+                   "--study-id", String(study), "--study-cell"]
             if let n = cell.samples { args += ["--samples", String(n)] }
             if let n = cell.validationSamples { args += ["--validation-samples", String(n)] }
             for setting in cell.settings { args += ["--set", setting.description] }
         }
         args += ["--db", storePath, "--format", "ndjson"]
         if let dataDir { args += ["--data-dir", dataDir] }
+        return args
+    }
+
+    /// The options that name a custom task to `optilog run`.
+    static func customArguments(_ custom: CustomTask) -> [String] {
+        var args = ["--model", custom.modelPath ?? "", "--data", custom.data.path, "--task-name", custom.name,
+                    "--loss", custom.loss.rawValue, "--metric", custom.metric.rawValue]
+        if let t = custom.data.target { args += ["--target", t] }
+        if let s = custom.data.validationSplit { args += ["--validation-split", String(s)] }
+        if let w = custom.initialWeights { args += ["--initial-weights", w] }
         return args
     }
 
@@ -202,7 +218,7 @@ public struct StudyRunner {
                 let slot = (0..<jobs).first { s in !running.contains { $0.slot == s } } ?? running.count
                 let worker = try launch(childArguments(cell, decision, study: study))
                 if case .resume(let run) = decision { running.append((worker, cell, slot, run)) } else { running.append((worker, cell, slot, nil)) }
-                observe(.cellStarted(slot: slot, label: Self.label(cell), task: cell.task.rawValue, epochs: cell.epochs))
+                observe(.cellStarted(slot: slot, label: Self.label(cell), task: cell.taskName, epochs: cell.epochs))
             }
             if shouldStop() {
                 for r in running where r.worker.isRunning { r.worker.interrupt() }
@@ -220,7 +236,7 @@ public struct StudyRunner {
                 if status != 0 { failures += 1 }
                 let outcome = r.worker.signal.map { "killed by signal \($0)" }
                     ?? (status == 0 ? "completed" : status == 130 || status == 143 ? "interrupted" : "failed (exit \(status))")
-                observe(.cellEnded(slot: r.slot, label: Self.label(r.cell), task: r.cell.task.rawValue, run: r.run, outcome: outcome,
+                observe(.cellEnded(slot: r.slot, label: Self.label(r.cell), task: r.cell.taskName, run: r.run, outcome: outcome,
                                    failed: r.worker.signal != nil || (status != 0 && status != 130 && status != 143)))
                 return true
             }

@@ -187,3 +187,65 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 }
+
+/// The layers a user's own model may add: padding, strides, average pooling, sequences.
+extension GradientCheckTests {
+    func input(_ shape: [Int], seed: UInt64 = 4) -> Tensor {
+        var rng = RandomStream(seed: seed, purpose: .data, 1)
+        return Tensor(unchecked: shape, (0..<shape.reduce(1, *)).map { _ in Float(rng.normal()) })
+    }
+
+    func build(_ layer: any Layer, _ shape: [Int]) throws -> any Layer {
+        _ = try layer.build(inputShape: Array(shape.dropFirst()), context: BuildContext(index: 0, seed: 9))
+        return layer
+    }
+
+    func testConv2DSamePaddingAndStrides() throws {
+        let layer = try build(Conv2D(3, kernelSize: (3, 2), strides: (2, 1), padding: .same, activation: .tanh), [2, 5, 4, 2])
+        gradientCheck(layer, input: input([2, 5, 4, 2]))
+        let noBias = try build(Conv2D(2, kernelSize: (2, 2), strides: (2, 2), padding: .valid, useBias: false), [2, 5, 5, 1])
+        XCTAssertEqual(noBias.parameters.count, 1)
+        gradientCheck(noBias, input: input([2, 5, 5, 1]))
+    }
+
+    func testConv1DSamePaddingAndStridesRunsAsConv2D() throws {
+        let layer = try build(Conv1D(3, kernelSize: 3, strides: 2, padding: .same, activation: .sigmoid), [2, 7, 2])
+        XCTAssertEqual(layer.parameters.map(\.shape), [[3, 2, 3], [3]])
+        gradientCheck(layer, input: input([2, 7, 2]))
+    }
+
+    func testPoolingWithPaddingAndStrides() throws {
+        gradientCheck(try build(AveragePooling2D(poolSize: (2, 2), padding: .same), [2, 5, 3, 2]), input: input([2, 5, 3, 2]), Check(h: 1e-3))
+        gradientCheck(try build(AveragePooling1D(3, strides: 2), [2, 7, 2]), input: input([2, 7, 2]), Check(h: 1e-3))
+        gradientCheck(try build(MaxPooling2D(poolSize: (3, 3), strides: (2, 2), padding: .same), [1, 5, 5, 2]), input: input([1, 5, 5, 2]), Check(h: 1e-3))
+        gradientCheck(try build(MaxPooling1D(2, strides: 1, padding: .same), [2, 5, 3]), input: input([2, 5, 3]), Check(h: 1e-3))
+        gradientCheck(try build(GlobalAveragePooling(rank: 2), [2, 3, 3, 2]), input: input([2, 3, 3, 2]), Check(h: 1e-3))
+        gradientCheck(try build(GlobalAveragePooling(rank: 1), [2, 4, 3]), input: input([2, 4, 3]), Check(h: 1e-3))
+    }
+
+    /// Same padding gives ceil(n / stride) positions, the smaller half of the padding first;
+    /// padding never wins a max and is not counted in an average (TensorFlow's rule).
+    func testSamePaddingValues() throws {
+        let avg = try build(AveragePooling2D(poolSize: (2, 2), padding: .same), [1, 3, 3, 1])
+        let x = Tensor(unchecked: [1, 3, 3, 1], [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        XCTAssertEqual(avg.forward(x, context: ForwardContext(training: false)).scalars, [3, 4.5, 7.5, 9])
+        let max = try build(MaxPooling2D(poolSize: (2, 2), padding: .same), [1, 3, 3, 1])
+        let negative = Tensor(unchecked: [1, 3, 3, 1], [-1, -2, -3, -4, -5, -6, -7, -8, -9])
+        XCTAssertEqual(max.forward(negative, context: ForwardContext(training: false)).scalars, [-1, -3, -7, -9])
+        XCTAssertEqual(Padding.same.outputLength(input: 7, size: 3, stride: 2), 4)
+        XCTAssertEqual(Padding.same.before(input: 7, size: 3, stride: 2), 1)
+        XCTAssertEqual(Padding.same.before(input: 6, size: 3, stride: 2), 0)
+    }
+
+    func testLSTMReturnSequences() throws {
+        let layer = try build(LSTM(5, returnSequences: true), [3, 4, 2])
+        gradientCheck(layer, input: input([3, 4, 2]))
+        // The last step of the sequence is what return_sequences=False returns.
+        let last = try build(LSTM(5), [3, 4, 2])
+        for (a, b) in zip(last.parameters, layer.parameters) { a.value = b.value }
+        let x = input([3, 4, 2])
+        let sequence = layer.forward(x, context: ForwardContext(training: false)).scalars
+        let final = last.forward(x, context: ForwardContext(training: false)).scalars
+        for b in 0..<3 { XCTAssertEqual(Array(sequence[(b * 4 + 3) * 5..<(b * 4 + 4) * 5]), Array(final[b * 5..<(b + 1) * 5])) }
+    }
+}

@@ -17,10 +17,12 @@ int optilog_lstm_forward(size_t steps, size_t features, size_t units, size_t row
 
 /// Backpropagation through time for rows [row_begin, row_end): writes dz [batch, steps, 4u],
 /// the gradient with respect to each step's pre-activations, from dL/dh of the last step
-/// (dh_last [batch, u]). u_transposed: [4u, u]. Returns 0, or -1 without memory.
+/// (dh_last [batch, u]) or, when the layer returns sequences, of every step (dh_sequence
+/// [batch, steps, u], added to what flows back from the later steps; dh_last is then NULL).
+/// u_transposed: [4u, u]. Returns 0, or -1 without memory.
 int optilog_lstm_backward(size_t steps, size_t units, size_t row_begin, size_t row_end,
                           const float *gates, const float *c_prev, const float *tanh_cells,
-                          const float *dh_last, const float *u_transposed, float *dz);
+                          const float *dh_last, const float *dh_sequence, const float *u_transposed, float *dz);
 
 /// C = Aᵀ·B summed over `depth` rows, for C's columns [col_begin, col_end) (blocks of 32 go to
 /// threads): A [depth, m], B [depth, n], C [m, n], row-major with the given row strides. For the

@@ -9,23 +9,39 @@
 ///
 /// Rows that straddle two samples ((k−1) per sample, ~1% of the work) are computed and dropped
 /// (their gradient is zero).
+///
+/// With `same` padding, strides or no bias, the layer runs as a Conv2D of height 1 (whose
+/// kernel [1, k, c, f] has the same values in the same order as [k, c, f]).
 public final class Conv1D: Layer {
     public let kind = "Conv1D"
     public var name = "conv1d"
     public let filters: Int
     public let kernelSize: Int
     public let activation: ActivationFunction
+    public let strides: Int
+    public let padding: Padding
+    public let useBias: Bool
+    public var kernelInitializer = Initializer.glorotUniform
+    public var biasInitializer = Initializer.zeros
     public private(set) var kernel: Parameter!
     public private(set) var bias: Parameter!
-    public var parameters: [Parameter] { [kernel, bias] }
+    public var parameters: [Parameter] { general?.parameters ?? [kernel, bias] }
+    /// Valid padding, stride 1 and a bias: the shift-add products below (and the fused stage).
+    public var isPlain: Bool { padding == .valid && strides == 1 && useBias }
+    /// Every other configuration.
+    private var general: Conv2D?
 
     var steps = 0, channels = 0, outSteps = 0, batch = 0
     private var input: [Float] = []
     var output: [Float] = []
 
-    public init(_ filters: Int, kernelSize: Int, activation: ActivationFunction = .linear) {
+    public init(_ filters: Int, kernelSize: Int, strides: Int = 1, padding: Padding = .valid, useBias: Bool = true,
+                activation: ActivationFunction = .linear) {
         self.filters = filters
         self.kernelSize = kernelSize
+        self.strides = strides
+        self.padding = padding
+        self.useBias = useBias
         self.activation = activation
     }
 
@@ -35,12 +51,22 @@ public final class Conv1D: Layer {
         }
         guard filters > 0, kernelSize > 0 else { throw EngineError.invalidConfiguration("\(name): filters and kernel size must be positive") }
         (steps, channels) = (inputShape[0], inputShape[1])
+        if !isPlain {
+            let conv = Conv2D(filters, kernelSize: (1, kernelSize), strides: (1, strides), padding: padding, useBias: useBias,
+                              activation: activation)
+            (conv.name, conv.kernelInitializer, conv.biasInitializer) = (name, kernelInitializer, biasInitializer)
+            conv.declaredKernelShape = [kernelSize, channels, filters]
+            general = conv
+            let shape = try conv.build(inputShape: [1, steps, channels], context: context)
+            (kernel, bias, outSteps) = (conv.kernel, conv.bias, shape[1])
+            return [outSteps, filters]
+        }
         outSteps = steps - kernelSize + 1
         guard outSteps > 0 else { throw EngineError.shapeMismatch("\(name): kernel \(kernelSize) longer than \(steps) steps") }
         var rng = context.weightStream
         let shape = [kernelSize, channels, filters]
-        kernel = Parameter(name: "\(name)/kernel", shape: shape, value: Initializer.glorotUniform.values(shape: shape, rng: &rng))
-        bias = Parameter(name: "\(name)/bias", shape: [filters], value: [Float](repeating: 0, count: filters))
+        kernel = Parameter(name: "\(name)/kernel", shape: shape, value: kernelInitializer.values(shape: shape, rng: &rng))
+        bias = Parameter(name: "\(name)/bias", shape: [filters], value: biasInitializer.values(shape: [filters], rng: &rng))
         return [outSteps, filters]
     }
 
@@ -96,6 +122,10 @@ public final class Conv1D: Layer {
     public func forward(_ x: Tensor, context: ForwardContext) -> Tensor {
         precondition(Array(x.shape.dropFirst()) == [steps, channels], "\(name): input \(x.shape) vs built [\(steps), \(channels)]")
         batch = x.batch
+        if let general {
+            let y = general.forward(Tensor(unchecked: [batch, 1, steps, channels], x.scalars), context: context)
+            return Tensor(unchecked: [batch, outSteps, filters], y.scalars)
+        }
         input = x.scalars
         let rows = batch * steps, k = kernelSize, f = filters, c = channels, wide = k * f
         var y: [Float] = uninitializedArray(count: rows * wide)
@@ -106,6 +136,10 @@ public final class Conv1D: Layer {
     }
 
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
+        if let general {
+            let dx = general.backward(Tensor(unchecked: [batch, 1, outSteps, filters], dy.scalars), needsInputGradient: needsInputGradient)
+            return dx.map { [batch, steps, channels] in Tensor(unchecked: [batch, steps, channels], $0.scalars) }
+        }
         let rows = batch * steps, k = kernelSize, f = filters, c = channels, wide = k * f
         var g = dy.scalars
         activation.backward(output: output, gradient: &g, rowLength: f)

@@ -1,9 +1,10 @@
-/// Keras `Conv2D` with `padding="valid"`, stride 1, channels last: input [batch, h, w, c],
-/// kernel [kh, kw, c, filters] (glorot_uniform), bias zeros.
+/// Keras `Conv2D`, channels last: input [batch, h, w, c], kernel [kh, kw, c, filters]
+/// (glorot_uniform unless told), bias zeros; `valid` or `same` padding, any strides.
 ///
 /// im2col + GEMM: each output pixel's receptive field is kh runs of kw·c contiguous input
 /// values, so the patch matrix is built with kh copies per pixel, in the kernel's own
-/// (kh, kw, c) order, and out = patches · kernel lands directly in channels-last layout.
+/// (kh, kw, c) order (taps in the padding stay zero), and out = patches · kernel lands
+/// directly in channels-last layout.
 /// Blocks of samples (sized from the shape alone) go to the threads whole: patches, product,
 /// bias and activation forward; activation, input gradient and col2im backward. Only dW, a
 /// sum over every row, is one product for the batch.
@@ -13,19 +14,31 @@ public final class Conv2D: Layer {
     public let filters: Int
     public let kernelSize: (Int, Int)
     public let activation: ActivationFunction
+    public let strides: (Int, Int)
+    public let padding: Padding
+    public let useBias: Bool
+    public var kernelInitializer = Initializer.glorotUniform
+    public var biasInitializer = Initializer.zeros
     public private(set) var kernel: Parameter!
     public private(set) var bias: Parameter!
-    public var parameters: [Parameter] { [kernel, bias] }
+    public var parameters: [Parameter] { [kernel] + (bias.map { [$0] } ?? []) }
+    /// The kernel's shape as its owner declares it ([k, c, filters] when a Conv1D runs as a
+    /// Conv2D of height 1).
+    var declaredKernelShape: [Int]?
 
-    private var inH = 0, inW = 0, inC = 0, outH = 0, outW = 0
+    private var inH = 0, inW = 0, inC = 0, outH = 0, outW = 0, padTop = 0, padLeft = 0
     private var patchLength: Int { kernelSize.0 * kernelSize.1 * inC }
     private var patches: [Float] = []
     private var output: [Float] = []
     private var batch = 0
 
-    public init(_ filters: Int, kernelSize: (Int, Int), activation: ActivationFunction = .linear) {
+    public init(_ filters: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1), padding: Padding = .valid,
+                useBias: Bool = true, activation: ActivationFunction = .linear) {
         self.filters = filters
         self.kernelSize = kernelSize
+        self.strides = strides
+        self.padding = padding
+        self.useBias = useBias
         self.activation = activation
     }
 
@@ -39,15 +52,17 @@ public final class Conv2D: Layer {
         }
         let (kh, kw) = kernelSize
         guard filters > 0, kh > 0, kw > 0 else { throw EngineError.invalidConfiguration("\(name): filters and kernel size must be positive") }
+        guard strides.0 > 0, strides.1 > 0 else { throw EngineError.invalidConfiguration("\(name): strides must be positive") }
         (inH, inW, inC) = (inputShape[0], inputShape[1], inputShape[2])
-        (outH, outW) = (inH - kh + 1, inW - kw + 1)
+        (outH, outW) = (padding.outputLength(input: inH, size: kh, stride: strides.0), padding.outputLength(input: inW, size: kw, stride: strides.1))
         guard outH > 0, outW > 0 else {
             throw EngineError.shapeMismatch("\(name): a \(kh)×\(kw) kernel does not fit a \(inH)×\(inW) input")
         }
+        (padTop, padLeft) = (padding.before(input: inH, size: kh, stride: strides.0), padding.before(input: inW, size: kw, stride: strides.1))
         var rng = context.weightStream
         let shape = [kh, kw, inC, filters]
-        kernel = Parameter(name: "\(name)/kernel", shape: shape, value: Initializer.glorotUniform.values(shape: shape, rng: &rng))
-        bias = Parameter(name: "\(name)/bias", shape: [filters], value: [Float](repeating: 0, count: filters))
+        kernel = Parameter(name: "\(name)/kernel", shape: declaredKernelShape ?? shape, value: kernelInitializer.values(shape: shape, rng: &rng))
+        bias = useBias ? Parameter(name: "\(name)/bias", shape: [filters], value: biasInitializer.values(shape: [filters], rng: &rng)) : nil
         return [outH, outW, filters]
     }
 
@@ -61,13 +76,15 @@ public final class Conv2D: Layer {
         }
         let (kh, kw) = kernelSize
         let (inH, inW, inC, outH, outW, filters, activation) = (inH, inW, inC, outH, outW, filters, activation)
-        let pixels = outH * outW, rows = batch * pixels, k = patchLength, run = kw * inC
+        let ((sh, sw), padTop, padLeft) = (strides, padTop, padLeft)
+        let pixels = outH * outW, rows = batch * pixels, k = patchLength
         patches = uninitializedArray(count: rows * k)
         output = uninitializedArray(count: rows * filters)
+        let biasValues = bias?.value ?? [Float](repeating: 0, count: filters)
         x.scalars.withUnsafeBufferPointer { xp in
         patches.withUnsafeMutableBufferPointer { pp in
         output.withUnsafeMutableBufferPointer { op in
-        bias.value.withUnsafeBufferPointer { bp in
+        biasValues.withUnsafeBufferPointer { bp in
         kernel.value.withUnsafeBufferPointer { wp in
             let pointers = UncheckedSendable((xp.baseAddress!, pp.baseAddress!, op.baseAddress!, bp.baseAddress!, wp.baseAddress!))
             Parallel.forEachBlock(of: batch, size: samplesPerBlock) { samples in
@@ -76,10 +93,14 @@ public final class Conv2D: Layer {
                 var row = first
                 for b in samples {
                     for oh in 0..<outH {
+                        let (top, taps) = windowTaps(output: oh, stride: sh, padBefore: padTop, size: kh, input: inH)
                         for ow in 0..<outW {
+                            let (left, cols) = windowTaps(output: ow, stride: sw, padBefore: padLeft, size: kw, input: inW)
                             let dst = patches + row * k
-                            for i in 0..<kh {
-                                (dst + i * run).update(from: x + ((b * inH + oh + i) * inW + ow) * inC, count: run)
+                            if taps.count < kh || cols.count < kw { dst.initialize(repeating: 0, count: k) }
+                            for i in taps {
+                                (dst + (i * kw + cols.lowerBound) * inC)
+                                    .update(from: x + ((b * inH + top + i) * inW + left + cols.lowerBound) * inC, count: cols.count * inC)
                             }
                             (out + row * filters).update(from: bias, count: filters)
                             row += 1
@@ -103,13 +124,13 @@ public final class Conv2D: Layer {
 
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard batch > 0 else {
-            kernel.gradient = [Float](repeating: 0, count: kernel.count)
-            bias.gradient = [Float](repeating: 0, count: bias.count)
+            for p in parameters { p.gradient = [Float](repeating: 0, count: p.count) }
             return needsInputGradient ? Tensor(unchecked: [0, inH, inW, inC], []) : nil
         }
         let (kh, kw) = kernelSize
         let (inH, inW, inC, outH, outW, filters, activation) = (inH, inW, inC, outH, outW, filters, activation)
-        let pixels = outH * outW, rows = batch * pixels, k = patchLength, run = kw * inC
+        let ((sh, sw), padTop, padLeft) = (strides, padTop, padLeft)
+        let pixels = outH * outW, rows = batch * pixels, k = patchLength
         // g = dL/d(pre-activation), made block by block from dy on the threads.
         var g: [Float] = uninitializedArray(count: rows * filters)
         var dx: [Float] = needsInputGradient ? uninitializedArray(count: batch * inH * inW * inC) : []
@@ -137,10 +158,13 @@ public final class Conv2D: Layer {
                 var row = first
                 for b in samples {
                     for oh in 0..<outH {
+                        let (top, taps) = windowTaps(output: oh, stride: sh, padBefore: padTop, size: kh, input: inH)
                         for ow in 0..<outW {
+                            let (left, cols) = windowTaps(output: ow, stride: sw, padBefore: padLeft, size: kw, input: inW)
                             let src = dPatches + row * k
-                            for i in 0..<kh {
-                                addInPlace(dx + ((b * inH + oh + i) * inW + ow) * inC, src + i * run, count: run)
+                            for i in taps {
+                                addInPlace(dx + ((b * inH + top + i) * inW + left + cols.lowerBound) * inC,
+                                           src + (i * kw + cols.lowerBound) * inC, count: cols.count * inC)
                             }
                             row += 1
                         }
@@ -149,7 +173,7 @@ public final class Conv2D: Layer {
             }
         }}}}}}
         BLAS.gemm(transA: true, m: k, n: filters, k: rows, a: patches, lda: k, b: g, ldb: filters, c: &kernel.gradient, ldc: filters)
-        columnSums(g, rows: rows, columns: filters, into: &bias.gradient)
+        if let bias { columnSums(g, rows: rows, columns: filters, into: &bias.gradient) }
         guard needsInputGradient else { return nil }
         return Tensor(unchecked: [batch, inH, inW, inC], dx)
     }

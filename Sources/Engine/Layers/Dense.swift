@@ -1,21 +1,25 @@
 /// Keras `Dense`: y = f(x·W + b) on the last axis of a [batch, features] input.
-/// Kernel glorot_uniform [in, units], bias zeros.
+/// Kernel glorot_uniform [in, units], bias zeros, unless told otherwise.
 public final class Dense: Layer {
     public let kind = "Dense"
     public var name = "dense"
     public let units: Int
     public let activation: ActivationFunction
+    public let useBias: Bool
+    public var kernelInitializer = Initializer.glorotUniform
+    public var biasInitializer = Initializer.zeros
     public private(set) var kernel: Parameter!
     public private(set) var bias: Parameter!
-    public var parameters: [Parameter] { [kernel, bias] }
+    public var parameters: [Parameter] { [kernel] + (bias.map { [$0] } ?? []) }
 
     private var inputFeatures = 0
     private var input = Tensor(zeros: [0])
     private var output = Tensor(zeros: [0])
 
-    public init(_ units: Int, activation: ActivationFunction = .linear) {
+    public init(_ units: Int, activation: ActivationFunction = .linear, useBias: Bool = true) {
         self.units = units
         self.activation = activation
+        self.useBias = useBias
     }
 
     public func build(inputShape: [Int], context: BuildContext) throws -> [Int] {
@@ -26,8 +30,8 @@ public final class Dense: Layer {
         inputFeatures = inputShape[0]
         var rng = context.weightStream
         kernel = Parameter(name: "\(name)/kernel", shape: [inputFeatures, units],
-                           value: Initializer.glorotUniform.values(shape: [inputFeatures, units], rng: &rng))
-        bias = Parameter(name: "\(name)/bias", shape: [units], value: Initializer.zeros.values(shape: [units], rng: &rng))
+                           value: kernelInitializer.values(shape: [inputFeatures, units], rng: &rng))
+        bias = useBias ? Parameter(name: "\(name)/bias", shape: [units], value: biasInitializer.values(shape: [units], rng: &rng)) : nil
         return [units]
     }
 
@@ -36,7 +40,7 @@ public final class Dense: Layer {
         let batch = x.batch
         var y: [Float] = uninitializedArray(count: batch * units)
         // Start from the bias so one GEMM with beta = 1 adds x·W.
-        bias.value.withUnsafeBufferPointer { b in
+        (bias?.value ?? [Float](repeating: 0, count: units)).withUnsafeBufferPointer { b in
             for r in 0..<batch { for j in 0..<units { y[r * units + j] = b[j] } }
         }
         BLAS.gemm(m: batch, n: units, k: inputFeatures, a: x.scalars, lda: inputFeatures, b: kernel.value, ldb: units, beta: 1, c: &y, ldc: units)
@@ -53,7 +57,7 @@ public final class Dense: Layer {
         // dW = xᵀ·g, db = Σ_rows g, dx = g·Wᵀ
         BLAS.gemm(transA: true, m: inputFeatures, n: units, k: batch, a: input.scalars, lda: inputFeatures, b: g, ldb: units,
                   c: &kernel.gradient, ldc: units)
-        columnSums(g, rows: batch, columns: units, into: &bias.gradient)
+        if let bias { columnSums(g, rows: batch, columns: units, into: &bias.gradient) }
         guard needsInputGradient else { return nil }
         var dx: [Float] = uninitializedArray(count: batch * inputFeatures)
         BLAS.gemm(transB: true, m: batch, n: inputFeatures, k: units, a: g, lda: units, b: kernel.value, ldb: units, c: &dx, ldc: inputFeatures)

@@ -9,6 +9,7 @@ public final class Embedding: Layer {
     public var name = "embedding"
     public let inputDim: Int
     public let outputDim: Int
+    public var embeddingsInitializer = Initializer.uniform(low: -0.05, high: 0.05)
     public private(set) var table: Parameter!
     public var parameters: [Parameter] { [table] }
     private var length = 0
@@ -29,7 +30,7 @@ public final class Embedding: Layer {
         var rng = context.weightStream
         let shape = [inputDim, outputDim]
         table = Parameter(name: "\(name)/embeddings", shape: shape,
-                          value: Initializer.uniform(low: -0.05, high: 0.05).values(shape: shape, rng: &rng))
+                          value: embeddingsInitializer.values(shape: shape, rng: &rng))
         return [length, outputDim]
     }
 

@@ -1,8 +1,8 @@
 import CKernels
 import Synchronization
 
-/// Keras `LSTM` (return_sequences=False): [batch, steps, features] → the last hidden state
-/// [batch, units]. Gates in Keras's order i, f, c, o with sigmoid / tanh:
+/// Keras `LSTM`: [batch, steps, features] → the last hidden state [batch, units], or every
+/// step's [batch, steps, units] with `returnSequences` (to feed a second LSTM). Gates in Keras's order i, f, c, o with sigmoid / tanh:
 ///
 ///     z = b + x_t·W + h·U;  i, f, o = σ(z_i, z_f, z_o);  g = tanh(z_c)
 ///     c = f⊙c + i⊙g;        h = o⊙tanh(c)
@@ -18,6 +18,12 @@ public final class LSTM: Layer {
     public let kind = "LSTM"
     public var name = "lstm"
     public let units: Int
+    public let returnSequences: Bool
+    public var kernelInitializer = Initializer.glorotUniform
+    public var recurrentInitializer = Initializer.orthogonal(gain: 1)
+    public var biasInitializer = Initializer.zeros
+    /// Adds 1 to the forget gate's bias at initialisation (Keras's default).
+    public var unitForgetBias = true
     public private(set) var kernel: Parameter!
     public private(set) var recurrentKernel: Parameter!
     public private(set) var bias: Parameter!
@@ -41,7 +47,10 @@ public final class LSTM: Layer {
     /// Columns of dW and dU per block handed to a thread (the kernel's tile width).
     static let columnsPerBlock = 32
 
-    public init(_ units: Int) { self.units = units }
+    public init(_ units: Int, returnSequences: Bool = false) {
+        self.units = units
+        self.returnSequences = returnSequences
+    }
 
     public func build(inputShape: [Int], context: BuildContext) throws -> [Int] {
         guard inputShape.count == 2, inputShape[0] > 0 else {
@@ -52,13 +61,19 @@ public final class LSTM: Layer {
         var rng = context.weightStream
         let u = units
         kernel = Parameter(name: "\(name)/kernel", shape: [features, 4 * u],
-                           value: Initializer.glorotUniform.values(shape: [features, 4 * u], rng: &rng))
+                           value: kernelInitializer.values(shape: [features, 4 * u], rng: &rng))
         recurrentKernel = Parameter(name: "\(name)/recurrent_kernel", shape: [u, 4 * u],
-                                    value: Initializer.orthogonal(gain: 1).values(shape: [u, 4 * u], rng: &rng))
-        var b = [Float](repeating: 0, count: 4 * u)
-        for j in u..<(2 * u) { b[j] = 1 }
+                                    value: recurrentInitializer.values(shape: [u, 4 * u], rng: &rng))
+        var b: [Float]
+        if unitForgetBias {
+            // Keras: the initializer for the input, cell and output slices, ones for the forget slice.
+            let slice = biasInitializer.values(shape: [u], rng: &rng)
+            b = slice + [Float](repeating: 1, count: u) + biasInitializer.values(shape: [2 * u], rng: &rng)
+        } else {
+            b = biasInitializer.values(shape: [4 * u], rng: &rng)
+        }
         bias = Parameter(name: "\(name)/bias", shape: [4 * u], value: b)
-        return [u]
+        return returnSequences ? [steps, u] : [u]
     }
 
     public func forward(_ x: Tensor, context: ForwardContext) -> Tensor {
@@ -66,7 +81,7 @@ public final class LSTM: Layer {
         batch = x.batch
         let (u, stepCount, featureCount, rowCount) = (units, steps, features, batch)
         // An empty batch has no buffers to point at.
-        guard rowCount > 0 else { return Tensor(unchecked: [0, u], []) }
+        guard rowCount > 0 else { return Tensor(unchecked: returnSequences ? [0, stepCount, u] : [0, u], []) }
         input = x.scalars
         // Every element of these is written by the kernel; only their size may change.
         resize(&gates, to: rowCount * stepCount * 4 * u)
@@ -95,7 +110,20 @@ public final class LSTM: Layer {
             }
         }}}}}}}}}
         precondition(!failed.load(ordering: .relaxed), "\(name): out of memory in the forward pass")
-        return Tensor(unchecked: [rowCount, u], last)
+        guard returnSequences else { return Tensor(unchecked: [rowCount, u], last) }
+        // Step t's output is the state entering step t + 1; the last step's is `last`.
+        var sequence = [Float](repeating: 0, count: rowCount * stepCount * u)
+        for b in 0..<rowCount {
+            for t in 0..<stepCount {
+                let dst = (b * stepCount + t) * u
+                if t + 1 < stepCount {
+                    for j in 0..<u { sequence[dst + j] = hiddenIn[dst + u + j] }
+                } else {
+                    for j in 0..<u { sequence[dst + j] = last[b * u + j] }
+                }
+            }
+        }
+        return Tensor(unchecked: [rowCount, stepCount, u], sequence)
     }
 
     public func backward(_ dy: Tensor, needsInputGradient: Bool) -> Tensor? {
@@ -104,7 +132,7 @@ public final class LSTM: Layer {
             for p in parameters { p.gradient = [Float](repeating: 0, count: p.count) }
             return needsInputGradient ? Tensor(unchecked: [0, stepCount, featureCount], []) : nil
         }
-        let g4 = 4 * u, rows = rowCount * stepCount
+        let g4 = 4 * u, rows = rowCount * stepCount, sequences = returnSequences
         resize(&dz, to: rows * g4)
         // Uᵀ [4u, u], so that dh(t−1) = dz(t)·Uᵀ reads rows.
         var transposed = [Float](repeating: 0, count: g4 * u)
@@ -121,7 +149,7 @@ public final class LSTM: Layer {
             Parallel.forEach((rowCount + Self.rowsPerBlock - 1) / Self.rowsPerBlock) { block in
                 let (g, c, t, h, ut, d) = pointers.value
                 let begin = block * Self.rowsPerBlock, end = min(rowCount, begin + Self.rowsPerBlock)
-                if optilog_lstm_backward(stepCount, u, begin, end, g, c, t, h, ut, d) != 0 {
+                if optilog_lstm_backward(stepCount, u, begin, end, g, c, t, sequences ? nil : h, sequences ? h : nil, ut, d) != 0 {
                     failed.store(true, ordering: .relaxed)
                 }
             }

@@ -1,20 +1,28 @@
-/// Keras `MaxPooling1D` with `padding="valid"` and strides = pool size: [batch, steps, c] →
-/// [batch, floor(steps/pool), c]; the gradient goes to each window's first maximum.
+/// Keras `MaxPooling1D`: [batch, steps, c] → [batch, out, c], by default `padding="valid"` and
+/// strides = pool size (out = floor(steps/pool)); `same` padding and other strides as Keras
+/// computes them. The gradient goes to each window's first maximum.
 public final class MaxPooling1D: Layer {
     public let kind = "MaxPooling1D"
     public var name = "max_pooling1d"
     public let poolSize: Int
+    public let strides: Int
+    public let padding: Padding
     public var parameters: [Parameter] { [] }
-    private var steps = 0, channels = 0, outSteps = 0, batch = 0
+    private var steps = 0, channels = 0, outSteps = 0, batch = 0, padBefore = 0
     private var argmax: [Int32] = []
 
-    public init(_ poolSize: Int = 2) { self.poolSize = poolSize }
+    public init(_ poolSize: Int = 2, strides: Int? = nil, padding: Padding = .valid) {
+        self.poolSize = poolSize
+        self.strides = strides ?? poolSize
+        self.padding = padding
+    }
 
     public func build(inputShape: [Int], context: BuildContext) throws -> [Int] {
         guard inputShape.count == 2 else { throw EngineError.shapeMismatch("\(name) expects [steps, channels], got \(inputShape)") }
-        guard poolSize > 0 else { throw EngineError.invalidConfiguration("\(name): pool size must be positive") }
+        guard poolSize > 0, strides > 0 else { throw EngineError.invalidConfiguration("\(name): pool size and strides must be positive") }
         (steps, channels) = (inputShape[0], inputShape[1])
-        outSteps = steps / poolSize
+        outSteps = padding.outputLength(input: steps, size: poolSize, stride: strides)
+        padBefore = padding.before(input: steps, size: poolSize, stride: strides)
         guard outSteps > 0 else { throw EngineError.shapeMismatch("\(name): pool \(poolSize) longer than \(steps) steps") }
         return [outSteps, channels]
     }
@@ -27,10 +35,11 @@ public final class MaxPooling1D: Layer {
             for b in 0..<batch {
                 for t in 0..<outSteps {
                     let o = (b * outSteps + t) * channels
-                    let first = (b * steps + t * poolSize) * channels
+                    let (start, taps) = windowTaps(output: t, stride: strides, padBefore: padBefore, size: poolSize, input: steps)
+                    let first = (b * steps + start + taps.lowerBound) * channels
                     for ch in 0..<channels {
                         var bestIndex = first + ch
-                        for p in 1..<max(poolSize, 1) where xp[first + p * channels + ch] > xp[bestIndex] {
+                        for p in 1..<max(taps.count, 1) where xp[first + p * channels + ch] > xp[bestIndex] {
                             bestIndex = first + p * channels + ch
                         }
                         y[o + ch] = xp[bestIndex]

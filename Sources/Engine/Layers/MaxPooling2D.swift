@@ -1,26 +1,38 @@
-/// Keras `MaxPooling2D` with `padding="valid"` and strides equal to the pool size (Keras's
-/// default): output floor(h/ph) × floor(w/pw). The gradient goes to the first maximum of each
-/// window in row-major order, as TensorFlow's CPU kernel routes it.
+/// Keras `MaxPooling2D`: by default `padding="valid"` and strides equal to the pool size,
+/// output floor(h/ph) × floor(w/pw); `same` padding and other strides as Keras computes them
+/// (padding never wins). The gradient goes to the first maximum of each window in row-major
+/// order, as TensorFlow's CPU kernel routes it.
 public final class MaxPooling2D: Layer {
     public let kind = "MaxPooling2D"
     public var name = "max_pooling2d"
     public let poolSize: (Int, Int)
+    public let strides: (Int, Int)
+    public let padding: Padding
     public var parameters: [Parameter] { [] }
 
-    private var inH = 0, inW = 0, channels = 0, outH = 0, outW = 0, batch = 0
+    private var inH = 0, inW = 0, channels = 0, outH = 0, outW = 0, batch = 0, padTop = 0, padLeft = 0
     /// For every output value, the flat input index of its maximum.
     private var argmax: [Int32] = []
 
-    public init(poolSize: (Int, Int) = (2, 2)) { self.poolSize = poolSize }
+    public init(poolSize: (Int, Int) = (2, 2), strides: (Int, Int)? = nil, padding: Padding = .valid) {
+        self.poolSize = poolSize
+        self.strides = strides ?? poolSize
+        self.padding = padding
+    }
     public convenience init(_ pool: Int) { self.init(poolSize: (pool, pool)) }
 
     public func build(inputShape: [Int], context: BuildContext) throws -> [Int] {
         guard inputShape.count == 3 else {
             throw EngineError.shapeMismatch("\(name) expects [height, width, channels], got \(inputShape)")
         }
-        guard poolSize.0 > 0, poolSize.1 > 0 else { throw EngineError.invalidConfiguration("\(name): pool size must be positive") }
+        guard poolSize.0 > 0, poolSize.1 > 0, strides.0 > 0, strides.1 > 0 else {
+            throw EngineError.invalidConfiguration("\(name): pool size and strides must be positive")
+        }
         (inH, inW, channels) = (inputShape[0], inputShape[1], inputShape[2])
-        (outH, outW) = (inH / poolSize.0, inW / poolSize.1)
+        (outH, outW) = (padding.outputLength(input: inH, size: poolSize.0, stride: strides.0),
+                        padding.outputLength(input: inW, size: poolSize.1, stride: strides.1))
+        (padTop, padLeft) = (padding.before(input: inH, size: poolSize.0, stride: strides.0),
+                             padding.before(input: inW, size: poolSize.1, stride: strides.1))
         guard outH > 0, outW > 0 else { throw EngineError.shapeMismatch("\(name): pool \(poolSize) larger than input \(inputShape)") }
         return [outH, outW, channels]
     }
@@ -30,7 +42,7 @@ public final class MaxPooling2D: Layer {
         batch = x.batch
         let lane = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
         let (ph, pw) = poolSize
-        let (inH, inW, channels, outH, outW) = (inH, inW, channels, outH, outW)
+        let (inH, inW, channels, outH, outW, (sh, sw), padTop, padLeft) = (inH, inW, channels, outH, outW, strides, padTop, padLeft)
         let count = batch * outH * outW * channels
         var y: [Float] = uninitializedArray(count: count)
         var arg: [Int32] = uninitializedArray(count: count)
@@ -45,16 +57,20 @@ public final class MaxPooling2D: Layer {
                     var o = samples.lowerBound * outH * outW * channels
                     for b in samples {
                         for oh in 0..<outH {
+                            let (top, rows) = windowTaps(output: oh, stride: sh, padBefore: padTop, size: ph, input: inH)
                             for ow in 0..<outW {
-                                let corner = ((b * inH + oh * ph) * inW + ow * pw) * channels
+                                let (left, cols) = windowTaps(output: ow, stride: sw, padBefore: padLeft, size: pw, input: inW)
+                                // The window's first input position; taps are counted from it.
+                                let corner = ((b * inH + top + rows.lowerBound) * inW + left + cols.lowerBound) * channels
+                                let (wh, ww) = (rows.count, cols.count)
                                 var c = 0
                                 // 16 channels at a time, branch-free (random data defeats the
                                 // branch predictor); strict > keeps the first maximum.
                                 while c + 16 <= channels {
                                     var best = load(xp.baseAddress! + corner + c)
                                     var where_ = SIMD16<Int32>(repeating: Int32(truncatingIfNeeded: corner + c)) &+ lane
-                                    for i in 0..<ph {
-                                        for j in 0..<pw where i > 0 || j > 0 {
+                                    for i in 0..<wh {
+                                        for j in 0..<ww where i > 0 || j > 0 {
                                             let base = corner + (i * inW + j) * channels + c
                                             let v = load(xp.baseAddress! + base)
                                             let better = v .> best
@@ -69,8 +85,8 @@ public final class MaxPooling2D: Layer {
                                 }
                                 while c < channels {
                                     var best = xp[corner + c], bestIndex = corner + c
-                                    for i in 0..<ph {
-                                        for j in 0..<pw where i > 0 || j > 0 {
+                                    for i in 0..<wh {
+                                        for j in 0..<ww where i > 0 || j > 0 {
                                             let index = corner + (i * inW + j) * channels + c
                                             if xp[index] > best { (best, bestIndex) = (xp[index], index) }
                                         }

@@ -11,6 +11,19 @@ public enum Loss: String, CaseIterable, Sendable {
     case categoricalCrossentropy = "categorical_crossentropy"
     case sparseCategoricalCrossentropy = "sparse_categorical_crossentropy"
 
+    /// A loss by the name (or class) Keras's `compile(loss=…)` takes, with its default options.
+    public init(kerasName name: String) throws {
+        switch name {
+        case "mse", "mean_squared_error", "MeanSquaredError": self = .meanSquaredError
+        case "mae", "mean_absolute_error", "MeanAbsoluteError": self = .meanAbsoluteError
+        case "binary_crossentropy", "BinaryCrossentropy": self = .binaryCrossentropy
+        case "categorical_crossentropy", "CategoricalCrossentropy": self = .categoricalCrossentropy
+        case "sparse_categorical_crossentropy", "SparseCategoricalCrossentropy": self = .sparseCategoricalCrossentropy
+        default:
+            throw EngineError.unsupportedModel("loss '\(name)' is not supported (optilog has mse, mae, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy)")
+        }
+    }
+
     /// Keras's `backend.epsilon()`, which clips probabilities in the cross-entropies.
     public static let epsilon: Float = 1e-7
 

@@ -6,6 +6,29 @@ public enum Metric: String, CaseIterable, Sendable {
     case binaryAccuracy = "binary_accuracy"
     case sparseCategoricalAccuracy = "sparse_categorical_accuracy"
     case meanAbsoluteError = "mean_absolute_error"
+    case meanSquaredError = "mean_squared_error"
+
+    /// Accuracies go up; errors go down.
+    public var higherIsBetter: Bool { self != .meanAbsoluteError && self != .meanSquaredError }
+
+    /// A metric by the name Keras's `compile(metrics=[…])` takes. `accuracy` means what Keras
+    /// makes of it for the loss and output: binary for one output or binary cross-entropy,
+    /// sparse for class ids, categorical otherwise.
+    public init(kerasName name: String, loss: Loss, outputWidth: Int) throws {
+        switch name {
+        case "accuracy", "acc":
+            if loss == .sparseCategoricalCrossentropy { self = .sparseCategoricalAccuracy }
+            else if loss == .binaryCrossentropy || outputWidth == 1 { self = .binaryAccuracy }
+            else { self = .accuracy }
+        case "binary_accuracy": self = .binaryAccuracy
+        case "categorical_accuracy": self = .accuracy
+        case "sparse_categorical_accuracy": self = .sparseCategoricalAccuracy
+        case "mae", "mean_absolute_error": self = .meanAbsoluteError
+        case "mse", "mean_squared_error": self = .meanSquaredError
+        default:
+            throw EngineError.unsupportedModel("metric '\(name)' is not supported (optilog has accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, mae, mse)")
+        }
+    }
 
     public func value(predictions: Tensor, targets: Tensor) -> Double {
         let rows = predictions.batch, width = predictions.itemCount
@@ -15,6 +38,10 @@ public enum Metric: String, CaseIterable, Sendable {
         case .meanAbsoluteError:
             var s = 0.0
             for i in p.indices { s += Double(abs(p[i] - y[i])) }
+            return s / Double(p.count)
+        case .meanSquaredError:
+            var s = 0.0
+            for i in p.indices { let d = Double(p[i] - y[i]); s += d * d }
             return s / Double(p.count)
         case .binaryAccuracy:
             // Keras thresholds at 0.5: prediction > 0.5 counts as 1.

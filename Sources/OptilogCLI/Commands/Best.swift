@@ -72,10 +72,11 @@ struct Best: ParsableCommand {
         let higher: (String) -> Bool = { task in chosenMode.map { $0 == .max } ?? column.higherIsBetter(task: task) }
         let better: (String) -> (Double, Double) -> Bool = { higher($0) ? { $0 > $1 } : { $0 < $1 } }
         // val_loss downwards everywhere needs no per-task direction (the per-run best is kept).
-        let everywhereLower = !StudyTask.allCases.contains { higher($0.rawValue) }
+        TaskInfo.register(reader)
+        let everywhereLower = !TaskInfo.all.contains { higher($0.rawValue) }
         let query = BestQuery(
             metric: metric, groupBy: groupKeys, filter: try RunFilter(filter ?? ""), study: study, dataset: dataset,
-            minimizedTasks: everywhereLower && metric == .valLoss ? nil : Set(StudyTask.allCases.filter { !higher($0.rawValue) }.map(\.rawValue)))
+            minimizedTasks: everywhereLower && metric == .valLoss ? nil : Set(TaskInfo.all.filter { !higher($0.rawValue) }.map(\.rawValue)))
         // Several seeds per cell: statistics, a test before a winner, ranks on request.
         var summaries = try reader.seedSummaries(query)
         if summaries.isEmpty {
@@ -95,7 +96,7 @@ struct Best: ParsableCommand {
         }
         if summaries.contains(where: { $0.n > 1 }) {
             let wide = groupKeys == ["task", "optimizer"] && !long && (format == .table || format == .markdown)
-            let tasks = StudyTask.allCases.filter { t in summaries.contains { $0.task == t.rawValue } }
+            let tasks = TaskInfo.ordered(summaries.map(\.task))
             print(wide ? SeedTables.wide(summaries, tasks: tasks, statistic: stat, metric: metric, better: better, format: format)
                        : SeedTables.long(summaries, keys: groupKeys, metric: metric.rawValue, metricColumn: metric, statistic: stat, better: better, format: format),
                   terminator: "")
@@ -103,7 +104,7 @@ struct Best: ParsableCommand {
         }
         let results = try reader.best(query)
         if groupKeys == ["task", "optimizer"] && !long {
-            let tasks = StudyTask.allCases.filter { t in results.contains { $0.task == t.rawValue } }
+            let tasks = TaskInfo.ordered(results.map(\.task))
             let optimizers = Optimizers.names.filter { o in results.contains { $0.optimizer == o } }
             print(
                 BestTable.render(
@@ -129,7 +130,7 @@ struct Best: ParsableCommand {
     /// `--tuned` and `--defaults`: the tuning protocol of Crowded Valley — each optimizer at its
     /// defaults, and at its best setting of a sweep — as tables (or one as rows for scripts).
     func protocols(_ summaries: [SeedSummary], better: @escaping (String) -> (Double, Double) -> Bool) throws -> String {
-        let tasks = StudyTask.allCases.filter { t in summaries.contains { $0.task == t.rawValue } }
+        let tasks = TaskInfo.ordered(summaries.map(\.task))
         let atDefaults = summaries.filter(SeedTables.isDefault)
         if defaults && atDefaults.isEmpty { throw CleanError("no runs at an optimizer's default settings\(study.map { " in study \($0)" } ?? "")") }
         guard format == .table || format == .markdown else {

@@ -39,12 +39,12 @@ struct Report: ParsableCommand {
     static func page(reader: ReadOnlyStore, study: String?, surfaceSteps: Int, surfaceLearningRate: Double) throws -> String {
         let studyID = try study.map(reader.studyID(named:))
         let runs = try reader.runs(study: studyID)
-        let runTasks = Set(runs.map(\.run.task))
-        let tasks = StudyTask.allCases.filter { runTasks.contains($0.rawValue) }
+        TaskInfo.register(reader)
+        let tasks = TaskInfo.ordered(runs.map(\.run.task))
         var body = "<h1>optilog report\(study.map { ": " + xmlEscape($0) } ?? "")</h1>\n"
         body += "<p class=\"meta\">\(runs.count) runs from <code>\(xmlEscape(reader.path))</code>, written \(Self.now()).</p>\n"
         let summaries = try reader.seedSummaries(BestQuery(study: study))
-        let classification = tasks.filter { $0.metric != .meanAbsoluteError }.map(\.rawValue)
+        let classification = tasks.filter { $0.metric.higherIsBetter }.map(\.rawValue)
         let accuracyCells = classification.isEmpty ? []
             : try reader.seedSummaries(BestQuery(metric: .valMetric, filter: RunFilter("task=" + classification.joined(separator: "|")), study: study,
                                                  minimizedTasks: []))
@@ -56,6 +56,7 @@ struct Report: ParsableCommand {
                 : resultsTable(try reader.best(BestQuery(study: study)), tasks: tasks)),
             ("accuracy", "Best validation accuracy", ReportSections.accuracy(accuracyCells, tasks: tasks)),
             ("findings", "The published claims, checked", findingsSection(reader: reader, study: study)),
+            ("models", "Your own models", modelsSection(runs, tasks: tasks)),
         ]
         for task in tasks {
             let comparisons = try reader.comparisons(task: task.rawValue, study: study).map(\.comparison)
@@ -73,7 +74,7 @@ struct Report: ParsableCommand {
     }
 
     /// The study's results table, each row's winner highlighted.
-    static func resultsTable(_ best: [BestResult], tasks: [StudyTask]) -> String {
+    static func resultsTable(_ best: [BestResult], tasks: [TaskInfo]) -> String {
         let optimizers = Optimizers.names.filter { o in best.contains { $0.optimizer == o } }
         // A task on different data or budgets gets a row per comparison, each with its winner.
         let labelled = BestQuery.spansComparisons(best)
@@ -104,7 +105,7 @@ struct Report: ParsableCommand {
 
     /// With several seeds per cell: mean ± sd (n) of each run's best val_loss; the winner only
     /// beyond the seeds' spread (Welch's t-test), cells not separable from the best marked tied.
-    static func seedResultsTable(_ cells: [SeedSummary], tasks: [StudyTask]) -> String {
+    static func seedResultsTable(_ cells: [SeedSummary], tasks: [TaskInfo]) -> String {
         let optimizers = Optimizers.names.filter { o in cells.contains { $0.optimizer == o } }
         let rows = tasks.flatMap { task in SeedTables.rows(cells).filter { $0[0].task == task.rawValue } }
         let labelled = Set(rows.map { $0[0].task }).count < rows.count
@@ -115,7 +116,7 @@ struct Report: ParsableCommand {
         html += optimizers.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>\n"
         for row in judged {
             let first = row.chosen[0]
-            let unit = StudyTask(rawValue: first.task).map { Caption.unit($0, .valLoss) + ", lower is better" } ?? ""
+            let unit = TaskInfo.named(first.task).map { Caption.unit($0, .valLoss) + ", lower is better" } ?? ""
             html += "<tr><th>\(first.task)</th><td class=\"unit\">\(xmlEscape(unit))</td>" + (labelled ? "<td>\(xmlEscape(first.comparison?.label ?? ""))</td>" : "")
             if showBaseline { html += "<td>" + (row.baseline.map { String(format: "%.4f", $0) } ?? "–") + "</td>" }
             for optimizer in optimizers {
@@ -132,7 +133,7 @@ struct Report: ParsableCommand {
 
     /// A task's training loss, validation loss and gradient-norm curves (each optimizer's best
     /// run), per comparison when its runs span several (data or budgets).
-    static func taskFigures(_ task: StudyTask, comparison: Comparison?, reader: ReadOnlyStore, study: String?) throws -> (anchor: String, html: String) {
+    static func taskFigures(_ task: TaskInfo, comparison: Comparison?, reader: ReadOnlyStore, study: String?) throws -> (anchor: String, html: String) {
         let seeded = try reader.seedCurves(task: task.rawValue, study: study, comparison: comparison, column: .valLoss, optimizerOrder: Optimizers.names)
         let ids = seeded == nil ? try reader.bestRuns(task: task.rawValue, study: study, comparison: comparison, optimizerOrder: Optimizers.names) : []
         let heading = task.rawValue + (comparison.map { " — " + xmlEscape($0.label) } ?? "")
@@ -152,6 +153,24 @@ struct Report: ParsableCommand {
             html += "<figure>" + chart.svg(width: 560, height: 340) + "</figure>\n"
         }
         return (anchor, html + "</div>\n")
+    }
+
+    /// Each of the user's own tasks: its model as Keras's `summary()` shows it, the layers'
+    /// fingerprint, loss, metric and where its data came from.
+    static func modelsSection(_ runs: [RunListing], tasks: [TaskInfo]) -> String {
+        var html = ""
+        for task in tasks where StudyTask(rawValue: task.rawValue) == nil {
+            guard let run = runs.first(where: { $0.run.task == task.rawValue })?.run,
+                  let stored = (try? ConfigValue.parse(run.modelConfiguration))?["custom"], let json = stored["model"],
+                  let model = try? KerasModel(json), let built = try? model.build(seed: 0) else { continue }
+            var name = model.name
+            if case .string(let n)? = json["config"]?["name"] { name = n }
+            html += "<h3>\(xmlEscape(task.rawValue))</h3>\n<p class=\"meta\">Loss \(xmlEscape(task.lossUnit)), metric \(xmlEscape(task.metric.rawValue)); "
+                + "model fingerprint <code>\(model.fingerprint.prefix(12))</code>"
+                + (stored["initial_weights"] != nil ? "; every run starts from the same given weights" : "; initial weights drawn from each run's seed")
+                + ".</p>\n<pre class=\"summary\">\(xmlEscape(built.summary(name: name)))</pre>\n"
+        }
+        return html.isEmpty ? "" : "<h2 id=\"models\">Your own models</h2>\n" + html
     }
 
     /// The published claims checked against the study (the report's study, else study-seed-2020

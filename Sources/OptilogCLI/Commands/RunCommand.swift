@@ -13,11 +13,13 @@ struct RunCommand: ParsableCommand {
         abstract: "Train one task with one optimizer, logging every epoch, step and checkpoint.",
         discussion: """
             Example: optilog run --task fashion_mnist --optimizer rmsprop --set learning_rate=0.001 --epochs 10
+            Your own model: optilog run --model model.json --data data.npz --loss mse --optimizer adam
             Ctrl-C stops at the next step boundary and marks the run interrupted (exit 130); \
             `optilog resume RUN` continues it from its last epoch, bit-identically.
             """)
 
-    @Option(help: "Task: \(StudyTask.allValueStrings.joined(separator: ", ")).") var task: StudyTask
+    @Option(help: "Task: \(StudyTask.allValueStrings.joined(separator: ", ")) (or your own: --model).") var task: StudyTask?
+    @OptionGroup(title: "Your own model") var custom: CustomTaskOptions
     @Option(help: "Optimizer: \(Optimizers.names.joined(separator: ", ")).") var optimizer: String
     @Option(help: ArgumentHelp("Optimizer configuration as JSON (Keras's get_config()); --set overrides it.", valueName: "FILE"))
     var config: String?
@@ -35,6 +37,10 @@ struct RunCommand: ParsableCommand {
         }
         guard (0...1_000_000).contains(checkpointEpochs) else { throw ValidationError("--checkpoint-epochs must be between 0 and 1000000") }
         if studyCell && studyID == nil { throw ValidationError("--study-cell needs --study-id") }
+        guard (task != nil) != custom.given else { throw ValidationError("give --task (a built-in task) or --model (your own), not both") }
+        if custom.given, options.synthetic || options.samples != nil || options.validationSamples != nil {
+            throw ValidationError("--synthetic, --samples and --validation-samples are for the built-in tasks")
+        }
     }
 
     func run() throws {
@@ -49,10 +55,16 @@ struct RunCommand: ParsableCommand {
         }
         for s in options.settings { pairs.removeAll { $0.0 == s.key }; pairs.append((s.key, ConfigValue.fromSetting(s.value))) }
         let optimizerConfiguration = try Optimizers.make(optimizer, config: .object(pairs)).config
-        let spec = RunSpec(
-            task: task, optimizer: optimizer.lowercased(), optimizerConfiguration: optimizerConfiguration, epochs: options.epochs,
-            batchSize: options.batchSize, seed: options.seed, samples: options.samples,
-            validationSamples: options.validationSamples, synthetic: options.synthetic)
+        let spec: RunSpec
+        if let customTask = try custom.task(defaultName: nil) {
+            spec = RunSpec(custom: customTask, optimizer: optimizer.lowercased(), optimizerConfiguration: optimizerConfiguration,
+                           epochs: options.epochs, batchSize: options.batchSize, seed: options.seed)
+        } else {
+            spec = RunSpec(
+                task: task!, optimizer: optimizer.lowercased(), optimizerConfiguration: optimizerConfiguration, epochs: options.epochs,
+                batchSize: options.batchSize, seed: options.seed, samples: options.samples,
+                validationSamples: options.validationSamples, synthetic: options.synthetic)
+        }
         let log = try store.open()
         let policy = CheckpointPolicy(seconds: checkpointEvery, epochs: checkpointEpochs)
         if studyCell, let studyID {

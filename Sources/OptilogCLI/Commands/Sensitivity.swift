@@ -47,7 +47,8 @@ struct Sensitivity: ParsableCommand {
     static func points(_ reader: ReadOnlyStore, setting: String, metric: Epoch.Columns, study: String?, dataset: String?,
                        task: StudyTask?) throws -> [Point] {
         // Each run's best: the lowest loss, MAE or norm; the highest accuracy.
-        let minimized = Set(StudyTask.allCases.filter { !metric.higherIsBetter(task: $0.rawValue) }.map(\.rawValue))
+        TaskInfo.register(reader)
+        let minimized = Set(TaskInfo.all.filter { !metric.higherIsBetter(task: $0.rawValue) }.map(\.rawValue))
         let query = BestQuery(metric: metric, groupBy: ["task", "optimizer", setting], study: study, dataset: dataset,
                               minimizedTasks: metric == .valLoss ? nil : minimized)
         let cells = try reader.seedSummaries(query).filter { task == nil || $0.task == task?.rawValue }

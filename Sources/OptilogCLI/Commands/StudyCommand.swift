@@ -16,6 +16,8 @@ struct StudyCommand: ParsableCommand {
             --preset seed is the study as published (Keras's defaults, full data). Run it again at any \
             time: it only does what is missing. Example:
               optilog study --preset quick --db study.sqlite
+            Your own model (every optimizer × seed on it, --epochs each, default 10):
+              optilog study --model model.json --data data.npz --loss categorical_crossentropy --seeds 1 2 3 --name my-problem
             """)
 
     @Option(help: "quick, seed or seed-2020 (seed with SGD at the study's learning rate 0.001).") var preset: StudyPlan.Preset = .quick
@@ -29,7 +31,9 @@ struct StudyCommand: ParsableCommand {
     var tasks: [StudyTask] { (try? Lists.tasks(taskNames)) ?? [] }
     var optimizers: [String] { (try? Lists.optimizers(optimizerNames)) ?? [] }
     var seeds: [UInt64] { (try? Lists.seeds(seedList)) ?? [] }
-    @Option(help: "Epochs for every task (default: the preset's).") var epochs: Int?
+    @Option(help: "Epochs for every task (default: the preset's; 10 for your own model).") var epochs: Int?
+    @Option(help: "Samples per batch of your own model (the built-in tasks train with 32).") var batchSize: Int = 32
+    @OptionGroup(title: "Your own model") var custom: CustomTaskOptions
     @Option(name: .customLong("set"), parsing: .unconditionalSingleValue, help: ArgumentHelp("An optimizer setting for every cell, by its Keras name (optimizers without it run without it).",
                                                          valueName: "KEY=VALUE"))
     var settings: [Setting] = []
@@ -69,6 +73,9 @@ struct StudyCommand: ParsableCommand {
             }
         }
         if let both = settings.first(where: { keys.contains($0.key) }) { throw ValidationError("\(both.key) is both --set and --grid") }
+        guard (1...1_000_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 1000000") }
+        if batchSize != 32, !custom.given { throw ValidationError("--batch-size is for your own model (--model); the built-in tasks train with 32") }
+        if custom.given, taskNames != StudyTask.allValueStrings { throw ValidationError("--tasks and --model exclude each other: a study of your model has one task") }
 
     }
 
@@ -76,7 +83,12 @@ struct StudyCommand: ParsableCommand {
         let sweep = StudyPlan.Sweep(fixed: settings.map { StudyPlan.Setting($0.key, $0.value) }, grid: grid.map(\.axis), learningRates: lrSweep)
         let plan: StudyPlan
         do {
-            plan = try StudyPlan(preset: preset, name: name, tasks: tasks, optimizers: optimizers, seeds: seeds, epochs: epochs, sweep: sweep)
+            if let customTask = try custom.task(defaultName: name) {
+                plan = try StudyPlan(custom: customTask, name: name ?? "study-\(customTask.name)", optimizers: optimizers, seeds: seeds,
+                                     epochs: epochs ?? 10, batchSize: batchSize, sweep: sweep)
+            } else {
+                plan = try StudyPlan(preset: preset, name: name, tasks: tasks, optimizers: optimizers, seeds: seeds, epochs: epochs, sweep: sweep)
+            }
         } catch let error as EngineError {
             throw CleanError("\(error)")
         }
@@ -85,7 +97,7 @@ struct StudyCommand: ParsableCommand {
             print(
                 printer.render(
                     plan.cells.enumerated().map { i, c in
-                        [.integer(i), .text(c.task.rawValue), .text(c.optimizer), .text(c.settings.map(\.description).joined(separator: " ")),
+                        [.integer(i), .text(c.taskName), .text(c.optimizer), .text(c.settings.map(\.description).joined(separator: " ")),
                          .text(String(c.seed)), .integer(c.epochs)]
                     }), terminator: "")
             return
@@ -106,13 +118,15 @@ struct StudyCommand: ParsableCommand {
         }
         // The results table as `best --study` prints it (with seeds: mean ± sd and a tested winner).
         let summaries = try reader.seedSummaries(BestQuery(study: plan.name))
+        TaskInfo.register(reader)
+        let tasks = TaskInfo.ordered(plan.custom.map { [$0.name] } ?? plan.tasks.map(\.rawValue))
         let lower: (String) -> (Double, Double) -> Bool = { _ in { $0 < $1 } }
         print(
             summaries.contains(where: { $0.n > 1 }) || !plan.sweep.isEmpty
                 ? (format == .table || format == .markdown
-                    ? SeedTables.wide(summaries, tasks: plan.tasks, statistic: .mean, better: lower, format: format)
+                    ? SeedTables.wide(summaries, tasks: tasks, statistic: .mean, better: lower, format: format)
                     : SeedTables.long(summaries, keys: ["task", "optimizer"], metric: "val_loss", statistic: .mean, better: lower, format: format))
-                : BestTable.render(try reader.best(BestQuery(study: plan.name)), tasks: plan.tasks, optimizers: plan.optimizers, format: format),
+                : BestTable.render(try reader.best(BestQuery(study: plan.name)), tasks: tasks, optimizers: plan.optimizers, format: format),
             terminator: "")
         if Interruption.requested { throw ExitCode(Interruption.exitCode) }
         if outcome.failures > 0 { throw CleanError("\(outcome.failures) cell(s) did not complete; run the study again to resume them") }

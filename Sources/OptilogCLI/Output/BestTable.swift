@@ -9,8 +9,8 @@ import Store
 /// optimizer beats it gets no winner.
 enum BestTable {
     static func render(
-        _ rows: [BestResult], tasks: [StudyTask], optimizers: [String], format: OutputFormat, metric: Epoch.Columns = .valLoss,
-        better: (StudyTask) -> (Double, Double) -> Bool = { _ in (<) }
+        _ rows: [BestResult], tasks: [TaskInfo], optimizers: [String], format: OutputFormat, metric: Epoch.Columns = .valLoss,
+        better: (TaskInfo) -> (Double, Double) -> Bool = { _ in (<) }
     ) -> String {
         let labelled = BestQuery.spansComparisons(rows)
         let lines = Self.lines(rows, tasks: tasks)
@@ -52,8 +52,8 @@ enum BestTable {
     }
 
     /// The table's rows: each task, split by comparison where its runs span several.
-    static func lines(_ rows: [BestResult], tasks: [StudyTask]) -> [(task: StudyTask, comparison: Comparison?, cells: [BestResult])] {
-        tasks.flatMap { task -> [(task: StudyTask, comparison: Comparison?, cells: [BestResult])] in
+    static func lines(_ rows: [BestResult], tasks: [TaskInfo]) -> [(task: TaskInfo, comparison: Comparison?, cells: [BestResult])] {
+        tasks.flatMap { task -> [(task: TaskInfo, comparison: Comparison?, cells: [BestResult])] in
             let cells = rows.filter { $0.task == task.rawValue }
             let comparisons = Array(Set(cells.compactMap(\.comparison))).sorted()
             guard comparisons.count > 1 else { return [(task, comparisons.first, cells)] }
@@ -65,26 +65,20 @@ enum BestTable {
 /// What a results table shows, said under it: the metric and each task's unit, which way is
 /// better, what the baseline is, and the rows no optimizer won.
 enum Caption {
-    static func unit(_ task: StudyTask, _ metric: Epoch.Columns) -> String {
-        let loss: String
-        switch task {
-        case .boston: loss = "MAE in k$"
-        case .jena: loss = "MAE in °C"
-        case .fashionMNIST: loss = "categorical cross-entropy"
-        case .imdb: loss = "binary cross-entropy"
-        }
+    static func unit(_ task: TaskInfo, _ metric: Epoch.Columns) -> String {
+        let loss = task.lossUnit
         switch metric {
         case .loss, .valLoss: return loss
-        case .metric, .valMetric: return task.metric == .meanAbsoluteError ? loss : "\(task.metric.rawValue), a fraction"
+        case .metric, .valMetric: return !task.metric.higherIsBetter ? "\(task.metric.rawValue) (\(task.metric == .meanAbsoluteError && task.lossUnit.hasPrefix("MAE") ? loss : "same unit as the targets"))" : "\(task.metric.rawValue), a fraction"
         default: return metric.rawValue
         }
     }
 
     /// `bracket`: what the brackets after each value hold; `higherIsBetter`: the table's
     /// direction per task (the metric's own, or `--mode`).
-    static func lines(metric: Epoch.Columns, tasks: [StudyTask], bracket: String, higherIsBetter: (StudyTask) -> Bool,
+    static func lines(metric: Epoch.Columns, tasks: [TaskInfo], bracket: String, higherIsBetter: (TaskInfo) -> Bool,
                       baseline: Bool, unbeaten: [String]) -> String {
-        var seen: [StudyTask] = []
+        var seen: [TaskInfo] = []
         for t in tasks where !seen.contains(t) { seen.append(t) }
         let units = seen.map { t in "\(t.rawValue): \(unit(t, metric)), \(higherIsBetter(t) ? "higher" : "lower") is better" }
         var text = "\(metric.rawValue), \(bracket) in brackets — " + units.joined(separator: "; ") + "\n"

@@ -18,7 +18,7 @@ enum LoggedTrainingOutput {
             warn(ProgressLine.run(training.run))
         } else {
             warn(
-                "run \(training.run): \(training.spec.task.rawValue) with \(training.spec.optimizer), epochs \(training.epochsDone + 1)–\(training.spec.epochs), logging to \(dbPath)"
+                "run \(training.run): \(training.spec.taskName) with \(training.spec.optimizer), epochs \(training.epochsDone + 1)–\(training.spec.epochs), logging to \(dbPath)"
             )
         }
         let replay = training.epochsDone < training.loggedEpochs ? (training.epochsDone + 1)...training.loggedEpochs : nil
@@ -29,7 +29,7 @@ enum LoggedTrainingOutput {
                 "run \(training.run): replaying epochs \(replay.lowerBound)–\(replay.upperBound) \(from), each checked bit for bit against the log"
             )
         }
-        var lines = EpochLines(metric: training.spec.task.metric.rawValue, format: format)
+        var lines = EpochLines(metric: training.spec.metric.rawValue, format: format)
         // On a terminal, a live line (epoch, step, loss, samples/s, ETA) on stderr; plain lines otherwise.
         let live = isatty(2) == 1 && !child
         let started = Date()

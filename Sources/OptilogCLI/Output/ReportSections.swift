@@ -14,7 +14,7 @@ enum ReportSections {
 
     /// Per task and comparison: the data set (as the runs recorded it, with its fingerprint),
     /// the budget, and how many runs, seeds and optimizers stand on it.
-    static func provenance(_ runs: [RunListing], tasks: [StudyTask]) -> String {
+    static func provenance(_ runs: [RunListing], tasks: [TaskInfo]) -> String {
         var html = "<h2 id=\"data\">Data and budgets</h2>\n<table class=\"data\"><thead><tr><th>task</th><th>loss (unit), direction</th>"
             + "<th>data set</th><th>fingerprint</th><th>samples (train/validation)</th><th>epochs</th><th>batch</th><th>runs</th><th>seeds</th>"
             + "<th>optimizers</th></tr></thead><tbody>\n"
@@ -42,19 +42,19 @@ enum ReportSections {
     /// One line per task (and comparison): the winner, its value in the task's unit, the margin
     /// to the runner-up, and whether the seeds' spread backs it (Welch's t-test), or why there
     /// is no winner.
-    static func summary(_ cells: [SeedSummary], tasks: [StudyTask]) -> String {
+    static func summary(_ cells: [SeedSummary], tasks: [TaskInfo]) -> String {
         var items: [String] = []
         let rows = tasks.flatMap { task in SeedTables.rows(cells).filter { $0[0].task == task.rawValue } }
         let labelled = Set(rows.map { $0[0].task }).count < rows.count
         for row in rows {
-            guard let task = StudyTask(rawValue: row[0].task) else { continue }
+            guard let task = TaskInfo.named(row[0].task) else { continue }
             items.append(line(row, task: task, labelled: labelled))
         }
         guard !items.isEmpty else { return "" }
         return "<h2 id=\"summary\">At a glance</h2>\n<ul class=\"summary\">\n" + items.map { "<li>\($0)</li>\n" }.joined() + "</ul>\n"
     }
 
-    static func line(_ row: [SeedSummary], task: StudyTask, labelled: Bool) -> String {
+    static func line(_ row: [SeedSummary], task: TaskInfo, labelled: Bool) -> String {
         let judged = SeedTables.judge(row, statistic: .mean, metric: .valLoss, better: { $0 < $1 })
         let unit = Caption.unit(task, .valLoss)
         let name = "<strong>\(task.rawValue)</strong>" + (labelled ? " (\(xmlEscape(row[0].comparison?.label ?? "")))" : "")
@@ -103,8 +103,8 @@ enum ReportSections {
     }
 
     /// The classification tasks' best validation accuracy per optimizer (higher is better).
-    static func accuracy(_ cells: [SeedSummary], tasks: [StudyTask]) -> String {
-        let classification = tasks.filter { $0.metric != .meanAbsoluteError }
+    static func accuracy(_ cells: [SeedSummary], tasks: [TaskInfo]) -> String {
+        let classification = tasks.filter { $0.metric.higherIsBetter }
         let rows = classification.flatMap { task in SeedTables.rows(cells).filter { $0[0].task == task.rawValue } }
         guard !rows.isEmpty else { return "" }
         let optimizers = Optimizers.names.filter { o in rows.contains { $0.contains { $0.optimizer == o } } }

@@ -103,7 +103,7 @@ enum SeedTables {
 
     /// Task × optimizer, for reading: `mean ± sd (n)` with * or ~ (and, when an optimizer ran
     /// with several settings, the one shown).
-    static func wide(_ cells: [SeedSummary], tasks: [StudyTask], statistic: SeedStatistic, metric: Epoch.Columns = .valLoss,
+    static func wide(_ cells: [SeedSummary], tasks: [TaskInfo], statistic: SeedStatistic, metric: Epoch.Columns = .valLoss,
                      better: (String) -> (Double, Double) -> Bool, format: OutputFormat) -> String {
         let optimizers = Optimizers.names.filter { o in cells.contains { $0.optimizer == o } }
         let grouped = rows(cells)
@@ -132,7 +132,7 @@ enum SeedTables {
         let columns = ["task"] + (labelled ? ["data"] : []) + (showBaseline ? ["baseline"] : []) + optimizers
         let unbeaten = zip(ordered, judged).filter { !$0.1.beatsBaseline }.map { rowLabel($0.0, labelled: labelled) }
         return RowPrinter(columns: columns, format: format, emphasis: emphasis).render(lines) + note
-            + Caption.lines(metric: metric, tasks: ordered.compactMap { StudyTask(rawValue: $0[0].task) }, bracket: "n seeds",
+            + Caption.lines(metric: metric, tasks: ordered.compactMap { TaskInfo.named($0[0].task) }, bracket: "n seeds",
                             higherIsBetter: { better($0.rawValue)(1, 0) }, baseline: showBaseline, unbeaten: unbeaten)
     }
 

@@ -31,7 +31,7 @@ extension Epoch.Columns: ExpressibleByArgument {
 
     /// Throughput and accuracies go up; losses, MAE, norms and times down.
     func higherIsBetter(task: String?) -> Bool {
-        higherIsBetter(higherMetricIsBetter: task.flatMap(StudyTask.init(rawValue:)).map { $0.metric != .meanAbsoluteError } ?? false)
+        higherIsBetter(higherMetricIsBetter: task.flatMap(TaskInfo.named).map(\.metric.higherIsBetter) ?? false)
     }
 }
 
