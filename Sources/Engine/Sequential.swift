@@ -11,6 +11,9 @@ public final class Sequential {
     /// How the passes run: each layer, except an Embedding feeding a Conv1D, which run as one
     /// fused stage (unless the model was built with `fusing: false`).
     public let stages: [any Stage]
+    /// Each layer's name where Keras 3 saves its weights (`layers/NAME/…` in model.weights.h5):
+    /// its class in snake case, numbered within the model — whatever name the layer was given.
+    public let savedNames: [String]
 
     /// Builds every layer (creating its weights from the seed's weight streams) and names
     /// them as Keras does: `dense`, `dense_1`, … (or as `names` says, for a user's own model).
@@ -25,15 +28,18 @@ public final class Sequential {
         var seen: [String: Int] = [:]
         var shape = inputShape
         var shapes: [[Int]] = []
+        var paths: [String] = []
         for (index, layer) in layers.enumerated() {
             let base = snakeCase(layer.kind)
             let n = seen[base, default: 0]
             seen[base] = n + 1
-            layer.name = names?[index] ?? (n == 0 ? base : "\(base)_\(n)")
+            paths.append(n == 0 ? base : "\(base)_\(n)")
+            layer.name = names?[index] ?? paths[index]
             shape = try layer.build(inputShape: shape, context: BuildContext(index: index, seed: seed))
             shapes.append(shape)
         }
         self.outputShapes = shapes
+        savedNames = paths
         stages = fusing ? Self.fuse(layers) : layers
     }
 

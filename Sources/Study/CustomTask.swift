@@ -61,8 +61,9 @@ public struct CustomTask: Sendable, Equatable {
         self.metric = try Metric(kerasName: metricName, loss: self.loss, outputWidth: width)
         self.data = data
         if let initialWeights {
-            let arrays = try KerasFiles.weights(initialWeights)
-            try model.build(seed: 0).setWeights(arrays)   // shapes checked before anything trains
+            let built = try model.build(seed: 0)
+            let arrays = try KerasFiles.weights(initialWeights, layers: built.savedNames)
+            try built.setWeights(arrays)   // shapes checked before anything trains
             self.initialWeights = initialWeights
             var bytes: [UInt8] = []
             for a in arrays {
@@ -118,7 +119,8 @@ public struct CustomTask: Sendable, Equatable {
     /// What makes two runs of this task alike: the model's architecture, loss, metric and
     /// starting weights (the data are compared by their own fingerprint).
     public var identity: String {
-        [model.fingerprint, loss.rawValue, metric.rawValue, initialWeightsFingerprint ?? "seeded"].joined(separator: "|")
+        "model \(model.fingerprint.prefix(16)), loss \(loss.rawValue), metric \(metric.rawValue), "
+            + "starting weights \(initialWeightsFingerprint.map { String($0.prefix(16)) } ?? "from the seed")"
     }
 
     /// Rebuilds the task from a run's stored configuration. A file that moved is looked for by

@@ -38,7 +38,7 @@ public struct PreparedRun {
         let model: Sequential
         if let custom = spec.custom {
             model = try custom.model.build(seed: spec.seed)
-            if let path = custom.initialWeights { try model.setWeights(try KerasFiles.weights(path)) }
+            if let path = custom.initialWeights { try model.setWeights(try KerasFiles.weights(path, layers: model.savedNames)) }
         } else if let task = spec.task {
             model = try task.build(inputShape: inputShape, seed: spec.seed)
         } else {

@@ -176,8 +176,9 @@ public struct StudyRunner {
             args = ["resume", String(run), "--epochs", String(cell.epochs), "--skip-if-owned"]
         } else {
             args = ["run"] + (cell.custom.map(Self.customArguments) ?? ["--task", cell.taskName])
-                + ["--optimizer", cell.optimizer, "--epochs", String(cell.epochs), "--seed", String(cell.seed), "--batch-size", String(cell.batchSize),
-                   "--study-id", String(study), "--study-cell"]
+                + ["--optimizer", cell.optimizer, "--epochs", String(cell.epochs), "--seed", String(cell.seed)]
+                + (cell.custom != nil ? ["--batch-size", String(cell.batchSize)] : [])
+                + ["--study-id", String(study), "--study-cell"]
             if let n = cell.samples { args += ["--samples", String(n)] }
             if let n = cell.validationSamples { args += ["--validation-samples", String(n)] }
             for setting in cell.settings { args += ["--set", setting.description] }

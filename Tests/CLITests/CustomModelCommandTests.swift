@@ -33,6 +33,13 @@ final class CustomModelCommandTests: XCTestCase {
                                  "--name", "my-problem", "--db", db])
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertEqual(try optilog(["runs", "--db", db, "--format", "csv"]).stdout.split(separator: "\n").count, 5)
+        // The study's questions asked of this model, and none of the four tasks'.
+        let findings = try optilog(["findings", "--study", "my-problem", "--db", db, "--format", "csv"])
+        XCTAssertEqual(findings.status, 0, findings.stderr)
+        let claims = findings.stdout.split(separator: "\n").dropFirst().filter { $0.hasPrefix("my-problem,") }.map { $0.split(separator: ",")[1] }
+        XCTAssertEqual(claims, ["Adam is a good first candidate", "No optimizer diverges", "Every optimizer converges", "Most optimizers overfit",
+                                "Adam converges fastest"])
+        XCTAssertFalse(findings.stdout.contains("boston"), findings.stdout)
         let report = dir.appendingPathComponent("report.html").path
         let r = try optilog(["report", "--study", "my-problem", "--db", db, "-o", report])
         XCTAssertEqual(r.status, 0, r.stderr)

@@ -28,6 +28,36 @@ final class KerasModelTests: XCTestCase {
         XCTAssertEqual(lstm.parameterCount, 4 * 16 * (4 + 16 + 1) + 4 * 8 * (16 + 8 + 1) + 9)
     }
 
+    /// The study's four networks written in Keras (fixtures/custom/builtin/) are the built-in
+    /// models: the same layers and fused stages, the same weights from a seed, the same bits
+    /// forward and backward — and so the same speed.
+    func testAModelOfABuiltInShapeIsTheBuiltInModel() throws {
+        for task in StudyTask.allCases {
+            let custom = try KerasModel(json: try fixture("builtin/\(task.rawValue)")).build(seed: 7)
+            let builtin = try task.build(seed: 7)
+            XCTAssertEqual(custom.layers.map(\.kind), builtin.layers.map(\.kind), task.rawValue)
+            XCTAssertEqual(custom.stages.map { "\(type(of: $0))" }, builtin.stages.map { "\(type(of: $0))" }, task.rawValue)
+            XCTAssertEqual(custom.parameters.map(\.value), builtin.parameters.map(\.value), task.rawValue)
+            var rng = RandomStream(seed: 5, purpose: .data, 0)
+            let shape = [4] + builtin.inputShape
+            let x = Tensor(unchecked: shape, (0..<shape.reduce(1, *)).map { _ in
+                task == .imdb ? Float(Int(rng.nextFloat() * 9999)) : Float(rng.normal())
+            })
+            let width = builtin.outputShape.reduce(1, *)
+            var targets = [Float](repeating: 0, count: 4 * width)
+            for i in targets.indices {
+                // One-hot rows for the classifier, 0/1 elsewhere.
+                let hot: Bool = task == .fashionMNIST ? i % width == (i / width) % width : i % 2 == 1
+                targets[i] = hot ? 1 : 0
+            }
+            let y = Tensor(unchecked: [4] + builtin.outputShape, targets)
+            let a = custom.lossAndGradients(x: x, y: y, loss: task.loss, context: ForwardContext(training: true, seed: 1, step: 0))
+            let b = builtin.lossAndGradients(x: x, y: y, loss: task.loss, context: ForwardContext(training: true, seed: 1, step: 0))
+            XCTAssertEqual(a.loss.bitPattern, b.loss.bitPattern, task.rawValue)
+            XCTAssertEqual(custom.parameters.map { $0.gradient.map(\.bitPattern) }, builtin.parameters.map { $0.gradient.map(\.bitPattern) }, task.rawValue)
+        }
+    }
+
     func testFingerprintCoversTheArchitectureNotTheNames() throws {
         let text = try fixture("mlp")
         let a = try KerasModel(json: text)

@@ -79,6 +79,28 @@ final class CustomTaskTests: XCTestCase {
         XCTAssertNotNil(stored["custom"]?["model"]?["config"], "the model's JSON is kept with the run")
     }
 
+    /// A compiled `.keras` file: its config.json gives the model, the loss and the metric, its
+    /// model.weights.h5 (HDF5) the starting weights — the very values of the .npz.
+    func testAKerasFileGivesModelCompileSettingsAndWeights() throws {
+        for name in ["cnn", "lstm"] {
+            let fromKeras = try CustomTask(name: name, modelPath: fixture("\(name).keras"), data: UserData.Request(path: fixture("\(name)-data.npz")),
+                                           loss: nil, metric: nil, initialWeights: fixture("\(name).keras"))
+            let fromNumPy = try task(name, loss: name == "cnn" ? "categorical_crossentropy" : "mse", metric: name == "cnn" ? "accuracy" : "mae")
+            XCTAssertEqual(fromKeras.loss, fromNumPy.loss)
+            XCTAssertEqual(fromKeras.metric, fromNumPy.metric)
+            XCTAssertEqual(fromKeras.model.fingerprint, fromNumPy.model.fingerprint)
+            XCTAssertEqual(fromKeras.initialWeightsFingerprint, fromNumPy.initialWeightsFingerprint, "\(name): the same starting weights")
+            let layers = try fromKeras.model.build(seed: 0).savedNames
+            let h5 = try KerasFiles.weights(fixture("\(name).keras"), layers: layers)
+            let npz = try KerasFiles.weights(fixture("\(name)-weights.npz"))
+            XCTAssertEqual(h5.map(\.shape), npz.map(\.shape))
+            XCTAssertEqual(h5.map { $0.values.map(\.bitPattern) }, npz.map { $0.values.map(\.bitPattern) })
+        }
+        XCTAssertThrowsError(try KerasFiles.weights(fixture("mlp.json"))) {
+            XCTAssertEqual("\($0)", "mlp.json: is not an .npz archive; save the weights with np.savez(\"weights.npz\", *model.get_weights())")
+        }
+    }
+
     func testOneTaskNameStandsForOneModel() throws {
         let store = try Store(path: freshDirectory("optilog-custom").appendingPathComponent("log.sqlite").path)
         let sgd = try Optimizers.make("sgd", settings: []).config

@@ -7,7 +7,11 @@ tools/fixtures/make_fixtures.py), three small problems, each with a Keras 3 mode
         same, strides 2) → AveragePooling2D → Flatten → Dense(10, softmax), categorical cross-entropy
   lstm  JFK hourly weather, 24-hour windows of 4 standardized features → next hour's temperature,
         LSTM(16, return_sequences) → LSTM(8) → Dense(1), MSE
-For each: the model's JSON (model.to_json()), its initial weights (np.savez of get_weights()), the
+And builtin/{boston,fashion_mnist,imdb,jena}.json: the study's four networks as a user would write
+them in Keras, to show that a user's model of a built-in shape is the built-in model (same layers,
+fused stages and kernels: the same bits and speed).
+For each of the three: the model's JSON (model.to_json()) (for cnn and lstm also a compiled .keras
+file holding the initial weights), its initial weights (np.savez of get_weights()), the
 data (np.savez: x_train, y_train, x_val, y_val), and Keras's fit history with shuffle=False for
 3 epochs with Adam and with SGD (batch 32) from those weights: per-epoch loss, val_loss, metric.
 
@@ -87,14 +91,35 @@ def models():
             ("lstm", lstm, weather(), "mse", "mae")]
 
 
+def builtin():
+    return {
+        "boston": keras.Sequential([keras.Input((13,)), layers.Dense(64, activation="relu"), layers.Dense(64, activation="relu"),
+                                    layers.Dense(1)]),
+        "fashion_mnist": keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
+                                           layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
+                                           layers.Dense(128, activation="relu"), layers.Dense(10, activation="softmax")]),
+        "imdb": keras.Sequential([keras.Input((500,), dtype="int32"), layers.Embedding(10000, 128), layers.Conv1D(32, 7, activation="relu"),
+                                  layers.MaxPooling1D(5), layers.Conv1D(32, 7, activation="relu"), layers.GlobalMaxPooling1D(),
+                                  layers.Dense(1, activation="sigmoid")]),
+        "jena": keras.Sequential([keras.Input((120, 14)), layers.LSTM(32), layers.Dense(1)]),
+    }
+
+
 def main(out):
     out = pathlib.Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    (out / "builtin").mkdir(parents=True, exist_ok=True)
     reference = {"keras": keras.__version__, "backend": keras.backend.backend(), "epochs": 3, "batch_size": 32, "cases": {}}
     for name, model, (x_train, y_train, x_val, y_val), loss, metric in models():
         (out / f"{name}.json").write_text(model.to_json())
         weights = [np.asarray(w, np.float32) for w in model.get_weights()]
         np.savez(out / f"{name}-weights.npz", *weights)
+        if name in ("cnn", "lstm"):
+            # The same model and initial weights as a compiled .keras file (config.json with its
+            # compile() settings, model.weights.h5).
+            saved = keras.models.model_from_json(model.to_json())
+            saved.set_weights(weights)
+            saved.compile(optimizer="adam", loss=loss, metrics=[metric])
+            saved.save(out / f"{name}.keras")
         np.savez_compressed(out / f"{name}-data.npz", x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val)
         runs = {}
         for optimizer in ["adam", "sgd"]:
@@ -106,6 +131,9 @@ def main(out):
         reference["cases"][name] = {"loss": loss, "metric": metric, "train": len(x_train), "validation": len(x_val), "runs": runs}
         print(name, {o: [round(v, 5) for v in r["loss"]] for o, r in runs.items()})
     (out / "keras_fit_reference.json").write_text(json.dumps(reference, indent=1) + "\n")
+    keras.backend.clear_session()  # layer names from dense, conv2d, … again
+    for name, model in builtin().items():
+        (out / "builtin" / f"{name}.json").write_text(model.to_json())
 
 
 if __name__ == "__main__":

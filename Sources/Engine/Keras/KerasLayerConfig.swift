@@ -25,6 +25,12 @@ struct KerasLayerConfig {
 
     func refuse(_ what: String) -> EngineError { EngineError.unsupportedModel("\(label): \(what)") }
 
+    /// Records what a taken option means, in place of how it was written (an initializer's
+    /// `shared_object_id` or `module` must not change a fingerprint).
+    private mutating func normalize(_ key: String, _ value: ConfigValue) {
+        if let i = taken.lastIndex(where: { $0.0 == key }) { taken[i].1 = value }
+    }
+
     mutating func take(_ key: String) -> ConfigValue? {
         guard let i = remaining.firstIndex(where: { $0.0 == key }) else { return nil }
         let value = remaining.remove(at: i).1
@@ -96,6 +102,7 @@ struct KerasLayerConfig {
         guard let text, let function = ActivationFunction(rawValue: text == "softmax_v2" ? "softmax" : text) else {
             throw refuse("\(key) \(value.json) is not supported (optilog has \(ActivationFunction.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
+        normalize(key, .string(function.rawValue))
         return function
     }
 
@@ -162,6 +169,7 @@ struct KerasLayerConfig {
             default: throw refuse("\(key) \(className) option '\(k)' = \(v.json) is not supported")
             }
         }
+        normalize(key, .string("\(result)"))
         return result
     }
 

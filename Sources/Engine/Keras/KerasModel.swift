@@ -11,7 +11,7 @@ public struct KerasModel: Sendable {
     public let name: String
     /// Per-sample input shape.
     public let inputShape: [Int]
-    /// The input holds integer ids (an int dtype, or an Embedding first).
+    /// The input holds integer ids (an Embedding reads it).
     public let integerInput: Bool
     /// What the model's `compile()` stored, when it was saved compiled (a `.keras` file).
     public let compileLoss: ConfigValue?
@@ -67,16 +67,15 @@ public struct KerasModel: Sendable {
         if modelClass != "Sequential" { try Self.checkChain(entries, config: config) }
         // The input: an InputLayer, or the shape the model (or its first layer) was built with.
         var shape: [Int]?
-        var integer = false
         if case .string("InputLayer")? = entries[0]["class_name"] {
             var input = try KerasLayerConfig(kind: "InputLayer", config: entries.removeFirst()["config"] ?? .null)
             let batchShape = input.take("batch_shape") ?? input.take("batch_input_shape")
             shape = try Self.sampleShape(batchShape, label: input.label)
+            // An integer dtype feeding anything but an Embedding is cast to float, as Keras does.
             if case .string(let dtype)? = input.take("dtype") {
                 guard dtype.hasPrefix("float") || dtype.hasPrefix("int") || dtype.hasPrefix("uint") else {
                     throw input.refuse("dtype \(dtype) is not supported")
                 }
-                integer = !dtype.hasPrefix("float")
             }
             try input.finish()
         }
@@ -103,11 +102,10 @@ public struct KerasModel: Sendable {
             try layer.finish()
             architecture.append(.object([("class_name", .string(kind))] + layer.taken.filter { $0.0 != "batch_input_shape" }))
         }
-        if specs.first.map({ if case .embedding = $0 { return true } else { return false } }) == true { integer = true }
         self.inputShape = inputShape
-        self.integerInput = integer
+        self.integerInput = specs.first.map { if case .embedding = $0 { return true } else { return false } } ?? false
         self.layers = specs
-        self.architecture = .object([("input_shape", .array(inputShape.map { .integer($0) })), ("integer_input", .bool(integer)),
+        self.architecture = .object([("input_shape", .array(inputShape.map { .integer($0) })), ("integer_input", .bool(integerInput)),
                                      ("layers", .array(architecture))])
         fingerprint = sha256Hex(Data(("optilog-keras-model-1|" + self.architecture.json).utf8))
         let compile = json["compile_config"] ?? config["compile_config"]

@@ -58,6 +58,8 @@ public enum Findings {
         var validation: [String: SeedCurve]
         var training: [String: SeedCurve]
         var verdicts: [String: SeedVerdict]
+        /// Per optimizer: its runs that diverged (a non-finite loss), of how many.
+        var diverged: [String: (count: Int, of: Int)] = [:]
 
         var best: Double? { cells.values.map(\.mean).min() }
         /// Something learned: the task's best beats the trivial baseline (as `best` requires of
@@ -155,9 +157,12 @@ public enum Findings {
     static func check(_ tasks: [String: Task], sweeps: [String: (learningRate: Double, optimizers: Double)]) -> [ClaimCheck] {
         var out: [ClaimCheck] = []
         let all = ["adadelta", "adagrad", "adam", "adamax", "ftrl", "nadam", "rmsprop", "sgd"]
+        let builtIn = ["boston", "fashion_mnist", "imdb", "jena"]
+        // A study of the user's own model: its questions, not the four tasks' missing ones.
+        let ownOnly = !tasks.isEmpty && !tasks.keys.contains { builtIn.contains($0) }
         func need(_ name: String, _ optimizers: [String], _ claim: String, _ check: String, _ body: (Task) -> ClaimCheck) {
             guard let t = tasks[name] else {
-                out.append(notEnough(name, claim, check, "the study has no \(name) runs"))
+                if !ownOnly { out.append(notEnough(name, claim, check, "the study has no \(name) runs")) }
                 return
             }
             let missing = optimizers.filter { !t.has([$0]) }
@@ -271,6 +276,37 @@ public enum Findings {
                     verdict: verdict(t.isBest("adam") && t.isBest("rmsprop")),
                     evidence: ["adam", "rmsprop"].map { "\($0) \(t.spread($0)): \(t.standing($0))" }.joined(separator: "; "))
         }
+        // The user's own tasks: the study's questions asked of their model.
+        let divergence = "no run of any optimizer hit a non-finite loss"
+        for key in tasks.keys.sorted() where !builtIn.contains(key) {
+            let t = tasks[key]!
+            let present = all.filter { t.has([$0]) }
+            if t.has(["adam"]) {
+                let claim = "Adam is a good first candidate"
+                out.append(t.unjudged.map { notEnough(t.name, claim, bestCheck, $0) }
+                           ?? ClaimCheck(task: t.name, claim: claim, check: bestCheck, verdict: verdict(t.isBest("adam")),
+                                         evidence: "adam \(t.spread("adam")): \(t.standing("adam"))"))
+            } else {
+                out.append(notEnough(t.name, "Adam is a good first candidate", bestCheck, "no runs of adam"))
+            }
+            let diverging = present.filter { (t.diverged[$0]?.count ?? 0) > 0 }
+            out.append(ClaimCheck(task: t.name, claim: "No optimizer diverges", check: divergence, verdict: verdict(diverging.isEmpty),
+                                  evidence: diverging.isEmpty ? "\(present.count) optimizers, none diverged"
+                                      : diverging.map { "\($0): \(t.diverged[$0]!.count) of \(t.diverged[$0]!.of) runs" }.joined(separator: ", ")))
+            if let baseline = t.baseline {
+                let stuck = present.filter { t.doesNotConverge($0) == true }
+                out.append(ClaimCheck(task: t.name, claim: "Every optimizer converges", check: "no optimizer's " + converge, verdict: verdict(stuck.isEmpty),
+                                      evidence: (stuck.isEmpty ? "all \(present.count) below" : "not converging: " + stuck.map { "\($0) final \(t.finalText($0))" }.joined(separator: ", ") + ";")
+                                          + String(format: " baseline %.4g", baseline)))
+            } else {
+                out.append(notEnough(t.name, "Every optimizer converges", "no optimizer's " + converge, "no baseline logged"))
+            }
+            let overfitting = present.filter { t.overfits($0) == true }
+            out.append(ClaimCheck(task: t.name, claim: "Most optimizers overfit", check: overfit, verdict: verdict(overfitting.count * 2 > present.count),
+                                  evidence: "\(overfitting.count) of \(present.count) overfit" + (overfitting.isEmpty ? "" : ": " + overfitting.joined(separator: ", "))))
+            out.append(t.has(["adam"]) ? fastestFinding(t, "adam", "Adam converges fastest")
+                                       : notEnough(t.name, "Adam converges fastest", fastest, "no runs of adam"))
+        }
         // Overall.
         let rankCheck = "Adam's mean rank (by mean best val_loss) among all eight optimizers, across at least \(Rule.tasksForOverall) tasks, "
             + "≤ \(Rule.firstCandidateRank)"
@@ -320,6 +356,7 @@ extension ReadOnlyStore {
             byRow[key, default: []].append(cell)
         }
         var notes: [String] = []
+        let statuses = Dictionary(try runs(study: nil).filter { $0.study == study }.map { ($0.run.id, $0.run.status) }) { a, _ in a }
         var tasks: [String: Findings.Task] = [:]
         var sweeps: [String: (learningRate: Double, optimizers: Double)] = [:]
         let several = Set(cells.map(\.task)).count < order.count
@@ -341,6 +378,7 @@ extension ReadOnlyStore {
             var task = Findings.Task(name: name, baseline: row.compactMap { $0.comparison?.baseline(.valLoss) }.first, cells: [:], validation: [:],
                                      training: [:], verdicts: [:])
             for (cell, v) in zip(row, verdicts) {
+                task.diverged[cell.optimizer] = (cell.runs.filter { statuses[$0] == .diverged }.count, cell.runs.count)
                 task.cells[cell.optimizer] = cell
                 task.verdicts[cell.optimizer] = v.verdict
                 task.validation[cell.optimizer] = try seedCurve(cell, column: .valLoss)

@@ -5,6 +5,7 @@
 //   swift build -c release --product optilog-bench
 //   .build/release/optilog-bench [--threads 1,2] [--tasks boston,fashion_mnist,imdb,jena]
 //       [--memory] [--keras PYTHON [--backends tensorflow,jax] [--torch] [--rounds N]] [--out FILE.md]
+//   .build/release/optilog-bench --custom [--rounds N]   (your own Keras model of each built-in shape vs the built-in one)
 import CKernels
 import Data
 import Engine
@@ -30,6 +31,8 @@ struct Options {
     /// Peers to run with --keras: Keras on these backends, and PyTorch when its script runs.
     var backends = ["tensorflow", "jax"]
     var torch = false
+    /// A user's Keras model of each built-in shape against the built-in model.
+    var custom = false
 
     init(_ args: [String]) throws {
         var i = 1
@@ -50,6 +53,7 @@ struct Options {
             case "--queries": queries = true
             case "--queries-only": queries = true; engine = false
             case "--peers-store": peersStore = true; engine = false
+            case "--custom": custom = true; engine = false
             case "--keras": keras = try value()
             case "--rounds": rounds = Int(try value())
             case "--backends": backends = try value().split(separator: ",").map(String.init)
@@ -57,7 +61,7 @@ struct Options {
             case "--out": out = try value()
             case "--memory-child": memoryChild = try Self.task(try value())
             case "-h", "--help":
-                print("usage: optilog-bench [--threads 1,2] [--tasks boston,fashion_mnist,imdb,jena] [--memory] [--keras PYTHON [--backends tensorflow,jax] [--torch] [--rounds N]] [--store | --store-only] [--logging | --logging-only] [--queries | --queries-only] [--out FILE.md]")
+                print("usage: optilog-bench [--threads 1,2] [--tasks boston,fashion_mnist,imdb,jena] [--memory] [--keras PYTHON [--backends tensorflow,jax] [--torch] [--rounds N]] [--store | --store-only] [--logging | --logging-only] [--queries | --queries-only] [--custom] [--out FILE.md]")
                 exit(0)
             default: throw BenchError("unknown argument \(args[i])")
             }
@@ -129,12 +133,14 @@ struct Throughput {
     var warmup: Double
 }
 
-func throughput(_ task: StudyTask, threads: Int) throws -> Throughput {
+/// `model`: another network for the task's data (a user's Keras model of its shape); default the built-in one.
+func throughput(_ task: StudyTask, threads: Int, model: (() throws -> Sequential)? = nil) throws -> Throughput {
     BLAS.threads = threads
     let (samples, epochs) = workload(task)
     let data = DataSplits(train: try SyntheticData.make(task, count: samples, seed: 1),
                           validation: try SyntheticData.make(task, count: 32, seed: 1, sampleStream: 2))
-    let loop = try TrainingLoop(model: try task.build(seed: 1), optimizer: try Adam(), loss: task.loss, metric: task.metric,
+    let built = try model?() ?? task.build(seed: 1)
+    let loop = try TrainingLoop(model: built, optimizer: try Adam(), loss: task.loss, metric: task.metric,
                                 data: data, configuration: TrainingConfiguration(epochs: epochs + 1, batchSize: 32, seed: 1))
     let t0 = now()
     _ = loop.runEpoch(0)
@@ -309,6 +315,9 @@ do {
     }
     if options.peersStore {
         try peerStoreBenchmark(emit: emit)
+    }
+    if options.custom {
+        try customModelBenchmark(options, emit: emit)
     }
     emit("")
     emit("Load average at end: \(loadAverage()).")
