@@ -20,11 +20,12 @@ public enum UserData {
     /// What the model expects of the data.
     public struct Expectation: Sendable {
         public var inputShape: [Int]
-        public var integerInput: Bool
+        /// The inputs are ids below this (an Embedding's input_dim), or nil for numbers.
+        public var vocabulary: Int?
         public var outputShape: [Int]
         public var loss: Loss
-        public init(inputShape: [Int], integerInput: Bool, outputShape: [Int], loss: Loss) {
-            (self.inputShape, self.integerInput, self.outputShape, self.loss) = (inputShape, integerInput, outputShape, loss)
+        public init(inputShape: [Int], vocabulary: Int?, outputShape: [Int], loss: Loss) {
+            (self.inputShape, self.vocabulary, self.outputShape, self.loss) = (inputShape, vocabulary, outputShape, loss)
         }
     }
 
@@ -91,6 +92,7 @@ public enum UserData {
         guard let column = table.header.firstIndex(of: target) else {
             throw DataError(name, "has no column '\(target)' (it has \(table.header.joined(separator: ", ")))")
         }
+        guard table.header.filter({ $0 == target }).count == 1 else { throw DataError(name, "has several columns named '\(target)'") }
         guard table.header.count > 1 else { throw DataError(name, "has no feature columns besides '\(target)'") }
         guard !table.rows.isEmpty else { throw DataError(name, "has a header but no rows") }
         var x: [Float] = [], y: [Float] = []
@@ -120,9 +122,9 @@ public enum UserData {
         guard sample == model.inputShape else {
             throw DataError(file, "\(label): x has samples of shape \(xShape.dropFirst().map { $0 }), the model's input is \(model.inputShape)")
         }
-        if model.integerInput {
-            if let i = pair.x.values.firstIndex(where: { $0 != $0.rounded() || $0 < 0 || $0 >= 16_777_216 }) {
-                throw DataError(file, "\(label): the model reads integer ids, but x holds \(pair.x.values[i]) at flat index \(i)")
+        if let vocabulary = model.vocabulary {
+            if let i = pair.x.values.firstIndex(where: { $0 != $0.rounded() || $0 < 0 || $0 >= Float(vocabulary) }) {
+                throw DataError(file, "\(label): the model's Embedding reads ids in 0..<\(vocabulary), but x holds \(pair.x.values[i]) at flat index \(i)")
             }
         }
         let x = try Tensor(shape: [n] + model.inputShape, scalars: pair.x.values)
@@ -134,7 +136,7 @@ public enum UserData {
                 throw DataError(file, "\(label): sparse_categorical_crossentropy reads one class id per sample, y has shape \(yShape)")
             }
             let classes = out.last ?? 1
-            if let i = pair.y.values.firstIndex(where: { $0 != $0.rounded() || $0 < 0 || Int($0) >= classes }) {
+            if let i = pair.y.values.firstIndex(where: { !($0 >= 0 && $0 < Float(classes)) || $0 != $0.rounded() }) {
                 throw DataError(file, "\(label): y holds \(pair.y.values[i]) at index \(i), not a class id in 0..<\(classes)")
             }
             return try Dataset(name: label, x: x, y: try Tensor(shape: [n], scalars: pair.y.values))

@@ -44,6 +44,24 @@ extension Layer {
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 }
 
+/// The most weights one array may hold (8 GiB of Float32) and the most values a layer's output
+/// may hold per sample: sizes beyond them are an error, not an allocation that kills the process.
+let maximumWeights = 1 << 31
+let maximumSampleValues = 1 << 28
+
+/// The number of values of `shape`, checked: a model described with absurd sizes is refused.
+func checkedCount(_ shape: [Int], limit: Int = maximumWeights, _ what: @autoclosure () -> String) throws -> Int {
+    var count = 1
+    for d in shape {
+        let (product, overflow) = count.multipliedReportingOverflow(by: d)
+        guard d >= 0, !overflow, product <= limit else {
+            throw EngineError.invalidConfiguration("\(what()) of shape \(shape) is larger than optilog allows (\(limit) values)")
+        }
+        count = product
+    }
+    return count
+}
+
 /// Keras's snake_case of a class name: `GlobalMaxPooling1D` → `global_max_pooling1d`.
 func snakeCase(_ kind: String) -> String {
     var out = ""

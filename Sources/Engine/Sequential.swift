@@ -22,6 +22,7 @@ public final class Sequential {
         guard inputShape.allSatisfy({ $0 > 0 }) else {
             throw EngineError.shapeMismatch("input shape \(inputShape) has a non-positive dimension")
         }
+        _ = try checkedCount(inputShape, limit: maximumSampleValues, "the input")
         self.inputShape = inputShape
         self.layers = layers
         self.seed = seed
@@ -36,6 +37,7 @@ public final class Sequential {
             paths.append(n == 0 ? base : "\(base)_\(n)")
             layer.name = names?[index] ?? paths[index]
             shape = try layer.build(inputShape: shape, context: BuildContext(index: index, seed: seed))
+            _ = try checkedCount(shape, limit: maximumSampleValues, "\(layer.name)'s output")
             shapes.append(shape)
         }
         self.outputShapes = shapes

@@ -59,6 +59,12 @@ public struct CustomTask: Sendable, Equatable {
             }
         }
         self.metric = try Metric(kerasName: metricName, loss: self.loss, outputWidth: width)
+        // Class ids go with sparse accuracy only, and one-hot or numeric targets with the others.
+        if (self.loss == .sparseCategoricalCrossentropy) != (self.metric == .sparseCategoricalAccuracy) {
+            throw EngineError.unsupportedModel(self.loss == .sparseCategoricalCrossentropy
+                ? "metric \(self.metric.kerasName) does not fit sparse_categorical_crossentropy, whose targets are class ids (use accuracy or sparse_categorical_accuracy\(width == 1 ? ", with an output wider than one" : ""))"
+                : "metric sparse_categorical_accuracy reads class ids; with \(self.loss.rawValue) the targets are not (use accuracy)")
+        }
         self.data = data
         if let initialWeights {
             let built = try model.build(seed: 0)
@@ -99,7 +105,7 @@ public struct CustomTask: Sendable, Equatable {
     /// What the data must look like for this model.
     public var expectation: UserData.Expectation {
         let output = (try? model.build(seed: 0).outputShape) ?? [1]
-        return UserData.Expectation(inputShape: model.inputShape, integerInput: model.integerInput, outputShape: output, loss: loss)
+        return UserData.Expectation(inputShape: model.inputShape, vocabulary: model.vocabulary, outputShape: output, loss: loss)
     }
 
     /// Stored in the run's configuration: enough to rebuild the task on resume.
@@ -116,6 +122,14 @@ public struct CustomTask: Sendable, Equatable {
         return .object(pairs)
     }
 
+    /// SHA-256 of the data file's bytes.
+    public func dataFileFingerprint() throws -> String {
+        guard let bytes = FileManager.default.contents(atPath: data.path) else {
+            throw EngineError.invalidConfiguration("cannot read \(data.path)")
+        }
+        return sha256Hex(bytes)
+    }
+
     /// What makes two runs of this task alike: the model's architecture, loss, metric and
     /// starting weights (the data are compared by their own fingerprint).
     public var identity: String {
@@ -127,7 +141,7 @@ public struct CustomTask: Sendable, Equatable {
     /// its name in `dataDir` (resume's `--data-dir`).
     public init(stored json: ConfigValue, dataDir: String?) throws {
         guard case .string(let name)? = json["name"], let model = json["model"], case .string(let path)? = json["data"]?["path"],
-              case .string(let loss)? = json["loss"], case .string(let metric)? = json["metric"] else {
+              case .string(let loss)? = json["loss"], case .string(let stored)? = json["metric"], let metric = Metric(rawValue: stored) else {
             throw EngineError.invalidConfiguration("the stored configuration of a custom task is incomplete")
         }
         func located(_ path: String) -> String {
@@ -145,9 +159,9 @@ public struct CustomTask: Sendable, Equatable {
         var weights: String?
         if case .string(let w)? = json["initial_weights"]?["path"] { weights = located(w) }
         try self.init(name: name, modelJSON: model, data: UserData.Request(path: located(path), target: target, validationSplit: split),
-                      loss: .string(loss), metric: .string(metric), initialWeights: weights, file: name)
-        guard self.metric.rawValue == metric else {
-            throw EngineError.invalidConfiguration("the stored metric \(metric) reads back as \(self.metric.rawValue)")
+                      loss: .string(loss), metric: .string(metric.kerasName), initialWeights: weights, file: name)
+        guard self.metric == metric else {
+            throw EngineError.invalidConfiguration("the stored metric \(metric.rawValue) reads back as \(self.metric.rawValue)")
         }
         if case .string(let f)? = json["initial_weights"]?["fingerprint"], f != initialWeightsFingerprint {
             throw EngineError.invalidConfiguration("the starting weights at \(weights ?? "?") differ from the ones the run started from")

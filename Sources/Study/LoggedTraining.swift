@@ -100,6 +100,7 @@ public final class LoggedTraining {
     public static func startStudyCell(_ spec: RunSpec, store: Store, locator: DataLocator = DataLocator(), studyID: Int64,
                                       policy: CheckpointPolicy = CheckpointPolicy()) throws -> LoggedTraining? {
         let p = try PreparedRun(spec, locator: locator)
+        if let custom = spec.custom { try checkTaskName(custom, store: store) }
         guard let owned = try store.createStudyRun(newRun(spec, p, studyID: studyID, policy: policy, dataDir: locator.dataDir.map(StoreFile.absolutePath))) else {
             return nil
         }

@@ -75,6 +75,9 @@ public struct StudyPlan: Sendable {
     public var tasks: [StudyTask]
     /// The user's own task, when the study is of their model (then `tasks` is empty).
     public var custom: CustomTask?
+    /// What such a study is of: the task's identity, its data file's SHA-256, how the data are
+    /// read and the batch size (a study's name never stands for two of these).
+    var customIdentity: String?
     public var optimizers: [String]
     public var preset: Preset
     public var sweep: Sweep
@@ -126,6 +129,10 @@ public struct StudyPlan: Sendable {
                 batchSize: Int = 32, sweep: Sweep = Sweep()) throws {
         var plan = try StudyPlan(preset: .quick, name: name, tasks: [], optimizers: optimizers, seeds: seeds, epochs: epochs, sweep: sweep)
         plan.custom = custom
+        let data = custom.data
+        plan.customIdentity = custom.identity + "; data \(try custom.dataFileFingerprint().prefix(16))"
+            + (data.target.map { ", target \($0)" } ?? "") + (data.validationSplit.map { ", validation_split \($0)" } ?? "")
+            + "; batch \(batchSize)"
         let settings = try optimizers.map { o -> [[Setting]] in
             var notes: [String] = []
             return try Self.settings(o, preset: .quick, sweep: sweep, notes: &notes)
@@ -217,7 +224,7 @@ public struct StudyPlan: Sendable {
                                              ("optimizers", .array(optimizers.map { .string($0) })),
                                              ("cells", .integer(cells.count))]
         // A study of the user's model is of that model, loss, metric and starting weights.
-        if let custom { pairs.append(("custom", .string(custom.identity))) }
+        if let customIdentity { pairs.append(("custom", .string(customIdentity))) }
         if preset == .seed2020 { pairs.append(("preset", .string(preset.rawValue))) }
         if !sweep.isEmpty { pairs.append(("sweep", sweep.json)) }
         return .object(pairs)

@@ -191,7 +191,7 @@ public struct StudyRunner {
     /// The options that name a custom task to `optilog run`.
     static func customArguments(_ custom: CustomTask) -> [String] {
         var args = ["--model", custom.modelPath ?? "", "--data", custom.data.path, "--task-name", custom.name,
-                    "--loss", custom.loss.rawValue, "--metric", custom.metric.rawValue]
+                    "--loss", custom.loss.rawValue, "--metric", custom.metric.kerasName]
         if let t = custom.data.target { args += ["--target", t] }
         if let s = custom.data.validationSplit { args += ["--validation-split", String(s)] }
         if let w = custom.initialWeights { args += ["--initial-weights", w] }

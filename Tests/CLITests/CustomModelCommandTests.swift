@@ -49,6 +49,28 @@ final class CustomModelCommandTests: XCTestCase {
         XCTAssert(html.contains("task-my-problem"), "the task's figures")
     }
 
+    /// A study's name stands for one model, data file, way of reading it and batch size; a task
+    /// name for one model, loss, metric and starting weights — in a study's own process too.
+    func testStudiesAndTaskNamesAreNotReusedForOtherSettings() throws {
+        let dir = freshDirectory("optilog-custom-cli")
+        let db = dir.appendingPathComponent("log.sqlite").path
+        func study(_ extra: [String]) throws -> ProcessResult {
+            try optilog(["study", "--model", fixture("mlp.json"), "--optimizers", "sgd", "--epochs", "1", "--db", db] + extra)
+        }
+        XCTAssertEqual(try study(["--data", fixture("mlp-data.npz"), "--loss", "mae", "--name", "s1", "--task-name", "foo"]).status, 0)
+        let otherData = try study(["--data", fixture("lstm-data.npz"), "--loss", "mae", "--name", "s1", "--task-name", "foo"])
+        XCTAssertEqual(otherData.status, 1)
+        XCTAssert(otherData.stderr.hasPrefix("optilog: error: study s1 was started with the settings"), otherData.stderr)
+        let otherBatch = try study(["--data", fixture("mlp-data.npz"), "--loss", "mae", "--name", "s1", "--task-name", "foo", "--batch-size", "8"])
+        XCTAssertEqual(otherBatch.status, 1, otherBatch.stderr)
+        let otherLoss = try study(["--data", fixture("mlp-data.npz"), "--loss", "mse", "--name", "s2", "--task-name", "foo"])
+        XCTAssertEqual(otherLoss.status, 1, otherLoss.stdout)
+        XCTAssert(otherLoss.stderr.contains("task 'foo' in this log (run 1 on) has another loss; give this one another --task-name"), otherLoss.stderr)
+        let preset = try study(["--data", fixture("mlp-data.npz"), "--loss", "mae", "--preset", "seed"])
+        XCTAssertEqual(preset.status, 2, preset.stderr)
+        XCTAssertEqual(try optilog(["runs", "--db", db, "--format", "csv"]).stdout.split(separator: "\n").count, 2, "one run logged")
+    }
+
     func testRefusalsAreOneLineWithExitOne() throws {
         let dir = freshDirectory("optilog-custom-cli")
         let db = dir.appendingPathComponent("log.sqlite").path

@@ -89,6 +89,13 @@ final class KerasModelTests: XCTestCase {
         // Keras 2: batch_input_shape on the first layer, dtype as a string.
         let keras2 = #"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "Dense", "config": {"name": "d", "units": 3, "activation": "softmax", "dtype": "float32", "batch_input_shape": [null, 5], "kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": null}}, "bias_initializer": {"class_name": "Zeros", "config": {}}}}]}, "keras_version": "2.15.0"}"#
         XCTAssertEqual(try KerasModel(json: keras2).build(seed: 1).outputShapes, [[3]])
+        // A call argument that changes the math: Dropout kept on at evaluation.
+        let forced = functional.replacingOccurrences(of: #""keras_history": ["l", 0, 0]}}], "kwargs": {}"#,
+                                                     with: #""keras_history": ["l", 0, 0]}}], "kwargs": {"training": true}"#)
+        XCTAssertNotEqual(forced, functional)
+        XCTAssertThrowsError(try KerasModel(json: forced)) {
+            XCTAssertEqual("\($0)", "layer 'g' (GlobalAveragePooling1D) is called with training=true, which optilog does not apply")
+        }
     }
 
     /// Every refusal is one line naming the layer and what it cannot do.
@@ -129,7 +136,13 @@ final class KerasModelTests: XCTestCase {
             (#"{"class_name": "MyLayer", "config": {"name": "mine"}, "registered_name": "Custom>MyLayer"}"#, "[null, 8]",
              #"layer 'mine' (MyLayer): is a custom object ("Custom>MyLayer"); optilog builds Keras's own layers only: InputLayer, Dense, Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D, GlobalMaxPooling1D, GlobalAveragePooling1D, GlobalAveragePooling2D, Flatten, Dropout, Activation, Embedding, LSTM"#),
             (#"{"class_name": "Dense", "config": {"name": "d", "units": 4}}"#, "[null, null]",
-             "input_layer: input shape [null, null] has a free or non-positive dimension; optilog needs every dimension but the batch"),
+             "input_layer: input shape [null, null] has a free, non-positive or huge dimension; optilog needs every dimension but the batch, each at most 16777216"),
+            (#"{"class_name": "Dense", "config": {"name": "d", "units": 4611686018427387904}}"#, "[null, 8]",
+             "layer 'd' (Dense): units 4611686018427387904 is larger than optilog allows (16777216)"),
+            (#"{"class_name": "Dense", "config": {"name": "d", "units": 16777216}}"#, "[null, 16777216]",
+             "the model does not build: invalid configuration: d's kernel of shape [16777216, 16777216] is larger than optilog allows (2147483648 values)"),
+            (#"{"class_name": "Conv2D", "config": {"name": "c", "filters": 4, "kernel_size": 3, "strides": 9223372036854775807, "padding": "same"}}"#, "[null, 8, 8, 3]",
+             "layer 'c' (Conv2D): strides 9223372036854775807 is larger than optilog allows (16777216)"),
             (#"{"class_name": "Dense", "config": {"name": "d", "units": 4}}"#, "[null, 8, 8]",
              "the model does not build: shape mismatch: d expects a flat input [features], got [8, 8]; add a Flatten layer"),
         ]
@@ -140,6 +153,12 @@ final class KerasModelTests: XCTestCase {
             }
         }
         XCTAssertThrowsError(try KerasModel(json: "{not json")) { XCTAssert("\($0)".hasPrefix("the model is not valid JSON")) }
+        // A compiled model that scales its loss.
+        let weighted = try fixture("mlp").replacingOccurrences(of: #""compile_config": {}"#,
+                                                                with: #""compile_config": {"loss": "mae", "loss_weights": [2.0]}"#)
+        XCTAssertThrowsError(try KerasModel(json: weighted)) {
+            XCTAssertEqual("\($0)", "compile() loss_weights [2.0] is not supported (it scales the loss)")
+        }
         XCTAssertThrowsError(try KerasModel(json: #"{"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense", "config": {"units": 1}}]}}"#)) {
             XCTAssertEqual("\($0)", "the model has no input shape: give it keras.Input(shape=…) before model.to_json()")
         }

@@ -20,6 +20,9 @@ struct KerasLayerConfig {
         remaining = pairs.filter { $0.0 != "name" }
     }
 
+    /// The largest size (units, filters, kernel, strides, pool, vocabulary) a model may give.
+    static let largest = 1 << 24
+
     /// The line a refusal starts with.
     var label: String { "layer '\(name)' (\(kind))" }
 
@@ -52,6 +55,7 @@ struct KerasLayerConfig {
             throw refuse("its config has no '\(key)'")
         }
         guard let n = integer(value), n > 0 else { throw refuse("\(key) \(value.json) is not a positive integer") }
+        guard n <= Self.largest else { throw refuse("\(key) \(n) is larger than optilog allows (\(Self.largest))") }
         return n
     }
 
@@ -65,6 +69,7 @@ struct KerasLayerConfig {
         guard numbers.count == count, items.count == count, numbers.allSatisfy({ $0 > 0 }) else {
             throw refuse("\(key) \(value.json) is not \(count == 1 ? "a positive integer" : "\(count) positive integers")")
         }
+        guard numbers.allSatisfy({ $0 <= Self.largest }) else { throw refuse("\(key) \(value.json) is larger than optilog allows (\(Self.largest))") }
         return numbers
     }
 

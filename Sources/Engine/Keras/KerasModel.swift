@@ -13,6 +13,8 @@ public struct KerasModel: Sendable {
     public let inputShape: [Int]
     /// The input holds integer ids (an Embedding reads it).
     public let integerInput: Bool
+    /// The first layer's `input_dim` when it is an Embedding: ids must lie below it.
+    public var vocabulary: Int? { if case .embedding(_, let n, _, _)? = layers.first { return n } else { return nil } }
     /// What the model's `compile()` stored, when it was saved compiled (a `.keras` file).
     public let compileLoss: ConfigValue?
     public let compileMetrics: [ConfigValue]
@@ -110,6 +112,9 @@ public struct KerasModel: Sendable {
         fingerprint = sha256Hex(Data(("optilog-keras-model-1|" + self.architecture.json).utf8))
         let compile = json["compile_config"] ?? config["compile_config"]
         compileLoss = compile?["loss"].flatMap { $0 == .null ? nil : $0 }
+        if let weights = compile?["loss_weights"], ![.null, .number(1), .integer(1), .array([.number(1)]), .array([.integer(1)])].contains(weights) {
+            throw EngineError.unsupportedModel("compile() loss_weights \(weights.json) is not supported (it scales the loss)")
+        }
         if case .array(let m)? = compile?["metrics"] { compileMetrics = m } else { compileMetrics = [] }
         _ = try build(seed: 0)  // shapes: a model that cannot be built fails here, once
     }
@@ -122,8 +127,8 @@ public struct KerasModel: Sendable {
         }
         var dims: [Int] = []
         for item in items.dropFirst() {
-            guard case .integer(let n) = item, n > 0 else {
-                throw EngineError.unsupportedModel("\(label): input shape \(value.json) has a free or non-positive dimension; optilog needs every dimension but the batch")
+            guard case .integer(let n) = item, n > 0, n <= KerasLayerConfig.largest else {
+                throw EngineError.unsupportedModel("\(label): input shape \(value.json) has a free, non-positive or huge dimension; optilog needs every dimension but the batch, each at most \(KerasLayerConfig.largest)")
             }
             dims.append(n)
         }
@@ -164,6 +169,13 @@ public struct KerasModel: Sendable {
             if let previous {
                 guard nodes.count == 1, source(nodes[0]) == [previous] else {
                     throw EngineError.unsupportedModel("layer '\(name)' (\(kind)) is not called once on '\(previous)': optilog reads functional models that are a single chain")
+                }
+                // Call arguments change the math (training=True keeps a Dropout on at evaluation).
+                var kwargs: [(String, ConfigValue)] = []
+                if case .object(let k)? = nodes[0]["kwargs"] { kwargs = k }
+                if case .array(let calls) = nodes[0], case .array(let call)? = calls.first, call.count > 3, case .object(let k) = call[3] { kwargs = k }
+                if let (key, value) = kwargs.first(where: { $0.1 != .null && $0.1 != .bool(false) }) {
+                    throw EngineError.unsupportedModel("layer '\(name)' (\(kind)) is called with \(key)=\(value.json), which optilog does not apply")
                 }
             } else if !nodes.isEmpty || kind != "InputLayer" {
                 throw EngineError.unsupportedModel("layer '\(name)' (\(kind)): a functional model must start with its Input")

@@ -65,6 +65,7 @@ public final class Conv1D: Layer {
         guard outSteps > 0 else { throw EngineError.shapeMismatch("\(name): kernel \(kernelSize) longer than \(steps) steps") }
         var rng = context.weightStream
         let shape = [kernelSize, channels, filters]
+        _ = try checkedCount(shape, "\(name)'s kernel")
         kernel = Parameter(name: "\(name)/kernel", shape: shape, value: kernelInitializer.values(shape: shape, rng: &rng))
         bias = Parameter(name: "\(name)/bias", shape: [filters], value: biasInitializer.values(shape: [filters], rng: &rng))
         return [outSteps, filters]

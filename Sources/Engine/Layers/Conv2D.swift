@@ -61,6 +61,7 @@ public final class Conv2D: Layer {
         (padTop, padLeft) = (padding.before(input: inH, size: kh, stride: strides.0), padding.before(input: inW, size: kw, stride: strides.1))
         var rng = context.weightStream
         let shape = [kh, kw, inC, filters]
+        _ = try checkedCount(shape, "\(name)'s kernel")
         kernel = Parameter(name: "\(name)/kernel", shape: declaredKernelShape ?? shape, value: kernelInitializer.values(shape: shape, rng: &rng))
         bias = useBias ? Parameter(name: "\(name)/bias", shape: [filters], value: biasInitializer.values(shape: [filters], rng: &rng)) : nil
         return [outH, outW, filters]

@@ -28,6 +28,7 @@ public final class Dense: Layer {
         }
         guard units > 0 else { throw EngineError.invalidConfiguration("\(name): units must be positive") }
         inputFeatures = inputShape[0]
+        _ = try checkedCount([inputFeatures, units], "\(name)'s kernel")
         var rng = context.weightStream
         kernel = Parameter(name: "\(name)/kernel", shape: [inputFeatures, units],
                            value: kernelInitializer.values(shape: [inputFeatures, units], rng: &rng))

@@ -29,6 +29,7 @@ public final class Embedding: Layer {
         length = inputShape[0]
         var rng = context.weightStream
         let shape = [inputDim, outputDim]
+        _ = try checkedCount(shape, "\(name)'s table")
         table = Parameter(name: "\(name)/embeddings", shape: shape,
                           value: embeddingsInitializer.values(shape: shape, rng: &rng))
         return [length, outputDim]

@@ -58,8 +58,9 @@ public final class LSTM: Layer {
         }
         guard units > 0 else { throw EngineError.invalidConfiguration("\(name): units must be positive") }
         (steps, features) = (inputShape[0], inputShape[1])
-        var rng = context.weightStream
         let u = units
+        _ = try checkedCount([max(features, u), 4, u], "\(name)'s kernels")
+        var rng = context.weightStream
         kernel = Parameter(name: "\(name)/kernel", shape: [features, 4 * u],
                            value: kernelInitializer.values(shape: [features, 4 * u], rng: &rng))
         recurrentKernel = Parameter(name: "\(name)/recurrent_kernel", shape: [u, 4 * u],

@@ -8,17 +8,28 @@ public enum Metric: String, CaseIterable, Sendable {
     case meanAbsoluteError = "mean_absolute_error"
     case meanSquaredError = "mean_squared_error"
 
+    /// The name Keras's `compile()` takes for exactly this metric (`accuracy` is categorical here).
+    public var kerasName: String {
+        switch self {
+        case .accuracy: return "categorical_accuracy"
+        case .binaryAccuracy: return "binary_accuracy"
+        case .sparseCategoricalAccuracy: return "sparse_categorical_accuracy"
+        case .meanAbsoluteError: return "mae"
+        case .meanSquaredError: return "mse"
+        }
+    }
+
     /// Accuracies go up; errors go down.
     public var higherIsBetter: Bool { self != .meanAbsoluteError && self != .meanSquaredError }
 
-    /// A metric by the name Keras's `compile(metrics=[…])` takes. `accuracy` means what Keras
-    /// makes of it for the loss and output: binary for one output or binary cross-entropy,
-    /// sparse for class ids, categorical otherwise.
+    /// A metric by the name Keras's `compile(metrics=[…])` takes. `accuracy` means what Keras 3
+    /// makes of it from the shapes (`is_binary_or_sparse_categorical`): binary for an output one
+    /// wide, sparse for class-id targets (a sparse loss), categorical otherwise.
     public init(kerasName name: String, loss: Loss, outputWidth: Int) throws {
         switch name {
         case "accuracy", "acc":
-            if loss == .sparseCategoricalCrossentropy { self = .sparseCategoricalAccuracy }
-            else if loss == .binaryCrossentropy || outputWidth == 1 { self = .binaryAccuracy }
+            if outputWidth == 1 { self = .binaryAccuracy }
+            else if loss == .sparseCategoricalCrossentropy { self = .sparseCategoricalAccuracy }
             else { self = .accuracy }
         case "binary_accuracy": self = .binaryAccuracy
         case "categorical_accuracy": self = .accuracy

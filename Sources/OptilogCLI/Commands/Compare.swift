@@ -30,6 +30,7 @@ struct Compare: ParsableCommand {
 
     func run() throws {
         let reader = try ReadOnlyStore(path: store.resolvedPath)
+        TaskInfo.register(reader)
         let task = self.task.map(Lists.taskName)
         let runs =
             try task.map { try reader.bestRuns(task: $0, study: study, dataset: dataset, optimizerOrder: Optimizers.names) }

@@ -20,7 +20,7 @@ struct StudyCommand: ParsableCommand {
               optilog study --model model.json --data data.npz --loss categorical_crossentropy --seeds 1 2 3 --name my-problem
             """)
 
-    @Option(help: "quick, seed or seed-2020 (seed with SGD at the study's learning rate 0.001).") var preset: StudyPlan.Preset = .quick
+    @Option(help: "quick (the default), seed or seed-2020 (seed with SGD at the study's learning rate 0.001).") var preset: StudyPlan.Preset?
     @Option(help: "Study name (default study-<preset>); runs are grouped under it.") var name: String?
     @Option(name: .customLong("tasks"), parsing: .upToNextOption, help: "Tasks, a,b or a b (default all).")
     var taskNames: [String] = StudyTask.allValueStrings
@@ -75,6 +75,7 @@ struct StudyCommand: ParsableCommand {
         if let both = settings.first(where: { keys.contains($0.key) }) { throw ValidationError("\(both.key) is both --set and --grid") }
         guard (1...1_000_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 1000000") }
         if batchSize != 32, !custom.given { throw ValidationError("--batch-size is for your own model (--model); the built-in tasks train with 32") }
+        if custom.given, preset != nil { throw ValidationError("--preset sets the built-in tasks' budgets; a study of your model takes --epochs and --batch-size") }
         if custom.given, taskNames != StudyTask.allValueStrings { throw ValidationError("--tasks and --model exclude each other: a study of your model has one task") }
 
     }
@@ -87,7 +88,7 @@ struct StudyCommand: ParsableCommand {
                 plan = try StudyPlan(custom: customTask, name: name ?? "study-\(customTask.name)", optimizers: optimizers, seeds: seeds,
                                      epochs: epochs ?? 10, batchSize: batchSize, sweep: sweep)
             } else {
-                plan = try StudyPlan(preset: preset, name: name, tasks: tasks, optimizers: optimizers, seeds: seeds, epochs: epochs, sweep: sweep)
+                plan = try StudyPlan(preset: preset ?? .quick, name: name, tasks: tasks, optimizers: optimizers, seeds: seeds, epochs: epochs, sweep: sweep)
             }
         } catch let error as EngineError {
             throw CleanError("\(error)")
