@@ -44,9 +44,9 @@ extension Layer {
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 }
 
-/// The most weights one array may hold (8 GiB of Float32) and the most values a layer's output
+/// The most weights one array may hold (1 GiB of Float32) and the most values a layer's output
 /// may hold per sample: sizes beyond them are an error, not an allocation that kills the process.
-let maximumWeights = 1 << 31
+let maximumWeights = 1 << 28
 let maximumSampleValues = 1 << 28
 
 /// The number of values of `shape`, checked: a model described with absurd sizes is refused.

@@ -51,6 +51,12 @@ extension Store {
         guard URL(fileURLWithPath: shard).standardizedFileURL.path != URL(fileURLWithPath: path).standardizedFileURL.path else {
             throw StoreError.refused("\(shard) is the store being merged into")
         }
+        // A custom task's name stands for one model, loss, metric and starting weights in a log.
+        let here = Dictionary(try reader.customTasks().map { ($0.task, $0.identity) }) { a, _ in a }
+        for theirs in try source.customTasks() where here[theirs.task].map({ $0 != theirs.identity }) ?? false {
+            throw StoreError.refused("\(shard): task '\(theirs.task)' there is another model, loss, metric or set of starting weights than here; "
+                                     + "nothing merged (train one of them under another --task-name)")
+        }
         var report = MergeReport(shard: shard)
         do {
             try pool.writeWithoutTransaction { db in

@@ -5,7 +5,7 @@ import Foundation
 
 /// A user's own problem: their Keras model, their data, the loss and metric they train with.
 /// It is a task like the built-in four — named, logged, compared only with runs of the same
-/// model, data, loss and starting weights.
+/// model, loss, metric, starting weights and data.
 public struct CustomTask: Sendable, Equatable {
     /// The task's name in the log (never a built-in task's).
     public var name: String
@@ -17,7 +17,8 @@ public struct CustomTask: Sendable, Equatable {
     public var loss: Loss
     public var metric: Metric
     public var data: UserData.Request
-    /// An `np.savez` of `model.get_weights()` every run starts from (instead of seed-drawn weights).
+    /// Weights every run starts from (instead of seed-drawn ones): a `.keras` file, or an
+    /// `np.savez` of `model.get_weights()`.
     public var initialWeights: String?
     /// SHA-256 of the starting weights' values, when given.
     public var initialWeightsFingerprint: String?
@@ -47,7 +48,7 @@ public struct CustomTask: Sendable, Equatable {
             throw EngineError.invalidConfiguration("\(file) holds no compile() settings: give --loss (mse, mae, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy)")
         }
         self.loss = try Self.loss(lossValue)
-        let width = (try model.build(seed: 0)).outputShape.last ?? 1
+        let width = model.outputShape.last ?? 1
         let metricName: String
         if case .string(let m)? = metric ?? model.compileMetrics.first { metricName = m }
         else if let m = metric ?? model.compileMetrics.first { throw EngineError.unsupportedModel("metric \(m.json) is not supported; give --metric") }
@@ -64,6 +65,13 @@ public struct CustomTask: Sendable, Equatable {
             throw EngineError.unsupportedModel(self.loss == .sparseCategoricalCrossentropy
                 ? "metric \(self.metric.kerasName) does not fit sparse_categorical_crossentropy, whose targets are class ids (use accuracy or sparse_categorical_accuracy\(width == 1 ? ", with an output wider than one" : ""))"
                 : "metric sparse_categorical_accuracy reads class ids; with \(self.loss.rawValue) the targets are not (use accuracy)")
+        }
+        // An output with several axes ([steps, classes]): Keras takes a distribution per step, the
+        // losses here one per sample; the elementwise losses and metrics agree, the others do not.
+        if model.outputShape.count > 1, [.categoricalCrossentropy, .sparseCategoricalCrossentropy].contains(self.loss)
+            || model.outputShape.count > 1 && [.accuracy, .sparseCategoricalAccuracy].contains(self.metric) {
+            throw EngineError.unsupportedModel("the model's output has shape \(model.outputShape): with more than one axis optilog trains mse, mae and "
+                                               + "binary_crossentropy, with mae, mse or binary_accuracy (add a Flatten or a global pooling before the last Dense)")
         }
         self.data = data
         if let initialWeights {
@@ -104,8 +112,7 @@ public struct CustomTask: Sendable, Equatable {
 
     /// What the data must look like for this model.
     public var expectation: UserData.Expectation {
-        let output = (try? model.build(seed: 0).outputShape) ?? [1]
-        return UserData.Expectation(inputShape: model.inputShape, vocabulary: model.vocabulary, outputShape: output, loss: loss)
+        UserData.Expectation(inputShape: model.inputShape, vocabulary: model.vocabulary, outputShape: model.outputShape, loss: loss)
     }
 
     /// Stored in the run's configuration: enough to rebuild the task on resume.
@@ -158,6 +165,10 @@ public struct CustomTask: Sendable, Equatable {
         if case .string(let t)? = json["data"]?["target"] { target = t }
         var weights: String?
         if case .string(let w)? = json["initial_weights"]?["path"] { weights = located(w) }
+        for file in [located(path)] + (weights.map { [$0] } ?? []) where !FileManager.default.fileExists(atPath: file) {
+            throw EngineError.invalidConfiguration("task \(name) was trained on \(file), which is gone; pass --data-dir with the folder "
+                                                   + "that holds \((file as NSString).lastPathComponent) now")
+        }
         try self.init(name: name, modelJSON: model, data: UserData.Request(path: located(path), target: target, validationSplit: split),
                       loss: .string(loss), metric: .string(metric.kerasName), initialWeights: weights, file: name)
         guard self.metric == metric else {

@@ -223,7 +223,7 @@ public struct StudyPlan: Sendable {
                                              ("tasks", .array(custom.map { [.string($0.name)] } ?? tasks.map { .string($0.rawValue) })),
                                              ("optimizers", .array(optimizers.map { .string($0) })),
                                              ("cells", .integer(cells.count))]
-        // A study of the user's model is of that model, loss, metric and starting weights.
+        // A study of the user's model is of that model, loss, metric, starting weights, data and batch size.
         if let customIdentity { pairs.append(("custom", .string(customIdentity))) }
         if preset == .seed2020 { pairs.append(("preset", .string(preset.rawValue))) }
         if !sweep.isEmpty { pairs.append(("sweep", sweep.json)) }

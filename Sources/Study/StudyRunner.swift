@@ -124,7 +124,7 @@ public struct StudyRunner {
     /// One cell after another in this process; returns how many failed.
     func trainHere(_ pending: [(StudyPlan.Cell, Decision)], study: Int64) throws -> Int {
         var failures = 0
-        let locator = DataLocator(dataDir: dataDir)
+        let locator = DataLocator(dataDir: searchedDirectory)
         // A data note (where a task's data came from) is said once, not once per cell.
         var said: Set<String> = []
         for (cell, decision) in pending {
@@ -184,17 +184,25 @@ public struct StudyRunner {
             for setting in cell.settings { args += ["--set", setting.description] }
         }
         args += ["--db", storePath, "--format", "ndjson"]
-        if let dataDir { args += ["--data-dir", dataDir] }
+        if let searchedDirectory { args += ["--data-dir", searchedDirectory] }
         return args
+    }
+
+    /// Where a resumed run looks for data it cannot find at its logged path: `--data-dir`, or for
+    /// a study of the user's model the folder of the data file given now (the file moved; its
+    /// fingerprint is still checked against the log).
+    var searchedDirectory: String? {
+        dataDir ?? plan.custom.map { ($0.data.path as NSString).deletingLastPathComponent }
     }
 
     /// The options that name a custom task to `optilog run`.
     static func customArguments(_ custom: CustomTask) -> [String] {
-        var args = ["--model", custom.modelPath ?? "", "--data", custom.data.path, "--task-name", custom.name,
-                    "--loss", custom.loss.rawValue, "--metric", custom.metric.kerasName]
-        if let t = custom.data.target { args += ["--target", t] }
-        if let s = custom.data.validationSplit { args += ["--validation-split", String(s)] }
-        if let w = custom.initialWeights { args += ["--initial-weights", w] }
+        // --option=value: a value that starts with '-' stays a value.
+        var args = ["--model=\(custom.modelPath ?? "")", "--data=\(custom.data.path)", "--task-name=\(custom.name)",
+                    "--loss=\(custom.loss.rawValue)", "--metric=\(custom.metric.kerasName)"]
+        if let t = custom.data.target { args.append("--target=\(t)") }
+        if let s = custom.data.validationSplit { args.append("--validation-split=\(s)") }
+        if let w = custom.initialWeights { args.append("--initial-weights=\(w)") }
         return args
     }
 

@@ -69,6 +69,30 @@ final class CustomModelCommandTests: XCTestCase {
         let preset = try study(["--data", fixture("mlp-data.npz"), "--loss", "mae", "--preset", "seed"])
         XCTAssertEqual(preset.status, 2, preset.stderr)
         XCTAssertEqual(try optilog(["runs", "--db", db, "--format", "csv"]).stdout.split(separator: "\n").count, 2, "one run logged")
+        // A log holding foo with MSE does not merge into one holding foo with MAE.
+        let other = dir.appendingPathComponent("other.sqlite").path
+        XCTAssertEqual(try optilog(["study", "--model", fixture("mlp.json"), "--optimizers", "sgd", "--epochs", "1", "--db", other,
+                                    "--data", fixture("mlp-data.npz"), "--loss", "mse", "--name", "s3", "--task-name", "foo"]).status, 0)
+        let merge = try optilog(["merge", other, "-o", db])
+        XCTAssertEqual(merge.status, 1, merge.stdout)
+        XCTAssert(merge.stderr.contains("task 'foo' there is another model, loss, metric or set of starting weights than here; nothing merged"), merge.stderr)
+        XCTAssertEqual(try optilog(["runs", "--db", db, "--format", "csv"]).stdout.split(separator: "\n").count, 2, "nothing merged")
+    }
+
+    /// Children of `--jobs` get every value as --option=value, so a name starting with '-' stays
+    /// a name; a diverging optimizer is what findings says of it.
+    func testChildrenAndDivergenceFindings() throws {
+        let db = freshDirectory("optilog-custom-cli").appendingPathComponent("log.sqlite").path
+        let study = try optilog(["study", "--model", fixture("mlp.json"), "--data", fixture("mlp-data.npz"), "--loss", "mse", "--optimizers", "adam", "sgd",
+                                 "--epochs", "2", "--jobs", "2", "--task-name=-t", "--name", "hot", "--set", "learning_rate=10", "--db", db])
+        XCTAssertEqual(study.status, 0, "a diverged run is an outcome, not a failure: \(study.stderr)")
+        XCTAssertFalse(study.stderr.contains("Missing value"), study.stderr)
+        let runs = try optilog(["runs", "--db", db, "--format", "csv"])
+        let sgd = runs.stdout.split(separator: "\n").first { $0.contains(",-t,sgd,") } ?? ""
+        XCTAssert(sgd.contains(",diverged,"), runs.stdout)
+        let findings = try optilog(["findings", "--study", "hot", "--db", db, "--format", "csv"])
+        let line = findings.stdout.split(separator: "\n").first { $0.contains("No optimizer diverges") } ?? ""
+        XCTAssert(line.contains(",disagrees,") && line.contains("sgd: 1 of 1 runs"), findings.stdout)
     }
 
     func testRefusalsAreOneLineWithExitOne() throws {

@@ -124,6 +124,24 @@ final class CustomTaskTests: XCTestCase {
         XCTAssertEqual(stored.identity, categorical.identity)
     }
 
+    /// An output with several axes: Keras's cross-entropies take a distribution per step, so
+    /// only the elementwise losses and metrics are allowed.
+    func testOutputsWithSeveralAxesTakeElementwiseLossesOnly() throws {
+        let file = freshDirectory("optilog-custom").appendingPathComponent("steps.json")
+        try (try String(contentsOfFile: fixture("lstm.json"), encoding: .utf8))
+            .replacingOccurrences(of: #""units": 8, "activation": "tanh""#, with: #""units": 8, "return_sequences": true, "activation": "tanh""#)
+            .replacingOccurrences(of: #""class_name": "Dense", "config": {"name": "dense", "trainable": true, "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null}, "units": 1"#,
+                                  with: #""class_name": "Dense", "config": {"name": "dense", "trainable": true, "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null}, "units": 3"#)
+            .write(to: file, atomically: true, encoding: .utf8)
+        func make(_ loss: String, _ metric: String?) throws -> CustomTask {
+            try CustomTask(name: "steps", modelPath: file.path, data: UserData.Request(path: fixture("lstm-data.npz")), loss: loss, metric: metric, initialWeights: nil)
+        }
+        XCTAssertThrowsError(try make("categorical_crossentropy", nil)) {
+            XCTAssertEqual("\($0)", "the model's output has shape [24, 3]: with more than one axis optilog trains mse, mae and binary_crossentropy, with mae, mse or binary_accuracy (add a Flatten or a global pooling before the last Dense)")
+        }
+        XCTAssertEqual(try make("mse", nil).model.outputShape, [24, 3])
+    }
+
     func testOneTaskNameStandsForOneModel() throws {
         let store = try Store(path: freshDirectory("optilog-custom").appendingPathComponent("log.sqlite").path)
         let sgd = try Optimizers.make("sgd", settings: []).config

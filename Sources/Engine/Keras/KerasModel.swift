@@ -18,6 +18,8 @@ public struct KerasModel: Sendable {
     /// What the model's `compile()` stored, when it was saved compiled (a `.keras` file).
     public let compileLoss: ConfigValue?
     public let compileMetrics: [ConfigValue]
+    /// Per-sample output shape.
+    public private(set) var outputShape: [Int]
     /// Every layer's class and the options it uses, with the input shape: what the fingerprint covers.
     public let architecture: ConfigValue
     /// SHA-256 of `architecture`: two JSONs of one network (layer names aside) share it.
@@ -100,7 +102,11 @@ public struct KerasModel: Sendable {
             if let registered = entry["registered_name"], registered != .null, registered != .string(kind) {
                 throw layer.refuse("is a custom object (\(registered.json)); optilog builds Keras's own layers only: \(Self.supportedLayers.joined(separator: ", "))")
             }
-            specs.append(try Self.spec(&layer))
+            let spec = try Self.spec(&layer)
+            if case .embedding = spec, !specs.isEmpty {
+                throw layer.refuse("an Embedding must be the model's first layer (it reads the input's integer ids)")
+            }
+            specs.append(spec)
             try layer.finish()
             architecture.append(.object([("class_name", .string(kind))] + layer.taken.filter { $0.0 != "batch_input_shape" }))
         }
@@ -116,7 +122,8 @@ public struct KerasModel: Sendable {
             throw EngineError.unsupportedModel("compile() loss_weights \(weights.json) is not supported (it scales the loss)")
         }
         if case .array(let m)? = compile?["metrics"] { compileMetrics = m } else { compileMetrics = [] }
-        _ = try build(seed: 0)  // shapes: a model that cannot be built fails here, once
+        outputShape = []
+        outputShape = try build(seed: 0).outputShape  // a model that cannot be built fails here
     }
 
     /// Keras's `(None, d1, d2, …)` as the per-sample shape.
@@ -170,11 +177,12 @@ public struct KerasModel: Sendable {
                 guard nodes.count == 1, source(nodes[0]) == [previous] else {
                     throw EngineError.unsupportedModel("layer '\(name)' (\(kind)) is not called once on '\(previous)': optilog reads functional models that are a single chain")
                 }
-                // Call arguments change the math (training=True keeps a Dropout on at evaluation).
+                // Call arguments may change the math. Keras 3 replaces a call's `training` with the
+                // model's own (on in fit, off in evaluate), as optilog does; Keras 2 honoured it.
                 var kwargs: [(String, ConfigValue)] = []
-                if case .object(let k)? = nodes[0]["kwargs"] { kwargs = k }
+                if case .object(let k)? = nodes[0]["kwargs"] { kwargs = k.filter { $0.0 != "training" } }
                 if case .array(let calls) = nodes[0], case .array(let call)? = calls.first, call.count > 3, case .object(let k) = call[3] { kwargs = k }
-                if let (key, value) = kwargs.first(where: { $0.1 != .null && $0.1 != .bool(false) }) {
+                if let (key, value) = kwargs.first(where: { $0.1 != .null }) {
                     throw EngineError.unsupportedModel("layer '\(name)' (\(kind)) is called with \(key)=\(value.json), which optilog does not apply")
                 }
             } else if !nodes.isEmpty || kind != "InputLayer" {

@@ -289,9 +289,11 @@ public enum Findings {
             } else {
                 out.append(notEnough(t.name, "Adam is a good first candidate", bestCheck, "no runs of adam"))
             }
-            let diverging = present.filter { (t.diverged[$0]?.count ?? 0) > 0 }
+            // Every run counts here, also one that diverged before its first epoch (in no cell).
+            let ran = all.filter { t.diverged[$0] != nil }
+            let diverging = ran.filter { t.diverged[$0]!.count > 0 }
             out.append(ClaimCheck(task: t.name, claim: "No optimizer diverges", check: divergence, verdict: verdict(diverging.isEmpty),
-                                  evidence: diverging.isEmpty ? "\(present.count) optimizers, none diverged"
+                                  evidence: diverging.isEmpty ? "\(ran.count) optimizers, none diverged"
                                       : diverging.map { "\($0): \(t.diverged[$0]!.count) of \(t.diverged[$0]!.of) runs" }.joined(separator: ", ")))
             if let baseline = t.baseline {
                 let stuck = present.filter { t.doesNotConverge($0) == true }
@@ -356,7 +358,7 @@ extension ReadOnlyStore {
             byRow[key, default: []].append(cell)
         }
         var notes: [String] = []
-        let statuses = Dictionary(try runs(study: nil).filter { $0.study == study }.map { ($0.run.id, $0.run.status) }) { a, _ in a }
+        let studyRuns = try runs(study: nil).filter { $0.study == study }.map(\.run)
         var tasks: [String: Findings.Task] = [:]
         var sweeps: [String: (learningRate: Double, optimizers: Double)] = [:]
         let several = Set(cells.map(\.task)).count < order.count
@@ -378,7 +380,6 @@ extension ReadOnlyStore {
             var task = Findings.Task(name: name, baseline: row.compactMap { $0.comparison?.baseline(.valLoss) }.first, cells: [:], validation: [:],
                                      training: [:], verdicts: [:])
             for (cell, v) in zip(row, verdicts) {
-                task.diverged[cell.optimizer] = (cell.runs.filter { statuses[$0] == .diverged }.count, cell.runs.count)
                 task.cells[cell.optimizer] = cell
                 task.verdicts[cell.optimizer] = v.verdict
                 task.validation[cell.optimizer] = try seedCurve(cell, column: .valLoss)
@@ -388,6 +389,10 @@ extension ReadOnlyStore {
                     notes.append("\(cell.optimizer) ran at learning_rate \(Float(d)); the study's claims were made at 0.001 for all "
                                  + "(optilog study --preset seed-2020 runs that)")
                 }
+            }
+            for optimizer in Set(studyRuns.filter { $0.task == row[0].task }.map(\.optimizer)) {
+                let own = studyRuns.filter { $0.task == row[0].task && $0.optimizer == optimizer }
+                task.diverged[optimizer] = (own.filter { $0.status == .diverged }.count, own.count)
             }
             tasks[row[0].task] = tasks[row[0].task] ?? task
             if several && tasks[row[0].task]?.name != name {
