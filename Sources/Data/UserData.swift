@@ -113,18 +113,20 @@ public enum UserData {
     static func dataset(_ label: String, _ pair: (x: (shape: [Int], values: [Float]), y: (shape: [Int], values: [Float])),
                         model: Expectation, file: String) throws -> Dataset {
         let (xShape, yShape) = (pair.x.shape, pair.y.shape)
-        guard let n = xShape.first, n > 0 else { throw DataError(file, "\(label): x has no samples") }
-        guard yShape.first == n else { throw DataError(file, "\(label): \(n) inputs but \(yShape.first ?? 0) targets") }
+        // Messages name the split; the file names itself.
+        let split = label.split(separator: " ").last.map(String.init) ?? label
+        guard let n = xShape.first, n > 0 else { throw DataError(file, "\(split): x has no samples") }
+        guard yShape.first == n else { throw DataError(file, "\(split): \(n) inputs but \(yShape.first ?? 0) targets") }
         var sample = Array(xShape.dropFirst())
         // Keras adds the trailing channel axis of a (28, 28) image for an input of (28, 28, 1) only
         // when told; so does optilog: the shapes must agree, except for that one axis of size 1.
         if sample != model.inputShape, sample + [1] == model.inputShape { sample = model.inputShape }
         guard sample == model.inputShape else {
-            throw DataError(file, "\(label): x has samples of shape \(xShape.dropFirst().map { $0 }), the model's input is \(model.inputShape)")
+            throw DataError(file, "\(split): x has samples of shape \(xShape.dropFirst().map { $0 }), the model's input is \(model.inputShape)")
         }
         if let vocabulary = model.vocabulary {
             if let i = pair.x.values.firstIndex(where: { $0 != $0.rounded() || $0 < 0 || $0 >= Float(vocabulary) }) {
-                throw DataError(file, "\(label): the model's Embedding reads ids in 0..<\(vocabulary), but x holds \(pair.x.values[i]) at flat index \(i)")
+                throw DataError(file, "\(split): the model's Embedding reads ids in 0..<\(vocabulary), but x holds \(pair.x.values[i]) at flat index \(i)")
             }
         }
         let x = try Tensor(shape: [n] + model.inputShape, scalars: pair.x.values)
@@ -133,11 +135,11 @@ public enum UserData {
         switch model.loss {
         case .sparseCategoricalCrossentropy:
             guard ySample == [] || ySample == [1] else {
-                throw DataError(file, "\(label): sparse_categorical_crossentropy reads one class id per sample, y has shape \(yShape)")
+                throw DataError(file, "\(split): sparse_categorical_crossentropy reads one class id per sample, y has shape \(yShape)")
             }
             let classes = out.last ?? 1
             if let i = pair.y.values.firstIndex(where: { !($0 >= 0 && $0 < Float(classes)) || $0 != $0.rounded() }) {
-                throw DataError(file, "\(label): y holds \(pair.y.values[i]) at index \(i), not a class id in 0..<\(classes)")
+                throw DataError(file, "\(split): y holds \(pair.y.values[i]) at index \(i), not a class id in 0..<\(classes)")
             }
             return try Dataset(name: label, x: x, y: try Tensor(shape: [n], scalars: pair.y.values))
         default:
@@ -145,11 +147,11 @@ public enum UserData {
             guard ySample == out else {
                 let hint = model.loss == .categoricalCrossentropy && (ySample == [] || ySample == [1])
                     ? " (class ids: use sparse_categorical_crossentropy, or one-hot targets)" : ""
-                throw DataError(file, "\(label): y has samples of shape \(ySample), the model's output is \(out)\(hint)")
+                throw DataError(file, "\(split): y has samples of shape \(ySample), the model's output is \(out)\(hint)")
             }
             if model.loss == .binaryCrossentropy || model.loss == .categoricalCrossentropy,
                let i = pair.y.values.firstIndex(where: { $0 < 0 || $0 > 1 }) {
-                throw DataError(file, "\(label): \(model.loss.rawValue) reads targets in [0, 1], y holds \(pair.y.values[i]) at index \(i)")
+                throw DataError(file, "\(split): \(model.loss.rawValue) reads targets in [0, 1], y holds \(pair.y.values[i]) at index \(i)")
             }
             return try Dataset(name: label, x: x, y: try Tensor(shape: [n] + out, scalars: pair.y.values))
         }

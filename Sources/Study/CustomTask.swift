@@ -39,7 +39,7 @@ public struct CustomTask: Sendable, Equatable {
             throw EngineError.invalidConfiguration("'\(name)' is a built-in task; give your own model's task another name (--task-name)")
         }
         guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
-            throw EngineError.invalidConfiguration("task name '\(name)' must be 1–64 letters, digits, '-', '_' or '.'")
+            throw EngineError.invalidConfiguration("task name '\(name)' must be 1–64 letters, digits, '-', '_' or '.' (give one with --task-name)")
         }
         self.name = name
         self.modelJSON = modelJSON

@@ -108,7 +108,7 @@ final class CustomModelCommandTests: XCTestCase {
             (["--model", fixture("mlp.json"), "--data", fixture("mlp-data.npz")],
              "optilog: error: invalid configuration: mlp.json holds no compile() settings: give --loss"),
             (["--model", fixture("mlp.json"), "--data", fixture("cnn-data.npz"), "--loss", "mae"],
-             "optilog: error: cnn-data.npz: cnn-data.npz train: x has samples of shape [28, 28, 1], the model's input is [13]"),
+             "optilog: error: cnn-data.npz: train: x has samples of shape [28, 28, 1], the model's input is [13]"),
             (["--model", fixture("mlp.json"), "--data", fixture("mlp-data.npz"), "--loss", "mae", "--metric", "auc"],
              "optilog: error: metric 'auc' is not supported"),
         ]

@@ -209,9 +209,6 @@ public struct KerasModel: Sendable {
             guard let size = try c.ints("kernel_size", count: rank) else { throw c.refuse("its config has no kernel_size") }
             let strides = try c.ints("strides", count: rank) ?? Array(repeating: 1, count: rank)
             let padding = try c.padding()
-            if padding == .same, strides.contains(where: { $0 > 1 }) {
-                // Keras allows it; so does optilog (TensorFlow's asymmetric rule).
-            }
             let activation = try c.activation(), useBias = try c.bool("use_bias", default: true)
             let kernel = try c.initializer("kernel_initializer", default: .glorotUniform)
             let bias = try c.initializer("bias_initializer", default: .zeros)

@@ -20,7 +20,7 @@ struct CustomTaskOptions: ParsableArguments {
     @Option(help: ArgumentHelp("CSV: the column to predict (the others are the features).", valueName: "COLUMN")) var target: String?
     @Option(help: ArgumentHelp("Validate on the last fraction of the training data, as Keras's validation_split does.", valueName: "F"))
     var validationSplit: Double?
-    @Option(help: ArgumentHelp("Start every run from these weights: np.savez(FILE, *model.get_weights()).", valueName: "FILE"))
+    @Option(help: ArgumentHelp("Start every run from these weights: a .keras file, or np.savez(FILE, *model.get_weights()).", valueName: "FILE"))
     var initialWeights: String?
     @Option(help: ArgumentHelp("The task's name in the log (default: the study's name, or the model file's name).", valueName: "NAME"))
     var taskName: String?
