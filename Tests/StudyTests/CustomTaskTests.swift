@@ -139,6 +139,34 @@ final class CustomTaskTests: XCTestCase {
         XCTAssertEqual(try make("mse", nil).model.outputShape, [24, 3])
     }
 
+    /// A study stopped part-way, its data file moved, run again with the file's new path: the
+    /// stopped cell resumes from its checkpoint on the moved file (its fingerprint still checked).
+    func testAStudyRunAgainFindsItsMovedDataFile() throws {
+        let dir = freshDirectory("optilog-custom")
+        let (first, second) = (dir.appendingPathComponent("first"), dir.appendingPathComponent("second"))
+        for folder in [first, second] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        try FileManager.default.copyItem(atPath: fixture("mlp-data.npz"), toPath: first.appendingPathComponent("mlp-data.npz").path)
+        func plan(_ folder: URL) throws -> StudyPlan {
+            let task = try CustomTask(name: "moved", modelPath: fixture("mlp.json"), data: UserData.Request(path: folder.appendingPathComponent("mlp-data.npz").path),
+                                      loss: "mae", metric: nil, initialWeights: nil)
+            return try StudyPlan(custom: task, name: "moved", optimizers: ["sgd"], epochs: 4)
+        }
+        let path = dir.appendingPathComponent("log.sqlite").path
+        let store = try Store(path: path)
+        var runner = StudyRunner(plan: try plan(first), store: store, storePath: path)
+        var steps = 0
+        runner.observe = { if case .step = $0 { steps += 1 } }
+        runner.shouldStop = { steps >= 20 }
+        _ = try runner.run()
+        XCTAssertEqual(try store.reader.run(1)?.status, .interrupted)
+        try FileManager.default.moveItem(atPath: first.appendingPathComponent("mlp-data.npz").path, toPath: second.appendingPathComponent("mlp-data.npz").path)
+        let again = StudyRunner(plan: try plan(second), store: store, storePath: path)
+        let outcome = try again.run()
+        XCTAssertEqual(outcome.failures, 0)
+        XCTAssertEqual(try store.reader.run(1)?.status, .completed)
+        XCTAssertEqual(try store.reader.epochs(run: 1).count, 4)
+    }
+
     func testOneTaskNameStandsForOneModel() throws {
         let store = try Store(path: freshDirectory("optilog-custom").appendingPathComponent("log.sqlite").path)
         let sgd = try Optimizers.make("sgd", settings: []).config

@@ -2,7 +2,8 @@ import CKernels
 import Synchronization
 
 /// Keras `LSTM`: [batch, steps, features] → the last hidden state [batch, units], or every
-/// step's [batch, steps, units] with `returnSequences` (to feed a second LSTM). Gates in Keras's order i, f, c, o with sigmoid / tanh:
+/// step's [batch, steps, units] with `returnSequences` (to feed a second LSTM). Gates in Keras's
+/// order i, f, c, o with sigmoid / tanh:
 ///
 ///     z = b + x_t·W + h·U;  i, f, o = σ(z_i, z_f, z_o);  g = tanh(z_c)
 ///     c = f⊙c + i⊙g;        h = o⊙tanh(c)
