@@ -61,7 +61,7 @@ public enum UserData {
         } else {
             throw DataError(name, "is neither .npz nor .csv (optilog reads np.savez archives and CSV tables)")
         }
-        let train = try dataset("\(name) train", arrays[0], model: model, file: name)
+        let train = try dataset("train", arrays[0], model: model, file: name)
         let validation: Dataset
         var trainSet = train
         if let split = request.validationSplit {
@@ -73,7 +73,7 @@ public enum UserData {
             trainSet = try Dataset(name: "\(name) train", x: train.x.gatherRows(0..<cut), y: train.y.gatherRows(0..<cut))
             validation = try Dataset(name: "\(name) validation", x: train.x.gatherRows(cut..<train.count), y: train.y.gatherRows(cut..<train.count))
         } else {
-            validation = try dataset("\(name) validation", arrays[1], model: model, file: name)
+            validation = try dataset("validation", arrays[1], model: model, file: name)
         }
         let description = "\(name): \(trainSet.count) train, \(validation.count) validation"
             + (request.validationSplit.map { " (validation_split \($0))" } ?? "")
@@ -110,11 +110,9 @@ public enum UserData {
     }
 
     /// One split as the model will read it: x's shape checked, y shaped as the loss reads it.
-    static func dataset(_ label: String, _ pair: (x: (shape: [Int], values: [Float]), y: (shape: [Int], values: [Float])),
+    static func dataset(_ split: String, _ pair: (x: (shape: [Int], values: [Float]), y: (shape: [Int], values: [Float])),
                         model: Expectation, file: String) throws -> Dataset {
         let (xShape, yShape) = (pair.x.shape, pair.y.shape)
-        // Messages name the split; the file names itself.
-        let split = label.split(separator: " ").last.map(String.init) ?? label
         guard let n = xShape.first, n > 0 else { throw DataError(file, "\(split): x has no samples") }
         guard yShape.first == n else { throw DataError(file, "\(split): \(n) inputs but \(yShape.first ?? 0) targets") }
         var sample = Array(xShape.dropFirst())
@@ -141,7 +139,7 @@ public enum UserData {
             if let i = pair.y.values.firstIndex(where: { !($0 >= 0 && $0 < Float(classes)) || $0 != $0.rounded() }) {
                 throw DataError(file, "\(split): y holds \(pair.y.values[i]) at index \(i), not a class id in 0..<\(classes)")
             }
-            return try Dataset(name: label, x: x, y: try Tensor(shape: [n], scalars: pair.y.values))
+            return try Dataset(name: "\(file) \(split)", x: x, y: try Tensor(shape: [n], scalars: pair.y.values))
         default:
             if ySample == [] && out == [1] { ySample = [1] }
             guard ySample == out else {
@@ -153,7 +151,7 @@ public enum UserData {
                let i = pair.y.values.firstIndex(where: { $0 < 0 || $0 > 1 }) {
                 throw DataError(file, "\(split): \(model.loss.rawValue) reads targets in [0, 1], y holds \(pair.y.values[i]) at index \(i)")
             }
-            return try Dataset(name: label, x: x, y: try Tensor(shape: [n] + out, scalars: pair.y.values))
+            return try Dataset(name: "\(file) \(split)", x: x, y: try Tensor(shape: [n] + out, scalars: pair.y.values))
         }
     }
 }

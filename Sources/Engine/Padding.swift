@@ -27,3 +27,16 @@ func windowTaps(output o: Int, stride: Int, padBefore: Int, size: Int, input: In
     let start = o * stride - padBefore
     return (start, max(0, -start)..<min(size, input - start))
 }
+
+/// Where a 2D window (a kernel or a pool) of `size` moved by `strides` goes over an input of
+/// `height` × `width` with `padding`: the output's size and the padding before each axis.
+struct WindowGrid {
+    let outH: Int, outW: Int, padTop: Int, padLeft: Int
+
+    init(height: Int, width: Int, size: (Int, Int), strides: (Int, Int), padding: Padding) {
+        (outH, outW) = (padding.outputLength(input: height, size: size.0, stride: strides.0),
+                        padding.outputLength(input: width, size: size.1, stride: strides.1))
+        (padTop, padLeft) = (padding.before(input: height, size: size.0, stride: strides.0),
+                             padding.before(input: width, size: size.1, stride: strides.1))
+    }
+}

@@ -86,8 +86,28 @@ public struct StudyPlan: Sendable {
 
     public init(preset: Preset, name: String? = nil, tasks: [StudyTask] = StudyTask.allCases, optimizers: [String] = Optimizers.names,
                 seeds: [UInt64] = [1], epochs: Int? = nil, sweep: Sweep = Sweep()) throws {
+        try self.init(preset: preset, name: name, tasks: tasks, custom: nil, optimizers: optimizers, seeds: seeds, epochs: epochs, sweep: sweep)
+    }
+
+    /// A study of the user's own model: every optimizer (and setting) × seed on it, `epochs` each
+    /// (default 10), on all its data.
+    public init(custom: CustomTask, name: String, optimizers: [String] = Optimizers.names, seeds: [UInt64] = [1], epochs: Int? = nil,
+                batchSize: Int = 32, sweep: Sweep = Sweep()) throws {
+        try self.init(preset: .quick, name: name, tasks: [], custom: custom, optimizers: optimizers, seeds: seeds, epochs: epochs,
+                      batchSize: batchSize, sweep: sweep)
+    }
+
+    private init(preset: Preset, name: String?, tasks: [StudyTask], custom: CustomTask?, optimizers: [String], seeds: [UInt64], epochs: Int?,
+                 batchSize: Int = 32, sweep: Sweep) throws {
         self.name = name ?? Self.defaultName(preset: preset, sweep: sweep)
         self.tasks = tasks
+        self.custom = custom
+        if let custom {
+            let data = custom.data
+            customIdentity = custom.identity + "; data \(try custom.dataFileFingerprint().prefix(16))"
+                + (data.target.map { ", target \($0)" } ?? "") + (data.validationSplit.map { ", validation_split \($0)" } ?? "")
+                + "; batch \(batchSize)"
+        }
         self.optimizers = optimizers
         self.preset = preset
         self.sweep = sweep
@@ -111,41 +131,21 @@ public struct StudyPlan: Sendable {
             if !without.isEmpty { notes.append("\(without.joined(separator: ", ")) \(without.count == 1 ? "has" : "have") no setting '\(key)' and run\(without.count == 1 ? "s" : "") without it") }
         }
         self.notes = notes.sorted()
-        cells = tasks.flatMap { task in
-            zip(optimizers, settings).flatMap { optimizer, combinations in
-                combinations.flatMap { combination in
-                    seeds.map { seed in
-                        let b = budget(task)
-                        return Cell(task: task, optimizer: optimizer, seed: seed, epochs: epochs ?? b.epochs, samples: b.samples,
-                                    validationSamples: b.validation, settings: combination)
+        // The user's own task: all its data, 10 epochs unless told.
+        let entries: [(task: StudyTask?, custom: CustomTask?)] = custom.map { [(nil, $0)] } ?? tasks.map { ($0, nil) }
+        var cells: [Cell] = []
+        for entry in entries {
+            let b: (epochs: Int, samples: Int?, validation: Int?) = entry.task.map(budget) ?? (10, nil, nil)
+            for (optimizer, combinations) in zip(optimizers, settings) {
+                for combination in combinations {
+                    for seed in seeds {
+                        cells.append(Cell(task: entry.task, custom: entry.custom, optimizer: optimizer, seed: seed, epochs: epochs ?? b.epochs,
+                                          samples: b.samples, validationSamples: b.validation, settings: combination, batchSize: batchSize))
                     }
                 }
             }
         }
-    }
-
-    /// A study of the user's own model: every optimizer (and setting) × seed on it, `epochs` each.
-    public init(custom: CustomTask, name: String, optimizers: [String] = Optimizers.names, seeds: [UInt64] = [1], epochs: Int,
-                batchSize: Int = 32, sweep: Sweep = Sweep()) throws {
-        var plan = try StudyPlan(preset: .quick, name: name, tasks: [], optimizers: optimizers, seeds: seeds, epochs: epochs, sweep: sweep)
-        plan.custom = custom
-        let data = custom.data
-        plan.customIdentity = custom.identity + "; data \(try custom.dataFileFingerprint().prefix(16))"
-            + (data.target.map { ", target \($0)" } ?? "") + (data.validationSplit.map { ", validation_split \($0)" } ?? "")
-            + "; batch \(batchSize)"
-        let settings = try optimizers.map { o -> [[Setting]] in
-            var notes: [String] = []
-            return try Self.settings(o, preset: .quick, sweep: sweep, notes: &notes)
-        }
-        plan.cells = zip(optimizers, settings).flatMap { optimizer, combinations in
-            combinations.flatMap { combination in
-                seeds.map { seed in
-                    Cell(task: nil, custom: custom, optimizer: optimizer, seed: seed, epochs: epochs, samples: nil, validationSamples: nil,
-                         settings: combination, batchSize: batchSize)
-                }
-            }
-        }
-        self = plan
+        self.cells = cells
     }
 
     /// `study-<preset>`, and a short digest of the sweep when there is one (a sweep is another study).

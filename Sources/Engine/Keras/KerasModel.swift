@@ -14,7 +14,7 @@ public struct KerasModel: Sendable {
     /// The input holds integer ids (an Embedding reads it).
     public let integerInput: Bool
     /// The first layer's `input_dim` when it is an Embedding: ids must lie below it.
-    public var vocabulary: Int? { if case .embedding(_, let n, _, _)? = layers.first { return n } else { return nil } }
+    public var vocabulary: Int? { if case .embedding(let n, _, _)? = layers.first?.kind { return n } else { return nil } }
     /// What the model's `compile()` stored, when it was saved compiled (a `.keras` file).
     public let compileLoss: ConfigValue?
     public let compileMetrics: [ConfigValue]
@@ -26,21 +26,27 @@ public struct KerasModel: Sendable {
     public let fingerprint: String
     let layers: [Spec]
 
-    enum Spec: Sendable {
-        case dense(name: String, units: Int, activation: ActivationFunction, useBias: Bool, kernel: Initializer, bias: Initializer)
-        case conv1D(name: String, filters: Int, size: Int, stride: Int, padding: Padding, activation: ActivationFunction, useBias: Bool,
+    /// A layer to build: its name in the JSON and what it is.
+    struct Spec: Sendable {
+        var name: String
+        var kind: Kind
+    }
+
+    enum Kind: Sendable {
+        case dense(units: Int, activation: ActivationFunction, useBias: Bool, kernel: Initializer, bias: Initializer)
+        case conv1D(filters: Int, size: Int, stride: Int, padding: Padding, activation: ActivationFunction, useBias: Bool,
                     kernel: Initializer, bias: Initializer)
-        case conv2D(name: String, filters: Int, size: (Int, Int), strides: (Int, Int), padding: Padding, activation: ActivationFunction,
+        case conv2D(filters: Int, size: (Int, Int), strides: (Int, Int), padding: Padding, activation: ActivationFunction,
                     useBias: Bool, kernel: Initializer, bias: Initializer)
-        case pool1D(name: String, max: Bool, size: Int, stride: Int, padding: Padding)
-        case pool2D(name: String, max: Bool, size: (Int, Int), strides: (Int, Int), padding: Padding)
-        case globalMax1D(name: String)
-        case globalAverage(name: String, rank: Int)
-        case flatten(name: String)
-        case dropout(name: String, rate: Float)
-        case activation(name: String, function: ActivationFunction)
-        case embedding(name: String, inputDim: Int, outputDim: Int, initializer: Initializer)
-        case lstm(name: String, units: Int, returnSequences: Bool, kernel: Initializer, recurrent: Initializer, bias: Initializer,
+        case pool1D(max: Bool, size: Int, stride: Int, padding: Padding)
+        case pool2D(max: Bool, size: (Int, Int), strides: (Int, Int), padding: Padding)
+        case globalMax1D
+        case globalAverage(rank: Int)
+        case flatten
+        case dropout(rate: Float)
+        case activation(function: ActivationFunction)
+        case embedding(inputDim: Int, outputDim: Int, initializer: Initializer)
+        case lstm(units: Int, returnSequences: Bool, kernel: Initializer, recurrent: Initializer, bias: Initializer,
                   unitForgetBias: Bool)
     }
 
@@ -103,7 +109,7 @@ public struct KerasModel: Sendable {
                 throw layer.refuse("is a custom object (\(registered.json)); optilog builds Keras's own layers only: \(Self.supportedLayers.joined(separator: ", "))")
             }
             let spec = try Self.spec(&layer)
-            if case .embedding = spec, !specs.isEmpty {
+            if case .embedding = spec.kind, !specs.isEmpty {
                 throw layer.refuse("an Embedding must be the model's first layer (it reads the input's integer ids)")
             }
             specs.append(spec)
@@ -111,7 +117,7 @@ public struct KerasModel: Sendable {
             architecture.append(.object([("class_name", .string(kind))] + layer.taken.filter { $0.0 != "batch_input_shape" }))
         }
         self.inputShape = inputShape
-        self.integerInput = specs.first.map { if case .embedding = $0 { return true } else { return false } } ?? false
+        self.integerInput = specs.first.map { if case .embedding = $0.kind { return true } else { return false } } ?? false
         self.layers = specs
         self.architecture = .object([("input_shape", .array(inputShape.map { .integer($0) })), ("integer_input", .bool(integerInput)),
                                      ("layers", .array(architecture))])
@@ -197,10 +203,13 @@ public struct KerasModel: Sendable {
     }
 
     static func spec(_ c: inout KerasLayerConfig) throws -> Spec {
-        let name = c.name
+        Spec(name: c.name, kind: try kind(&c))
+    }
+
+    static func kind(_ c: inout KerasLayerConfig) throws -> Kind {
         switch c.kind {
         case "Dense":
-            return .dense(name: name, units: try c.int("units"), activation: try c.activation(), useBias: try c.bool("use_bias", default: true),
+            return .dense(units: try c.int("units"), activation: try c.activation(), useBias: try c.bool("use_bias", default: true),
                           kernel: try c.initializer("kernel_initializer", default: .glorotUniform),
                           bias: try c.initializer("bias_initializer", default: .zeros))
         case "Conv1D", "Conv2D":
@@ -213,31 +222,31 @@ public struct KerasModel: Sendable {
             let kernel = try c.initializer("kernel_initializer", default: .glorotUniform)
             let bias = try c.initializer("bias_initializer", default: .zeros)
             if rank == 1 {
-                return .conv1D(name: name, filters: filters, size: size[0], stride: strides[0], padding: padding, activation: activation,
+                return .conv1D(filters: filters, size: size[0], stride: strides[0], padding: padding, activation: activation,
                                useBias: useBias, kernel: kernel, bias: bias)
             }
-            return .conv2D(name: name, filters: filters, size: (size[0], size[1]), strides: (strides[0], strides[1]), padding: padding,
+            return .conv2D(filters: filters, size: (size[0], size[1]), strides: (strides[0], strides[1]), padding: padding,
                            activation: activation, useBias: useBias, kernel: kernel, bias: bias)
         case "MaxPooling1D", "AveragePooling1D":
             let size = try c.ints("pool_size", count: 1) ?? [2]
             let strides = try c.ints("strides", count: 1) ?? size
-            return .pool1D(name: name, max: c.kind.hasPrefix("Max"), size: size[0], stride: strides[0], padding: try c.padding())
+            return .pool1D(max: c.kind.hasPrefix("Max"), size: size[0], stride: strides[0], padding: try c.padding())
         case "MaxPooling2D", "AveragePooling2D":
             let size = try c.ints("pool_size", count: 2) ?? [2, 2]
             let strides = try c.ints("strides", count: 2) ?? size
-            return .pool2D(name: name, max: c.kind.hasPrefix("Max"), size: (size[0], size[1]), strides: (strides[0], strides[1]),
+            return .pool2D(max: c.kind.hasPrefix("Max"), size: (size[0], size[1]), strides: (strides[0], strides[1]),
                            padding: try c.padding())
-        case "GlobalMaxPooling1D": return .globalMax1D(name: name)
-        case "GlobalAveragePooling1D": return .globalAverage(name: name, rank: 1)
-        case "GlobalAveragePooling2D": return .globalAverage(name: name, rank: 2)
-        case "Flatten": return .flatten(name: name)
+        case "GlobalMaxPooling1D": return .globalMax1D
+        case "GlobalAveragePooling1D": return .globalAverage(rank: 1)
+        case "GlobalAveragePooling2D": return .globalAverage(rank: 2)
+        case "Flatten": return .flatten
         case "Dropout":
             let rate = try c.float("rate", default: 0)
             guard rate >= 0, rate < 1 else { throw c.refuse("rate \(rate) is not in [0, 1)") }
-            return .dropout(name: name, rate: rate)
-        case "Activation": return .activation(name: name, function: try c.activation())
+            return .dropout(rate: rate)
+        case "Activation": return .activation(function: try c.activation())
         case "Embedding":
-            return .embedding(name: name, inputDim: try c.int("input_dim"), outputDim: try c.int("output_dim"),
+            return .embedding(inputDim: try c.int("input_dim"), outputDim: try c.int("output_dim"),
                               initializer: try c.initializer("embeddings_initializer", default: .uniform(low: -0.05, high: 0.05)))
         case "LSTM":
             let units = try c.int("units")
@@ -246,7 +255,7 @@ public struct KerasModel: Sendable {
                 throw c.refuse("recurrent_activation other than sigmoid is not supported")
             }
             guard try c.bool("use_bias", default: true) else { throw c.refuse("use_bias false is not supported") }
-            return .lstm(name: name, units: units, returnSequences: try c.bool("return_sequences", default: false),
+            return .lstm(units: units, returnSequences: try c.bool("return_sequences", default: false),
                          kernel: try c.initializer("kernel_initializer", default: .glorotUniform),
                          recurrent: try c.initializer("recurrent_initializer", default: .orthogonal(gain: 1)),
                          bias: try c.initializer("bias_initializer", default: .zeros),
@@ -258,50 +267,42 @@ public struct KerasModel: Sendable {
 
     /// A fresh model: its layers built, named as in the JSON, weights drawn from `seed`.
     public func build(seed: UInt64) throws -> Sequential {
-        var names: [String] = []
         let built: [any Layer] = layers.map { spec in
-            switch spec {
-            case let .dense(name, units, activation, useBias, kernel, bias):
-                names.append(name)
+            switch spec.kind {
+            case let .dense(units, activation, useBias, kernel, bias):
                 let d = Dense(units, activation: activation, useBias: useBias)
                 (d.kernelInitializer, d.biasInitializer) = (kernel, bias)
                 return d
-            case let .conv1D(name, filters, size, stride, padding, activation, useBias, kernel, bias):
-                names.append(name)
+            case let .conv1D(filters, size, stride, padding, activation, useBias, kernel, bias):
                 let l = Conv1D(filters, kernelSize: size, strides: stride, padding: padding, useBias: useBias, activation: activation)
                 (l.kernelInitializer, l.biasInitializer) = (kernel, bias)
                 return l
-            case let .conv2D(name, filters, size, strides, padding, activation, useBias, kernel, bias):
-                names.append(name)
+            case let .conv2D(filters, size, strides, padding, activation, useBias, kernel, bias):
                 let l = Conv2D(filters, kernelSize: size, strides: strides, padding: padding, useBias: useBias, activation: activation)
                 (l.kernelInitializer, l.biasInitializer) = (kernel, bias)
                 return l
-            case let .pool1D(name, max, size, stride, padding):
-                names.append(name)
+            case let .pool1D(max, size, stride, padding):
                 return max ? MaxPooling1D(size, strides: stride, padding: padding) : AveragePooling1D(size, strides: stride, padding: padding)
-            case let .pool2D(name, max, size, strides, padding):
-                names.append(name)
+            case let .pool2D(max, size, strides, padding):
                 return max ? MaxPooling2D(poolSize: size, strides: strides, padding: padding)
                            : AveragePooling2D(poolSize: size, strides: strides, padding: padding)
-            case let .globalMax1D(name): names.append(name); return GlobalMaxPooling1D()
-            case let .globalAverage(name, rank): names.append(name); return GlobalAveragePooling(rank: rank)
-            case let .flatten(name): names.append(name); return Flatten()
-            case let .dropout(name, rate): names.append(name); return Dropout(rate)
-            case let .activation(name, function): names.append(name); return Activation(function)
-            case let .embedding(name, inputDim, outputDim, initializer):
-                names.append(name)
+            case .globalMax1D: return GlobalMaxPooling1D()
+            case let .globalAverage(rank): return GlobalAveragePooling(rank: rank)
+            case .flatten: return Flatten()
+            case let .dropout(rate): return Dropout(rate)
+            case let .activation(function): return Activation(function)
+            case let .embedding(inputDim, outputDim, initializer):
                 let e = Embedding(inputDim: inputDim, outputDim: outputDim)
                 e.embeddingsInitializer = initializer
                 return e
-            case let .lstm(name, units, returnSequences, kernel, recurrent, bias, unitForgetBias):
-                names.append(name)
+            case let .lstm(units, returnSequences, kernel, recurrent, bias, unitForgetBias):
                 let l = LSTM(units, returnSequences: returnSequences)
                 (l.kernelInitializer, l.recurrentInitializer, l.biasInitializer, l.unitForgetBias) = (kernel, recurrent, bias, unitForgetBias)
                 return l
             }
         }
         do {
-            return try Sequential(inputShape: inputShape, layers: built, seed: seed, names: names)
+            return try Sequential(inputShape: inputShape, layers: built, seed: seed, names: layers.map(\.name))
         } catch let error as EngineError {
             throw EngineError.unsupportedModel("the model does not build: \(error)")
         }

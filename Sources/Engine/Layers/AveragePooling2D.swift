@@ -24,10 +24,8 @@ public final class AveragePooling2D: Layer {
             throw EngineError.invalidConfiguration("\(name): pool size and strides must be positive")
         }
         (inH, inW, channels) = (inputShape[0], inputShape[1], inputShape[2])
-        (outH, outW) = (padding.outputLength(input: inH, size: poolSize.0, stride: strides.0),
-                        padding.outputLength(input: inW, size: poolSize.1, stride: strides.1))
-        (padTop, padLeft) = (padding.before(input: inH, size: poolSize.0, stride: strides.0),
-                             padding.before(input: inW, size: poolSize.1, stride: strides.1))
+        let grid = WindowGrid(height: inH, width: inW, size: poolSize, strides: strides, padding: padding)
+        (outH, outW, padTop, padLeft) = (grid.outH, grid.outW, grid.padTop, grid.padLeft)
         guard outH > 0, outW > 0 else { throw EngineError.shapeMismatch("\(name): pool \(poolSize) larger than input \(inputShape)") }
         return [outH, outW, channels]
     }

@@ -54,11 +54,11 @@ public final class Conv2D: Layer {
         guard filters > 0, kh > 0, kw > 0 else { throw EngineError.invalidConfiguration("\(name): filters and kernel size must be positive") }
         guard strides.0 > 0, strides.1 > 0 else { throw EngineError.invalidConfiguration("\(name): strides must be positive") }
         (inH, inW, inC) = (inputShape[0], inputShape[1], inputShape[2])
-        (outH, outW) = (padding.outputLength(input: inH, size: kh, stride: strides.0), padding.outputLength(input: inW, size: kw, stride: strides.1))
+        let grid = WindowGrid(height: inH, width: inW, size: kernelSize, strides: strides, padding: padding)
+        (outH, outW, padTop, padLeft) = (grid.outH, grid.outW, grid.padTop, grid.padLeft)
         guard outH > 0, outW > 0 else {
             throw EngineError.shapeMismatch("\(name): a \(kh)×\(kw) kernel does not fit a \(inH)×\(inW) input")
         }
-        (padTop, padLeft) = (padding.before(input: inH, size: kh, stride: strides.0), padding.before(input: inW, size: kw, stride: strides.1))
         var rng = context.weightStream
         let shape = [kh, kw, inC, filters]
         _ = try checkedCount(shape, "\(name)'s kernel")

@@ -86,7 +86,7 @@ struct StudyCommand: ParsableCommand {
         do {
             if let customTask = try custom.task(defaultName: name) {
                 plan = try StudyPlan(custom: customTask, name: name ?? "study-\(customTask.name)", optimizers: optimizers, seeds: seeds,
-                                     epochs: epochs ?? 10, batchSize: batchSize, sweep: sweep)
+                                     epochs: epochs, batchSize: batchSize, sweep: sweep)
             } else {
                 plan = try StudyPlan(preset: preset ?? .quick, name: name, tasks: tasks, optimizers: optimizers, seeds: seeds, epochs: epochs, sweep: sweep)
             }
